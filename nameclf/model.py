@@ -1,0 +1,103 @@
+"""One character-level recurrent classifier; the cell (RNN, LSTM, GRU) chosen by name."""
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nameclf.encoding import one_hot_table, pack
+from nameclf.errors import ConfigError
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+BATCHING = ("packed", "padded", "naive")  # naive: read the state after the padding (wrong)
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of a NameClassifier."""
+
+    cell: str = "lstm"  # rnn | lstm | gru
+    vocab_size: int = 0  # filled from the training data (includes <pad> and <unk>)
+    n_classes: int = 0  # filled from the training data
+    embedding_dim: int = 0  # 0: one-hot input like the tutorial; >0: a learned embedding
+    hidden_size: int = 128  # units per direction
+    num_layers: int = 1  # stacked recurrent layers
+    bidirectional: bool = False  # also read each name right to left
+    dropout: float = 0.0  # between layers and before the output layer
+
+    def validate(self) -> None:
+        """Raise ConfigError for values no model can be built from."""
+        if self.cell not in CELLS:
+            raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
+        checks = [
+            (self.vocab_size >= 3, "vocab_size must be at least 3"),
+            (self.n_classes >= 2, "n_classes must be at least 2"),
+            (0 <= self.embedding_dim <= 1024, "embedding_dim must be 0 (one-hot) to 1024"),
+            (1 <= self.hidden_size <= 2048, "hidden_size must be 1 to 2048"),
+            (1 <= self.num_layers <= 8, "num_layers must be 1 to 8"),
+            (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class NameClassifier(nn.Module):
+    """Characters in, log-probabilities over labels out."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        config.validate()
+        self.config = config
+        if config.embedding_dim:
+            self.embed = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=0)
+            input_size = config.embedding_dim
+        else:
+            self.embed = None
+            self.register_buffer("one_hot", one_hot_table(config.vocab_size), persistent=False)
+            input_size = config.vocab_size
+        self.rnn = CELLS[config.cell](
+            input_size, config.hidden_size, config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            bidirectional=config.bidirectional,
+        )
+        self.drop = nn.Dropout(config.dropout)
+        n_dirs = 2 if config.bidirectional else 1
+        self.h2o = nn.Linear(n_dirs * config.hidden_size, config.n_classes)
+
+    def inputs(self, idx: torch.Tensor) -> torch.Tensor:
+        """Indices (T, B) to input vectors (T, B, D): one-hot rows or embeddings."""
+        return self.embed(idx) if self.embed is not None else self.one_hot[idx]
+
+    def features(self, idx: torch.Tensor, lengths: torch.Tensor,
+                 batching: str = "packed") -> torch.Tensor:
+        """The final hidden state of each name (B, dirs * H), read per `batching`."""
+        x = self.inputs(idx)  # (T, B, D)
+        if batching == "packed":
+            _, h_n = self.rnn(pack(x, lengths))
+        elif batching in ("padded", "naive"):
+            out, h_n = self.rnn(x)  # out: (T, B, dirs * H)
+        else:
+            raise ConfigError(f"unknown batching {batching!r}; choose one of {', '.join(BATCHING)}")
+        h_n = h_n[0] if isinstance(h_n, tuple) else h_n  # the LSTM's (h, c): keep h
+        if batching == "padded":
+            if self.config.bidirectional:
+                raise ConfigError("padded batching is exact only for one-directional models")
+            last = (lengths - 1).to(out.device).view(1, -1, 1).expand(1, -1, out.size(2))
+            return out.gather(0, last).squeeze(0)  # (B, H): the state at each last character
+        n_dirs = 2 if self.config.bidirectional else 1
+        h_n = h_n.view(self.config.num_layers, n_dirs, *h_n.shape[1:])[-1]  # (dirs, B, H)
+        return torch.cat(list(h_n), dim=1)  # (B, dirs * H)
+
+    def forward(self, idx: torch.Tensor, lengths: torch.Tensor,
+                batching: str = "packed") -> torch.Tensor:
+        """Log-probabilities (B, n_classes) for padded indices (T, B)."""
+        h = self.drop(self.features(idx, lengths, batching))
+        return F.log_softmax(self.h2o(h), dim=1)
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())

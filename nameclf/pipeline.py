@@ -1,0 +1,149 @@
+"""From a dataset to a trained, evaluated run — the API the CLI and the app share."""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from nameclf.batches import Encoded, encode_names
+from nameclf.data import NameDataset
+from nameclf.errors import ConfigError
+from nameclf.evaluate import Metrics, Prediction, evaluate
+from nameclf.model import ModelConfig, NameClassifier
+from nameclf.splits import Split, leaked_rows, make_split
+from nameclf.train import Progress, TrainConfig, TrainResult, train
+from nameclf.vocab import Vocab, normalize
+
+MAX_NAME_LEN = 64  # typed names are cut here before prediction
+
+
+@dataclass
+class Prepared:
+    """A split dataset, its vocabulary, and the encoded splits on a device."""
+
+    vocab: Vocab
+    classes: list[str]
+    split: Split
+    train: Encoded
+    test: Encoded
+    valid: Encoded | None
+    leaked: int  # test rows whose name is also in training
+
+
+def prepare(ds: NameDataset, split: str = "names", seed: int = 0, valid_frac: float = 0.0,
+            device: torch.device | str = "cpu") -> Prepared:
+    """Split, build the vocabulary from training names, and encode every split once."""
+    sp = make_split(ds, split, seed=seed, valid_frac=valid_frac)
+    classes = ds.classes
+    label_id = {c: i for i, c in enumerate(classes)}
+    vocab = Vocab.build([ds.names[i] for i in sp.train])
+
+    def enc(rows: list[int]) -> Encoded:
+        return encode_names([ds.names[i] for i in rows], [label_id[ds.labels[i]] for i in rows],
+                            vocab, device)
+
+    return Prepared(vocab, classes, sp, enc(sp.train), enc(sp.test),
+                    enc(sp.valid) if sp.valid else None, leaked_rows(ds, sp))
+
+
+@dataclass
+class Run:
+    """A trained model with everything needed to use, evaluate and share it."""
+
+    model: NameClassifier
+    vocab: Vocab
+    classes: list[str]
+    train_config: TrainConfig
+    info: dict = field(default_factory=dict)  # dataset, split, sizes, timings
+    metrics: dict = field(default_factory=dict)  # final scalar metrics on the test split
+    history: dict = field(default_factory=dict)  # curves, see train.History
+    status: str = "completed"
+
+    @property
+    def model_config(self) -> ModelConfig:
+        return self.model.config
+
+
+def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,
+        callback: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None, info: dict | None = None) -> Run:
+    """Build a model for the prepared data, train it, and evaluate it on the test split."""
+    model_cfg = replace(model_cfg, vocab_size=len(prep.vocab), n_classes=len(prep.classes))
+    train_cfg.validate()
+    torch.manual_seed(train_cfg.seed)
+    model = NameClassifier(model_cfg).to(prep.train.idx.device)
+    eval_set = prep.valid if prep.valid is not None else prep.test
+    result: TrainResult = train(model, prep.train, train_cfg, eval_set, callback, stop)
+    t0 = time.perf_counter()
+    metrics = evaluate(model, prep.test, prep.classes)
+    info = dict(info or {}, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),
+                leaked_test_rows=prep.leaked, steps=result.steps,
+                train_seconds=result.seconds, names_per_second=result.names_per_second,
+                eval_seconds=time.perf_counter() - t0, n_params=model.n_params())
+    return Run(model, prep.vocab, prep.classes, train_cfg, info, metrics.summary(),
+               result.history.to_dict(), result.status)
+
+
+def run_metrics(run: Run, prep: Prepared) -> Metrics:
+    """Full metrics (per-class, confusion) of a run on a prepared test split."""
+    return evaluate(run.model, prep.test, run.classes)
+
+
+def check_compatible(run: Run, prep: Prepared) -> None:
+    """Refuse to evaluate a run on data whose labels it does not know."""
+    unknown = sorted(set(prep.classes) - set(run.classes))
+    if unknown:
+        shown = ", ".join(unknown[:5])
+        raise ConfigError(f"the data has labels this model never learned: {shown}")
+
+
+def encode_for(run: Run, ds: NameDataset, rows: list[int], device) -> Encoded:
+    """Encode rows of a dataset with a run's own vocabulary and label order."""
+    label_id = {c: i for i, c in enumerate(run.classes)}
+    return encode_names([ds.names[i] for i in rows], [label_id[ds.labels[i]] for i in rows],
+                        run.vocab, device)
+
+
+def clean_query(text: str, ascii_fold: bool) -> tuple[str, str]:
+    """Normalize one typed name; returns (name, note about anything odd)."""
+    name = normalize(text, ascii_fold)
+    note = ""
+    if len(name) > MAX_NAME_LEN:
+        name, note = name[:MAX_NAME_LEN], f"cut to its first {MAX_NAME_LEN} characters"
+    return name, note
+
+
+@torch.no_grad()
+def predict(run: Run, names: list[str] | str, k: int = 3) -> list[Prediction]:
+    """Top-k labels with probabilities for each name; odd input gets a note, never an error."""
+    if isinstance(names, str):
+        names = [names]
+    ascii_fold = run.info.get("ascii_fold", True)
+    k = max(1, min(k, len(run.classes)))
+    out, todo = [], []
+    for text in names:
+        name, note = clean_query(str(text), ascii_fold)
+        pred = Prediction(str(text), name, note=note)
+        if not name:
+            pred.note = "empty name: nothing to predict"
+        else:
+            unknown = run.vocab.unknown_chars(name)
+            if unknown:
+                shown = " ".join(repr(c) for c in unknown[:8])
+                pred.note = "; ".join(filter(None, [note, f"unseen characters {shown} read as <unk>"]))
+            if len(unknown) == len(set(name)):
+                pred.note += " — no known characters, so this guess is uninformed"
+            todo.append(pred)
+        out.append(pred)
+    device = next(run.model.parameters()).device
+    run.model.eval()
+    for start in range(0, len(todo), 4096):
+        chunk = todo[start : start + 4096]
+        enc = encode_names([p.normalized for p in chunk], [0] * len(chunk), run.vocab, device)
+        probs = run.model(enc.idx.T, enc.lengths).exp().cpu()  # (B, C)
+        top = probs.topk(k, dim=1)
+        for p, values, indices in zip(chunk, top.values.tolist(), top.indices.tolist()):
+            p.top = [(run.classes[i], v) for i, v in zip(indices, values)]
+    return out

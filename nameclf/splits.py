@@ -1,0 +1,81 @@
+"""Seeded train/validation/test splits: the tutorial's `rows`, and leak-free `names`."""
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+
+from nameclf.data import NameDataset
+from nameclf.errors import ConfigError
+
+SPLITS = ("names", "rows")
+
+
+@dataclass
+class Split:
+    """Row indices into a dataset for each side of a split."""
+
+    kind: str  # "names" (leak-free) or "rows" (the tutorial's)
+    train: list[int]
+    test: list[int]
+    valid: list[int]  # carved out of training; empty unless asked for
+
+
+def stratified(groups: dict[str, list], frac: float, rng: random.Random) -> tuple[list, list]:
+    """Send `frac` of each label's items to the second list (at least one if it has two)."""
+    keep, held = [], []
+    for label in sorted(groups):
+        items = list(groups[label])
+        rng.shuffle(items)
+        n_held = round(len(items) * frac)
+        if frac > 0 and len(items) >= 2:
+            n_held = min(max(n_held, 1), len(items) - 1)
+        held += items[:n_held]
+        keep += items[n_held:]
+    return keep, held
+
+
+def make_split(ds: NameDataset, kind: str = "names", test_frac: float = 0.2,
+               valid_frac: float = 0.0, seed: int = 0) -> Split:
+    """Split a dataset; `names` drops exact duplicates and keeps each name on one side."""
+    if kind not in SPLITS:
+        raise ConfigError(f"unknown split {kind!r}; choose one of {', '.join(SPLITS)}")
+    if not 0 < test_frac < 1 or not 0 <= valid_frac < 1:
+        raise ConfigError("test and validation fractions must lie between 0 and 1")
+    rng = random.Random(seed)
+    if kind == "rows":
+        by_label = defaultdict(list)
+        for i, label in enumerate(ds.labels):
+            by_label[label].append(i)
+        train, test = stratified(by_label, test_frac, rng)
+        train, valid = carve(train, lambda i: ds.labels[i], valid_frac, rng)
+        return Split(kind, sorted(train), sorted(test), sorted(valid))
+    rows_of = defaultdict(list)  # name -> indices of its distinct (name, label) rows
+    seen = set()
+    for i, pair in enumerate(zip(ds.names, ds.labels)):
+        if pair not in seen:
+            seen.add(pair)
+            rows_of[pair[0]].append(i)
+    by_label = defaultdict(list)  # a name is stratified by its first label
+    for name, rows in rows_of.items():
+        by_label[ds.labels[rows[0]]].append(name)
+    train_names, test_names = stratified(by_label, test_frac, rng)
+    label_of = lambda name: ds.labels[rows_of[name][0]]  # noqa: E731
+    train_names, valid_names = carve(train_names, label_of, valid_frac, rng)
+    flat = lambda names: sorted(i for n in names for i in rows_of[n])  # noqa: E731
+    return Split(kind, flat(train_names), flat(test_names), flat(valid_names))
+
+
+def carve(items: list, label_of, frac: float, rng: random.Random) -> tuple[list, list]:
+    """Carve a stratified validation part out of the training items."""
+    if frac <= 0:
+        return items, []
+    by_label = defaultdict(list)
+    for item in items:
+        by_label[label_of(item)].append(item)
+    return stratified(by_label, frac, rng)
+
+
+def leaked_rows(ds: NameDataset, split: Split) -> int:
+    """How many test rows have their name in the training rows too."""
+    train_names = {ds.names[i] for i in split.train}
+    return sum(ds.names[i] in train_names for i in split.test)

@@ -1,0 +1,238 @@
+"""One training loop for every model, reporting through callbacks."""
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from nameclf.batches import SAMPLING, Encoded, sample_batches, take, total_steps
+from nameclf.errors import ConfigError
+from nameclf.evaluate import topk_accuracy
+from nameclf.model import NameClassifier
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("constant", "cosine", "linear")
+BATCHING_MODES = ("packed", "padded", "per-sample")
+DIVERGED = "diverged — lower the learning rate"
+
+
+@dataclass
+class TrainConfig:
+    """How to train: optimizer, batches, budget, evaluation."""
+
+    optimizer: str = "adamw"  # sgd | adam | adamw
+    lr: float = 0.003  # peak learning rate
+    momentum: float = 0.9  # SGD only
+    weight_decay: float = 0.0
+    batch_size: int = 128
+    steps: int = 0  # number of batches; 0 means use `epochs`
+    epochs: float = 5.0  # passes over the training names when steps == 0
+    sampling: str = "bucket"  # random (with replacement) | epoch | bucket (by length)
+    batching: str = "packed"  # packed | padded | per-sample: same model, different speed
+    schedule: str = "constant"  # constant | cosine | linear decay after warmup
+    warmup: int = 0  # linear warmup steps
+    clip_grad: float = 0.0  # max gradient norm; 0 = off
+    class_weighting: bool = False  # weight classes by inverse frequency
+    label_smoothing: float = 0.0
+    eval_every: int = 100  # test accuracy every this many steps (0 = only at the end)
+    time_budget: float = 0.0  # seconds; 0 = no limit
+    seed: int = 0
+
+    def validate(self) -> None:
+        """Raise ConfigError for settings no run can use."""
+        checks = [
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
+            (self.batching in BATCHING_MODES, f"batching must be one of {', '.join(BATCHING_MODES)}"),
+            (self.sampling in SAMPLING, f"sampling must be one of {', '.join(SAMPLING)}"),
+            (math.isfinite(self.lr) and 0 < self.lr <= 100, "learning rate must be in (0, 100]"),
+            (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
+            (1 <= self.batch_size <= 65536, "batch size must be 1 to 65536"),
+            (0 <= self.steps <= 10_000_000, "steps must be 0 to 10,000,000"),
+            (0 <= self.epochs <= 10_000, "epochs must be 0 to 10,000"),
+            (self.steps > 0 or self.epochs > 0, "set steps or epochs to a positive number"),
+            (0 <= self.label_smoothing < 1, "label smoothing must be in [0, 1)"),
+            (self.clip_grad >= 0 and self.time_budget >= 0, "clip and time budget must be >= 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+
+@dataclass
+class Progress:
+    """What a callback hears after each step."""
+
+    step: int
+    total_steps: int
+    loss: float
+    running_loss: float  # exponential moving average
+    names_per_second: float  # training names per second of training time
+    elapsed: float  # seconds since start, evaluation included
+    eta: float  # seconds left, estimated
+    lr: float
+    top1: float | None = None  # set on evaluation steps
+    top2: float | None = None
+
+
+@dataclass
+class History:
+    """Curves of one run."""
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    running_loss: list[float] = field(default_factory=list)
+    eval_step: list[int] = field(default_factory=list)
+    top1: list[float] = field(default_factory=list)
+    top2: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """How a run ended."""
+
+    status: str  # completed | stopped | time budget reached | diverged — ...
+    steps: int  # optimizer steps taken
+    seconds: float  # training time, evaluation excluded
+    names_per_second: float
+    history: History
+
+
+def lr_at(step: int, total: int, base: float, schedule: str, warmup: int = 0) -> float:
+    """Learning rate for 0-based `step`: linear warmup, then constant, cosine or linear decay."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    if schedule == "constant":
+        return base
+    progress = (step - warmup) / max(1, total - warmup)
+    if schedule == "cosine":
+        return base * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return base * max(0.0, 1 - progress)
+
+
+def class_weights(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Inverse-frequency weights, averaging 1 over the training rows."""
+    counts = torch.bincount(labels, minlength=n_classes).float().clamp(min=1)
+    return len(labels) / (n_classes * counts)
+
+
+def nll(logp: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None,
+        smoothing: float) -> torch.Tensor:
+    """Per-name loss (B,): label-smoothed NLL, times the class weight of each name."""
+    loss = -logp.gather(1, y[:, None]).squeeze(1)  # (B,)
+    if smoothing:
+        loss = (1 - smoothing) * loss - smoothing * logp.mean(dim=1)
+    return loss * weight[y] if weight is not None else loss
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The optimizer named by the config."""
+    params = model.parameters()
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
+                               weight_decay=cfg.weight_decay)
+    opt = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
+    return opt(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def batch_loss(model: NameClassifier, idx, lengths, y, weight, cfg: TrainConfig,
+               stop: threading.Event | None) -> torch.Tensor | None:
+    """Forward and backward one batch in the configured mode; returns the mean loss."""
+    norm = weight[y].sum() if weight is not None else torch.tensor(float(len(y)))
+    if cfg.batching != "per-sample":
+        loss = nll(model(idx, lengths, cfg.batching), y, weight, cfg.label_smoothing).sum() / norm
+        loss.backward()
+        return loss.detach()
+    total = torch.zeros((), device=idx.device)
+    for b in range(len(y)):  # the tutorial's loop: one name at a time, gradients accumulated
+        if stop is not None and stop.is_set():
+            return None
+        n = int(lengths[b])
+        logp = model(idx[:n, b : b + 1], lengths[b : b + 1], "padded")  # (1, C)
+        loss = nll(logp, y[b : b + 1], weight, cfg.label_smoothing).sum() / norm
+        loss.backward()
+        total += loss.detach()
+    return total
+
+
+def train(model: NameClassifier, train_set: Encoded, cfg: TrainConfig,
+          test_set: Encoded | None = None,
+          callback: Callable[[Progress], None] | None = None,
+          stop: threading.Event | None = None) -> TrainResult:
+    """Train in place; stops on completion, `stop`, the time budget, or divergence."""
+    cfg.validate()
+    if cfg.batching == "padded" and model.config.bidirectional:
+        raise ConfigError("padded batching is exact only for one-directional models; use packed")
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    n_steps = total_steps(len(train_set), cfg.batch_size, cfg.steps, cfg.epochs)
+    weight = class_weights(train_set.labels, model.config.n_classes) if cfg.class_weighting else None
+    optimizer = make_optimizer(model, cfg)
+    params = [p for p in model.parameters()]
+    good = [p.detach().clone() for p in params]  # last weights that gave a finite loss
+    history, status, running = History(), "completed", None
+    train_seconds, seen, step = 0.0, 0, 0
+    start = time.perf_counter()
+    batches = sample_batches(train_set.lengths, cfg.batch_size, cfg.sampling, gen)
+    model.train()
+    while step < n_steps:
+        if stop is not None and stop.is_set():
+            status = "stopped"
+            break
+        if cfg.time_budget and time.perf_counter() - start >= cfg.time_budget:
+            status = "time budget reached"
+            break
+        t0 = time.perf_counter()
+        lr = lr_at(step, n_steps, cfg.lr, cfg.schedule, cfg.warmup)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        idx, lengths, y = take(train_set, next(batches))
+        optimizer.zero_grad(set_to_none=True)
+        loss = batch_loss(model, idx, lengths, y, weight, cfg, stop)
+        if loss is None:
+            status = "stopped"
+            break
+        loss_value = float(loss)
+        if not math.isfinite(loss_value):
+            with torch.no_grad():
+                for p, g in zip(params, good):
+                    p.copy_(g)
+            status = DIVERGED
+            break
+        with torch.no_grad():
+            for p, g in zip(params, good):
+                g.copy_(p)
+        if cfg.clip_grad:
+            torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
+        optimizer.step()
+        step += 1
+        seen += len(y)
+        train_seconds += time.perf_counter() - t0
+        running = loss_value if running is None else 0.98 * running + 0.02 * loss_value
+        history.step.append(step)
+        history.loss.append(loss_value)
+        history.running_loss.append(running)
+        top = None
+        if test_set is not None and ((cfg.eval_every and step % cfg.eval_every == 0)
+                                     or step == n_steps):
+            top = topk_accuracy(model, test_set, (1, 2))
+            model.train()
+            history.eval_step.append(step)
+            history.top1.append(top[0])
+            history.top2.append(top[1])
+        if callback is not None:
+            elapsed = time.perf_counter() - start
+            eta = elapsed / step * (n_steps - step)
+            if cfg.time_budget:
+                eta = min(eta, max(0.0, cfg.time_budget - elapsed))
+            callback(Progress(step, n_steps, loss_value, running, seen / max(train_seconds, 1e-9),
+                              elapsed, eta, lr, *(top or (None, None))))
+    model.eval()
+    return TrainResult(status, step, train_seconds, seen / max(train_seconds, 1e-9), history)

@@ -1,0 +1,56 @@
+"""Text normalization and the character vocabulary."""
+
+import unicodedata
+from dataclasses import dataclass
+
+PAD = "<pad>"  # index 0: padding, encoded as an all-zero one-hot row
+UNK = "<unk>"  # index 1: any character not seen in training
+
+
+def fold_ascii(text: str) -> str:
+    """Strip accents like the classic tutorial: NFD, then drop combining marks."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def normalize(name: str, ascii_fold: bool = True) -> str:
+    """Trim and collapse whitespace; optionally fold accents (NFC otherwise)."""
+    name = " ".join(name.split())
+    return fold_ascii(name) if ascii_fold else unicodedata.normalize("NFC", name)
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """Characters seen in training; index 0 is padding, index 1 unknown."""
+
+    chars: tuple[str, ...]  # the known characters, sorted
+
+    @classmethod
+    def build(cls, names: list[str]) -> "Vocab":
+        """Vocabulary of every character in `names`."""
+        return cls(tuple(sorted({c for name in names for c in name})))
+
+    @property
+    def tokens(self) -> list[str]:
+        """All tokens by index: pad, unk, then the characters."""
+        return [PAD, UNK, *self.chars]
+
+    def __len__(self) -> int:
+        return len(self.chars) + 2
+
+    def _lookup(self) -> dict[str, int]:
+        lookup = self.__dict__.get("_lookup_cache")
+        if lookup is None:
+            lookup = {c: i + 2 for i, c in enumerate(self.chars)}
+            object.__setattr__(self, "_lookup_cache", lookup)
+        return lookup
+
+    def encode(self, name: str) -> list[int]:
+        """Indices of the characters of `name`; unseen ones map to <unk>."""
+        lookup = self._lookup()
+        return [lookup.get(c, 1) for c in name]
+
+    def unknown_chars(self, name: str) -> list[str]:
+        """Characters of `name` that the vocabulary has never seen."""
+        lookup = self._lookup()
+        return sorted({c for c in name if c not in lookup})
