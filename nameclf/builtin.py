@@ -8,8 +8,12 @@ import importlib
 import os
 import re
 import tempfile
+import unicodedata
+import urllib.error
 import urllib.request
 import zipfile
+import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -20,39 +24,48 @@ from nameclf.errors import DataError
 
 FAKER_LOCALES: dict[str, str] = {
     "de_DE": "German", "de_AT": "German", "de_CH": "German", "de_LI": "German",
-    "en_GB": "English", "ga_IE": "Irish",
-    "fr_FR": "French", "fr_CA": "French",
+    "en_GB": "English", "ga_IE": "Irish", "fr_FR": "French", "fr_CA": "French",
     "es_ES": "Spanish", "es_MX": "Spanish", "es_AR": "Spanish", "es_CL": "Spanish",
-    "es_CO": "Spanish",
-    "pt_PT": "Portuguese", "pt_BR": "Portuguese", "it_IT": "Italian", "nl_NL": "Dutch",
-    "da_DK": "Danish", "sv_SE": "Swedish", "fi_FI": "Finnish", "et_EE": "Estonian",
-    "lv_LV": "Latvian", "pl_PL": "Polish", "cs_CZ": "Czech", "hr_HR": "Croatian",
-    "hu_HU": "Hungarian", "el_GR": "Greek", "ru_RU": "Russian", "uk_UA": "Ukrainian",
-    "tr_TR": "Turkish", "az_AZ": "Azerbaijani", "hy_AM": "Armenian", "ka_GE": "Georgian",
-    "fr_DZ": "Arabic", "en_IN": "Indian", "en_TH": "Thai", "id_ID": "Indonesian",
-    "zh_CN": "Chinese", "zh_TW": "Chinese", "ja_JP": "Japanese",
-    "yo_NG": "Yoruba", "tw_GH": "Akan",
+    "es_CO": "Spanish", "pt_PT": "Portuguese", "pt_BR": "Portuguese", "it_IT": "Italian",
+    "nl_NL": "Dutch", "da_DK": "Danish", "sv_SE": "Swedish", "fi_FI": "Finnish",
+    "et_EE": "Estonian", "lv_LV": "Latvian", "pl_PL": "Polish", "cs_CZ": "Czech",
+    "hr_HR": "Croatian", "hu_HU": "Hungarian", "el_GR": "Greek", "ru_RU": "Russian",
+    "uk_UA": "Ukrainian", "tr_TR": "Turkish", "az_AZ": "Azerbaijani", "hy_AM": "Armenian",
+    "ka_GE": "Georgian", "zh_CN": "Chinese", "zh_TW": "Chinese", "ja_JP": "Japanese",
+    # Latin-script lists: unidecode of unvowelled Arabic or of Indic and Thai scripts is poor.
+    "fr_DZ": "Arabic", "en_IN": "Indian", "en_TH": "Thai",
+    "id_ID": "Indonesian", "yo_NG": "Yoruba", "tw_GH": "Akan",
 }
-"""Locale -> label. Arabic, Thai and Indian come from Faker's Latin-script lists."""
 
 # Locales whose surnames are not (only) in `last_names`; Faker's romanized lists win.
 _LOCALE_ATTRS: dict[str, tuple[str, ...]] = {
     "pl_PL": ("male_last_names", "unisex_last_names"),
     "et_EE": ("last_names_est",),
-    "ja_JP": ("last_romanized_names",),
+    "ja_JP": ("last_romanized_names", "last_kana_names"),
     "zh_CN": ("last_romanized_names",),
     "zh_TW": ("last_romanized_names",),
 }
 MIN_LABEL_NAMES = 50
 
-# unidecode gaps: Georgian (national system), Azerbaijani schwa, Cyrillic soft/hard signs.
+# unidecode gaps: Georgian (national system), Azerbaijani schwa, Cyrillic soft/hard signs,
+# Hepburn for the kana unidecode spells kunrei-style, Armenian "u" (unidecode: "ow").
 _PRE_MAP = str.maketrans(
-    dict(zip("აბგდევზთიკლმნოპჟრსტუფქღყშჩცძწჭხჯჰ",
-             "a b g d e v z t i k l m n o p zh r s t u p k gh q sh ch ts dz ts ch kh j h".split(),
-             strict=True))
-    | {"Ə": "E", "ə": "e", "ь": "", "Ь": "", "ъ": "", "Ъ": ""}
+    dict(zip("აბგდევზთიკლმნოპრსტუფქყჯჰ", "abgdevztiklmnoprstupkqjh", strict=True))
+    | {"ჟ": "zh", "ღ": "gh", "შ": "sh", "ჩ": "ch", "ც": "ts", "ძ": "dz", "წ": "ts", "ჭ": "ch"}
+    | {"ხ": "kh", "Ə": "A", "ə": "a", "ь": "", "Ь": "", "ъ": "", "Ъ": ""}
+    | {"フ": "fu", "ジ": "ji", "ヂ": "ji", "ヅ": "zu"}
 )
-_DIGRAPHS = (("ու", "u"), ("Ու", "U"))  # Armenian "u", which unidecode spells "ow"
+_DIGRAPHS = (("ու", "u"), ("Ու", "U"))
+_UKRAINIAN = str.maketrans("гГиИґҐ", "hHyYgG")
+# Modern Greek (ELOT 743 style); unidecode writes classical forms such as "Photiades".
+_GREEK = str.maketrans(
+    dict(zip("αβγδεζηικλμνξοπρσςτυφω", "avgdeziiklmnxoprsstyfo", strict=True))
+    | {"θ": "th", "χ": "ch", "ψ": "ps"}
+)
+_GREEK_RULES = tuple((re.compile(pattern), repl) for pattern, repl in (
+    (r"(?<![^\s-])μπ", "b"), (r"(?<![^\s-])ντ", "d"), (r"ου", "ou"), (r"γγ", "ng"),
+    (r"γ(?=[ξχ])", "n"), (r"([αεη])υ(?=[θκξπστφχψς]|$)", r"\1φ"), (r"([αεη])υ(?!\u0308)", r"\1β"),
+))
 _NOT_NAME_CHAR = re.compile(r"[^A-Za-z '\-]")
 _WORD_START = re.compile(r"(^|[ \-])([a-z])")
 
@@ -61,10 +74,24 @@ PYTORCH_NAMES_FILE = "pytorch-names.zip"
 _PYTORCH_MEMBER = re.compile(r"^data/names/[^/]+\.txt$")
 CHUNK_BYTES = 64 * 1024
 MAX_ZIP_TEXT_BYTES = 50 * 2**20
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError,
+               NotImplementedError, zlib.error)  # corrupt, encrypted, or unsupported members
 
 
-def romanize(raw: str) -> str:
+def _greek(text: str) -> str:
+    """Spell a Greek name in modern Latin letters, lowercase."""
+    text = unicodedata.normalize("NFD", text.lower()).replace("\u0301", "")
+    for pattern, repl in _GREEK_RULES:
+        text = pattern.sub(repl, text)
+    return text.translate(_GREEK)
+
+
+def romanize(raw: str, locale: str = "") -> str:
     """Return an ASCII spelling of a name (letters, space, ' and -), or '' if unusable."""
+    if locale == "el_GR":
+        raw = _greek(raw)
+    elif locale == "uk_UA":
+        raw = raw.translate(_UKRAINIAN)
     for src, dst in _DIGRAPHS:
         raw = raw.replace(src, dst)
     text = unidecode(raw.translate(_PRE_MAP))
@@ -76,38 +103,27 @@ def romanize(raw: str) -> str:
     return text if any(ch.isalpha() for ch in text) else ""
 
 
-def _as_names(value: object) -> list[str]:
-    """Flatten a Faker name attribute (tuple, list, or weighted dict) into strings."""
-    if isinstance(value, dict):
-        return [str(key) for key in value]
-    if isinstance(value, (list, tuple)):
-        return [str(item) for item in value]
-    raise TypeError(f"unexpected Faker name list type {type(value).__name__}")
-
-
 def locale_surnames(locale: str) -> list[str]:
-    """Return the raw surnames Faker ships for one locale."""
+    """Return the raw surnames Faker ships for one locale (tuples, lists, or weighted dicts)."""
     provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
     attrs = _LOCALE_ATTRS.get(locale, ("last_names",))
-    return [name for attr in attrs for name in _as_names(getattr(provider, attr))]
+    return [str(name) for attr in attrs for name in getattr(provider, attr)]
 
 
-def build_rows(pairs: Iterable[tuple[str, str]], min_per_label: int) -> list[tuple[str, str]]:
-    """Romanize (raw, label) pairs, drop empties and duplicates, small labels; sort."""
-    rows = {(name, label) for raw, label in pairs if (name := romanize(raw))}
-    counts: dict[str, int] = {}
-    for _, label in rows:
-        counts[label] = counts.get(label, 0) + 1
-    kept = [row for row in rows if counts[row[1]] >= min_per_label]
+def build_rows(triples: Iterable[tuple[str, str, str]], min_count: int) -> list[tuple[str, str]]:
+    """Romanize (raw, locale, label) triples into unique rows; drop small labels; sort."""
+    rows = {(name, label) for raw, locale, label in triples if (name := romanize(raw, locale))}
+    counts = Counter(label for _, label in rows)
+    kept = [row for row in rows if counts[row[1]] >= min_count]
     return sorted(kept, key=lambda row: (row[1], row[0]))
 
 
 @functools.lru_cache(maxsize=1)
 def _faker_rows() -> tuple[tuple[str, str], ...]:
     """Build the Faker surname rows once per process."""
-    pairs = ((raw, label) for locale, label in FAKER_LOCALES.items()
-             for raw in locale_surnames(locale))
-    return tuple(build_rows(pairs, MIN_LABEL_NAMES))
+    triples = ((raw, locale, label) for locale, label in FAKER_LOCALES.items()
+               for raw in locale_surnames(locale))
+    return tuple(build_rows(triples, MIN_LABEL_NAMES))
 
 
 def faker_surnames() -> list[tuple[str, str]]:
@@ -131,12 +147,23 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+def _folder(info: zipfile.ZipInfo) -> str:
+    """Return the folder a zip member sits in."""
+    return str(PurePosixPath(info.filename.replace("\\", "/")).parent)
+
+
 def _text_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    """Return the safe `.txt` members of an archive, sorted by name."""
+    """Return the safe `.txt` members of the folder holding most of them, sorted by name."""
+    # e.g. the PyTorch zip holds data/eng-fra.txt beside data/names/*.txt
     members = [info for info in archive.infolist()
                if not info.is_dir() and info.filename.lower().endswith(".txt")
                and _safe_member(info.filename)]
-    return sorted(members, key=lambda info: info.filename)
+    counts = Counter(_folder(info) for info in members)
+    if not counts:
+        return []
+    folder = min(counts, key=lambda name: (-counts[name], name))
+    return sorted((info for info in members if _folder(info) == folder),
+                  key=lambda info: info.filename)
 
 
 def _read_rows(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> list[tuple[str, str]]:
@@ -144,11 +171,9 @@ def _read_rows(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> list
     left = MAX_ZIP_TEXT_BYTES
     rows: list[tuple[str, str]] = []
     for info in members:
-        if info.file_size > left:
-            raise DataError(f"zip holds more than {MAX_ZIP_TEXT_BYTES} bytes of text")
-        with archive.open(info) as member:
-            data = member.read(left + 1)
-        if len(data) > left:
+        with archive.open(info) as member:  # file_size may lie: bound the read as well
+            data = member.read(left + 1) if info.file_size <= left else b""
+        if info.file_size > left or len(data) > left:
             raise DataError(f"zip holds more than {MAX_ZIP_TEXT_BYTES} bytes of text")
         left -= len(data)
         label = PurePosixPath(info.filename.replace("\\", "/")).stem
@@ -157,14 +182,14 @@ def _read_rows(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> list
 
 
 def read_names_zip(path: str | Path) -> list[tuple[str, str]]:
-    """Read (name, label) rows from a zip of `<Label>.txt` files, one name per line."""
+    """Read (name, label) rows from a zip's folder of `<Label>.txt` files, one name a line."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = _text_members(archive)
             if not members:
                 raise DataError(f"{path}: the zip holds no .txt files of names")
             rows = _read_rows(archive, members)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+    except _ZIP_ERRORS as exc:
         raise DataError(f"{path}: not a readable zip ({exc})") from exc
     if not rows:
         raise DataError(f"{path}: the zip's .txt files hold no names")
@@ -176,7 +201,7 @@ def _is_names_zip(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             return any(_PYTORCH_MEMBER.match(name) for name in archive.namelist())
-    except (zipfile.BadZipFile, OSError):
+    except _ZIP_ERRORS:
         return False
 
 
@@ -197,6 +222,13 @@ def _stream(response: http.client.HTTPResponse, out: BinaryIO, max_bytes: int,
             progress(done, total)
 
 
+def _reason(exc: BaseException) -> str:
+    """Say in one line why a download failed."""
+    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+        exc = exc.reason if isinstance(exc.reason, BaseException) else ValueError(exc.reason)
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def download_pytorch_names(
     data_dir: Path,
     url: str = PYTORCH_NAMES_URL,
@@ -210,8 +242,11 @@ def download_pytorch_names(
     if target.is_file() and _is_names_zip(target):
         return target
     by_hand = f"download {url} by hand and put the zip as is at {target}"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=data_dir, prefix=".pytorch-names-", suffix=".part")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=data_dir, prefix=".pytorch-names-", suffix=".part")
+    except OSError as exc:
+        raise DataError(f"cannot write to {data_dir} ({exc}); {by_hand}") from exc
     tmp = Path(tmp_name)
     try:
         try:
@@ -220,8 +255,9 @@ def download_pytorch_names(
         except DataError as exc:
             raise DataError(f"could not download {url}: {exc}; {by_hand}") from exc
         except (OSError, http.client.HTTPException, ValueError) as exc:
-            reason = " ".join(str(getattr(exc, "reason", exc) or type(exc).__name__).split())
-            raise DataError(f"could not download {url} ({reason}); {by_hand}") from exc
+            if isinstance(exc, urllib.error.HTTPError):
+                exc.close()  # it holds the response's socket
+            raise DataError(f"could not download {url} ({_reason(exc)}); {by_hand}") from exc
         if not _is_names_zip(tmp):
             raise DataError(f"{url} did not give a zip holding data/names/*.txt; {by_hand}")
         os.replace(tmp, target)

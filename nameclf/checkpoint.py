@@ -74,6 +74,9 @@ def from_bytes(raw: bytes, device: torch.device | str = "cpu") -> Run:
         classes = [str(c) for c in meta["classes"]]
         if len(vocab) != model_cfg.vocab_size or len(classes) != model_cfg.n_classes:
             raise CheckpointError("the vocabulary or labels do not match the model's size")
+        if any(len(c) != 1 for c in vocab.chars) or len(set(vocab.chars)) != len(vocab.chars):
+            raise CheckpointError("the vocabulary must list distinct single characters")
+        info, metrics = dict(meta.get("info", {})), dict(meta.get("metrics", {}))
         model = NameClassifier(model_cfg)
         model.load_state_dict(state, strict=True)
     except CheckpointError:
@@ -83,8 +86,8 @@ def from_bytes(raw: bytes, device: torch.device | str = "cpu") -> Run:
         first = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
         raise CheckpointError(f"not a valid nameclf checkpoint ({first})") from err
     model.eval()
-    return Run(model.to(device), vocab, classes, train_cfg, dict(meta.get("info", {})),
-               dict(meta.get("metrics", {})), {}, str(meta.get("status", "completed")))
+    return Run(model.to(device), vocab, classes, train_cfg, info, metrics, {},
+               str(meta.get("status", "completed")))
 
 
 def load(path: str | Path, device: torch.device | str = "cpu") -> Run:

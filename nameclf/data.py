@@ -143,8 +143,9 @@ def parse_folder(folder: Path, report: LoadReport) -> list[tuple[int, str, str]]
     return rows
 
 
-def check_size(n_bytes: int, what: str, max_bytes: int = MAX_BYTES) -> None:
-    """Refuse files over the size cap."""
+def check_size(n_bytes: int, what: str, max_bytes: int | None = None) -> None:
+    """Refuse files over the size cap (MAX_BYTES, read when called so it can be changed)."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     if n_bytes > max_bytes:
         raise DataError(f"{what} is {n_bytes / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB")
 
@@ -206,6 +207,8 @@ def read_raw(raw: bytes, filename: str, report: LoadReport) -> list[tuple[int, s
             pairs = read_names_zip(io.BytesIO(raw))
         except zipfile.BadZipFile as err:
             raise DataError(f"{filename} is not a valid zip file") from err
+        except DataError as err:  # its message names the in-memory buffer; name the file
+            raise DataError(f"{filename}: {str(err).split(': ', 1)[-1]}") from err
         report.rows_read = len(pairs)
         return [(i + 1, n, lab) for i, (n, lab) in enumerate(pairs)]
     if suffix == ".csv":

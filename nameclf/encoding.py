@@ -53,7 +53,6 @@ def explain(names: list[str], vocab: Vocab | None = None) -> dict:
     idx, lengths = encode_batch(names, vocab)  # (T, B), (B,)
     tokens = vocab.tokens
     packed = pack(idx, lengths)
-    sorted_indices, unsorted_indices = sort_by_length(lengths)
     steps, batch = idx.shape
     real = int(lengths.sum())
     return {
@@ -65,7 +64,8 @@ def explain(names: list[str], vocab: Vocab | None = None) -> dict:
         "padded_indices": idx.tolist(),  # (T, B)
         "sorted_indices": packed.sorted_indices.tolist(),
         "unsorted_indices": packed.unsorted_indices.tolist(),
-        "sorted_names": [names[i] for i in sorted_indices.tolist()],
+        # PyTorch's own order, which need not be stable among names of equal length
+        "sorted_names": [names[i] for i in packed.sorted_indices.tolist()],
         "packed": [tokens[i] for i in packed.data.tolist()],  # time-major
         "batch_sizes": packed.batch_sizes.tolist(),
         "real_cells": real,

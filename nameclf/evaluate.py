@@ -68,6 +68,7 @@ def metrics_from(logp: torch.Tensor, y: torch.Tensor, classes: list[str]) -> Met
     f1 = torch.where(precision + recall > 0,
                      2 * precision * recall / (precision + recall).clamp(min=1e-12), 0.0)
     present = support > 0
+    seen = present | (predicted > 0)  # macro-F1 averages over true or predicted labels, as sklearn
     per_class = pd.DataFrame({
         "precision": precision.numpy(), "recall": recall.numpy(), "f1": f1.numpy(),
         "support": support.long().numpy(),
@@ -75,7 +76,7 @@ def metrics_from(logp: torch.Tensor, y: torch.Tensor, classes: list[str]) -> Met
     top1, top2, top3 = topk_hits(logp, y, (1, 2, 3))
     return Metrics(
         top1, top2, top3,
-        macro_f1=float(f1[present].mean()) if present.any() else 0.0,
+        macro_f1=float(f1[seen].mean()) if seen.any() else 0.0,
         balanced_accuracy=float(recall[present].mean()) if present.any() else 0.0,
         per_class=per_class,
         confusion=pd.DataFrame(confusion.long().numpy(), index=pd.Index(classes, name="true"),

@@ -31,7 +31,10 @@ class ModelConfig:
         if self.cell not in CELLS:
             raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
         checks = [
-            (self.vocab_size >= 3, "vocab_size must be at least 3"),
+            (3 <= self.vocab_size <= 100_000, "vocab_size must be 3 to 100,000"),
+            # the one-hot table is vocab_size² floats; a foreign checkpoint must not make it huge
+            (self.embedding_dim or self.vocab_size <= 5000,
+             "one-hot input takes at most 5,000 characters; use an embedding"),
             (self.n_classes >= 2, "n_classes must be at least 2"),
             (0 <= self.embedding_dim <= 1024, "embedding_dim must be 0 (one-hot) to 1024"),
             (1 <= self.hidden_size <= 2048, "hidden_size must be 1 to 2048"),

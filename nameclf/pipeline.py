@@ -91,9 +91,9 @@ def run_metrics(run: Run, prep: Prepared) -> Metrics:
     return evaluate(run.model, prep.test, run.classes)
 
 
-def check_compatible(run: Run, prep: Prepared) -> None:
+def check_compatible(run: Run, ds: NameDataset) -> None:
     """Refuse to evaluate a run on data whose labels it does not know."""
-    unknown = sorted(set(prep.classes) - set(run.classes))
+    unknown = sorted(set(ds.classes) - set(run.classes))
     if unknown:
         shown = ", ".join(unknown[:5])
         raise ConfigError(f"the data has labels this model never learned: {shown}")

@@ -155,7 +155,8 @@ def batch_loss(model: NameClassifier, idx, lengths, y, weight, cfg: TrainConfig,
         if stop is not None and stop.is_set():
             return None
         n = int(lengths[b])
-        logp = model(idx[:n, b : b + 1], lengths[b : b + 1], "padded")  # (1, C)
+        # one unpadded name: the final state is exact (bidirectional too), as in the tutorial
+        logp = model(idx[:n, b : b + 1], lengths[b : b + 1], "naive")  # (1, C)
         loss = nll(logp, y[b : b + 1], weight, cfg.label_smoothing).sum() / norm
         loss.backward()
         total += loss.detach()
@@ -176,7 +177,10 @@ def train(model: NameClassifier, train_set: Encoded, cfg: TrainConfig,
     weight = class_weights(train_set.labels, model.config.n_classes) if cfg.class_weighting else None
     optimizer = make_optimizer(model, cfg)
     params = [p for p in model.parameters()]
-    good = [p.detach().clone() for p in params]  # last weights that gave a finite loss
+    good = [p.detach().clone() for p in params]  # last weights that gave a sane loss
+    # float32 losses rarely reach inf: a running loss 10x that of guessing uniformly
+    # means the run has blown up just as surely
+    limit = 10 * math.log(model.config.n_classes)
     history, status, running = History(), "completed", None
     train_seconds, seen, step = 0.0, 0, 0
     start = time.perf_counter()
@@ -200,22 +204,23 @@ def train(model: NameClassifier, train_set: Encoded, cfg: TrainConfig,
             status = "stopped"
             break
         loss_value = float(loss)
-        if not math.isfinite(loss_value):
+        running = loss_value if running is None else 0.98 * running + 0.02 * loss_value
+        if not math.isfinite(running) or running > limit:
             with torch.no_grad():
                 for p, g in zip(params, good):
                     p.copy_(g)
             status = DIVERGED
             break
-        with torch.no_grad():
-            for p, g in zip(params, good):
-                g.copy_(p)
+        if loss_value <= limit:
+            with torch.no_grad():
+                for p, g in zip(params, good):
+                    g.copy_(p)
         if cfg.clip_grad:
             torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
         optimizer.step()
         step += 1
         seen += len(y)
         train_seconds += time.perf_counter() - t0
-        running = loss_value if running is None else 0.98 * running + 0.02 * loss_value
         history.step.append(step)
         history.loss.append(loss_value)
         history.running_loss.append(running)

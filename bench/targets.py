@@ -1,0 +1,137 @@
+"""Benchmark the project's targets on the reference file, side by side in one run.
+
+    python bench/targets.py [--data ../shared/data/name2lang.txt] [--only fast,throughput,race,seed]
+
+Prints one JSON line per measurement and a summary table. Speeds are compared as ratios
+measured back to back in the same process, since the machine is shared and noisy.
+"""
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tutorial  # noqa: E402
+
+from nameclf import fit, load_dataset, prepare, preset  # noqa: E402
+from nameclf.bench import RaceConfig, race, ratios  # noqa: E402
+from nameclf.model import ModelConfig  # noqa: E402
+from nameclf.train import train  # noqa: E402
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "name2lang.txt"
+
+
+def emit(record: dict) -> dict:
+    print(json.dumps(record), flush=True)
+    return record
+
+
+def bench_preset(ds, name: str, steps: int | None = None) -> dict:
+    """Train a preset on its own split and report accuracy and time."""
+    model_cfg, train_cfg, split = preset(name)
+    if steps:
+        train_cfg = replace(train_cfg, steps=steps)
+    prep = prepare(ds, split, seed=0)
+    start = time.perf_counter()
+    run = fit(prep, model_cfg, replace(train_cfg, eval_every=0))
+    return emit({"bench": "preset", "preset": name, "split": split, "steps": run.info["steps"],
+                 "train_seconds": round(run.info["train_seconds"], 1),
+                 "wall_seconds": round(time.perf_counter() - start, 1),
+                 "names_per_second": round(run.info["names_per_second"]),
+                 "top1": round(run.metrics["top1"], 4), "top2": round(run.metrics["top2"], 4),
+                 "macro_f1": round(run.metrics["macro_f1"], 4)})
+
+
+def bench_throughput(ds, seconds: float) -> list[dict]:
+    """Our loop vs the tutorial's batched loop, same model and batch size, back to back."""
+    prep = prepare(ds, "rows", seed=0)
+    X = [ds.names[i] for i in prep.split.train]
+    y = [ds.labels[i] for i in prep.split.train]
+    out = []
+    for cell in ("rnn", "lstm"):
+        model_cfg, train_cfg, _ = preset(f"seed-{cell}")
+        theirs = tutorial.train_batched(cell, X, y, prep.classes, 10**9, 512, seconds)
+        model_cfg = replace(model_cfg, vocab_size=len(prep.vocab), n_classes=len(prep.classes))
+        from nameclf.model import NameClassifier
+
+        ours = train(NameClassifier(model_cfg), prep.train,
+                     replace(train_cfg, steps=10**6, time_budget=seconds, eval_every=0))
+        out.append(emit({"bench": "throughput", "model": cell, "batch": 512,
+                         "tutorial_names_per_second": round(theirs["names_per_second"]),
+                         "ours_names_per_second": round(ours.names_per_second),
+                         "ratio": round(ours.names_per_second / theirs["names_per_second"], 2)}))
+    return out
+
+
+def bench_race(ds, seconds: float) -> list[dict]:
+    """Packed vs padded vs per-sample on 256 names; and the tutorial's own two loops."""
+    prep = prepare(ds, "rows", seed=0)
+    X = [ds.names[i] for i in prep.split.train]
+    y = [ds.labels[i] for i in prep.split.train]
+    out = []
+    for cell in ("rnn", "lstm"):
+        cfg = ModelConfig(cell=cell, vocab_size=len(prep.vocab), n_classes=len(prep.classes))
+        speeds = race(cfg, prep.train, RaceConfig(n_names=256, batch_size=256, seconds=seconds))
+        per = tutorial.train_per_sample(cell, X, y, prep.classes, 10**9, seconds)
+        bat = tutorial.train_batched(cell, X, y, prep.classes, 10**9, 256, seconds)
+        out.append(emit({"bench": "race", "model": cell, "names": 256,
+                         **{k.replace("-", "_"): round(v) for k, v in speeds.items()},
+                         **{k: round(v, 1) for k, v in ratios(speeds).items()},
+                         "tutorial_per_sample": round(per["names_per_second"]),
+                         "tutorial_batched": round(bat["names_per_second"]),
+                         "tutorial_batched_over_per_sample":
+                             round(bat["names_per_second"] / per["names_per_second"], 1)}))
+    return out
+
+
+def bench_tutorial_accuracy(ds, cell: str, n_batches: int) -> dict:
+    """The tutorial's own code, trained in full, evaluated on the whole rows test split."""
+    prep = prepare(ds, "rows", seed=0)
+    X = [ds.names[i] for i in prep.split.train]
+    y = [ds.labels[i] for i in prep.split.train]
+    res = tutorial.train_batched(cell, X, y, prep.classes, n_batches)
+    Xt = [ds.names[i] for i in prep.split.test]
+    yt = [ds.labels[i] for i in prep.split.test]
+    top1, top2 = tutorial.evaluate_full(res["net"], Xt, yt, prep.classes)
+    return emit({"bench": "tutorial-accuracy", "model": cell, "batches": res["batches"],
+                 "seconds": round(res["seconds"], 1), "top1": round(top1, 4),
+                 "top2": round(top2, 4)})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(REFERENCE), help="the reference name2lang.txt")
+    parser.add_argument("--only", default="fast,throughput,race",
+                        help="comma list of: fast, throughput, race, seed, tutorial")
+    parser.add_argument("--seconds", type=float, default=8.0, help="seconds per speed contestant")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if not Path(args.data).is_file():
+        sys.exit(f"bench: the reference file is not at {args.data}; pass --data PATH")
+    ds = load_dataset(args.data)
+    only = set(args.only.split(","))
+    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {len(ds)} rows",
+          flush=True)
+    if "fast" in only:
+        bench_preset(ds, "fast")
+    if "throughput" in only:
+        bench_throughput(ds, args.seconds)
+    if "race" in only:
+        bench_race(ds, args.seconds)
+    if "seed" in only:
+        bench_preset(ds, "seed-rnn")
+        bench_preset(ds, "seed-lstm")
+    if "tutorial" in only:
+        bench_tutorial_accuracy(ds, "rnn", 5000)
+        bench_tutorial_accuracy(ds, "lstm", 8000)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""Command line: python -m nameclf train | evaluate | predict | explain | bench."""
+
+import argparse
+import json
+import sys
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+from nameclf.errors import NameclfError
+from nameclf.presets import DEFAULT_PRESET, PRESETS
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one readable line and exit code 2."""
+
+    def error(self, message: str):
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def add_data_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data")
+    g.add_argument("--data", default="builtin:faker-surnames",
+                   help="a `Name, Label` file, CSV, zip, folder of <Label>.txt, or builtin:NAME")
+    g.add_argument("--split", choices=["names", "rows"], default=None,
+                   help="names: leak-free (default); rows: the tutorial's random split")
+    g.add_argument("--seed", type=int, default=None, help="seed for the split and training")
+    g.add_argument("--keep-unicode", action="store_true",
+                   help="keep accents instead of folding names to ASCII")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="nameclf", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    t = sub.add_parser("train", help="train a classifier and write a checkpoint")
+    add_data_args(t)
+    m = t.add_argument_group("model")
+    m.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET,
+                   help="starting settings; flags below override them")
+    m.add_argument("--model", dest="cell", choices=["rnn", "lstm", "gru"], help="recurrent cell")
+    m.add_argument("--hidden", dest="hidden_size", type=int, help="hidden units per direction")
+    m.add_argument("--layers", dest="num_layers", type=int, help="stacked layers")
+    m.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,
+                   help="read names both ways")
+    m.add_argument("--embedding-dim", type=int, help="0 = one-hot input like the tutorial")
+    m.add_argument("--dropout", type=float, help="dropout between layers and before the output")
+    o = t.add_argument_group("optimization")
+    o.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help="optimizer")
+    o.add_argument("--lr", type=float, help="learning rate")
+    o.add_argument("--momentum", type=float, help="SGD momentum")
+    o.add_argument("--weight-decay", type=float, help="weight decay")
+    o.add_argument("--batch-size", type=int, help="names per step")
+    o.add_argument("--steps", type=int, help="number of batches (overrides epochs)")
+    o.add_argument("--epochs", type=float, help="passes over the training names")
+    o.add_argument("--sampling", choices=["random", "epoch", "bucket"],
+                   help="random batches with replacement, shuffled epochs, or length buckets")
+    o.add_argument("--batching", choices=["per-sample", "padded", "packed"], help="batching mode")
+    o.add_argument("--schedule", choices=["constant", "cosine", "linear"], help="LR schedule")
+    o.add_argument("--warmup", type=int, help="linear warmup steps")
+    o.add_argument("--clip-grad", type=float, help="max gradient norm, 0 = off")
+    o.add_argument("--class-weighting", action=argparse.BooleanOptionalAction, default=None,
+                   help="weight classes by inverse frequency")
+    o.add_argument("--label-smoothing", type=float, help="label smoothing")
+    o.add_argument("--eval-every", type=int, help="test accuracy every N steps")
+    o.add_argument("--time-budget", type=float, help="stop after this many seconds")
+    r = t.add_argument_group("run")
+    r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                   help="where to train")
+    r.add_argument("--out", type=Path, default=Path("runs/latest"),
+                   help="folder for model.safetensors and metrics.json")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("evaluate", help="metrics of a checkpoint on a dataset's test split")
+    e.add_argument("--checkpoint", type=Path, required=True, help="a model.safetensors file")
+    add_data_args(e)
+    e.add_argument("--per-class", action="store_true", help="also print the per-class table")
+
+    p = sub.add_parser("predict", help="top-k labels for names")
+    p.add_argument("--checkpoint", type=Path, required=True, help="a model.safetensors file")
+    p.add_argument("names", nargs="+", metavar="NAME", help="names to classify")
+    p.add_argument("--top-k", type=int, default=3, help="labels to show per name")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    x = sub.add_parser("explain", help="show how names are padded, sorted and packed")
+    x.add_argument("names", nargs="+", metavar="NAME", help="two or more names")
+    x.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    b = sub.add_parser("bench", help="per-sample vs padded vs packed training speed")
+    add_data_args(b)
+    b.add_argument("--model", dest="cell", choices=["rnn", "lstm", "gru"], default="rnn",
+                   help="recurrent cell")
+    b.add_argument("--hidden", type=int, default=128, help="hidden units")
+    b.add_argument("--embedding-dim", type=int, default=0, help="0 = one-hot input")
+    b.add_argument("--names", type=int, default=256, help="names per batch and per race")
+    b.add_argument("--seconds", type=float, default=3.0, help="seconds per mode")
+    b.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                   help="where to train")
+    b.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return parser
+
+
+def load_data(args):
+    from nameclf.data import load_dataset
+
+    progress = None
+    if args.data == "builtin:pytorch-names" and not Path("data/pytorch-names.zip").exists():
+        from tqdm import tqdm
+
+        bar = tqdm(unit="B", unit_scale=True, desc="downloading", file=sys.stderr)
+
+        def progress(done, total):
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+    return load_dataset(args.data, ascii_fold=not args.keep_unicode, progress=progress)
+
+
+def cmd_train(args) -> int:
+    import torch
+
+    from nameclf.checkpoint import save
+    from nameclf.device import pick_device
+    from nameclf.pipeline import fit, prepare
+    from nameclf.presets import override, preset
+
+    model_cfg, train_cfg, split = preset(args.preset)
+    values = vars(args)
+    model_cfg = override(model_cfg, values)
+    if args.steps is not None and args.epochs is None:
+        values = dict(values, epochs=0.0)
+    elif args.epochs is not None and args.steps is None:
+        values = dict(values, steps=0)
+    train_cfg = override(train_cfg, values)
+    split = args.split or split
+    seed = 0 if args.seed is None else args.seed
+    train_cfg.seed = seed
+    train_cfg.validate()
+    device = pick_device(args.device)
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+    ds = load_data(args)
+    prep = prepare(ds, split, seed=seed, device=device)
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=None, unit="step", file=sys.stderr, dynamic_ncols=True)
+
+    def report(p):
+        if bar is not None:
+            bar.total = p.total_steps
+            bar.update(p.step - bar.n)
+            post = {"loss": f"{p.running_loss:.3f}", "names/s": f"{p.names_per_second:,.0f}"}
+            if p.top1 is not None:
+                post["top1"] = f"{p.top1:.3f}"
+            bar.set_postfix(post, refresh=False)
+
+    stop = threading.Event()
+    info = {"data": args.data, "ascii_fold": not args.keep_unicode, "seed": seed,
+            "device": str(device), "preset": args.preset}
+    try:
+        run = fit(prep, model_cfg, train_cfg, report, stop, info)
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    args.out.mkdir(parents=True, exist_ok=True)
+    save(run, args.out / "model.safetensors")
+    summary = {"model": run.model_config.cell, "preset": args.preset, "status": run.status,
+               **{k: run.info[k] for k in ("split", "n_train", "n_test", "steps", "train_seconds",
+                                            "names_per_second", "leaked_test_rows")},
+               **run.metrics}
+    record = {"summary": summary, "model_config": run.model_config.to_dict(),
+              "train_config": asdict(train_cfg), "info": run.info, "history": run.history}
+    (args.out / "metrics.json").write_text(json.dumps(record, indent=1))
+    print(json.dumps(summary))
+    return 0 if run.status != "diverged — lower the learning rate" else 1
+
+
+def cmd_evaluate(args) -> int:
+    from nameclf.checkpoint import load
+    from nameclf.evaluate import evaluate
+    from nameclf.pipeline import check_compatible, encode_for
+    from nameclf.splits import make_split
+
+    run = load(args.checkpoint)
+    ds = load_data(args)
+    split = args.split or run.info.get("split", "names")
+    seed = args.seed if args.seed is not None else run.info.get("seed", 0)
+    sp = make_split(ds, split, seed=seed)
+    check_compatible(run, ds)
+    metrics = evaluate(run.model, encode_for(run, ds, sp.test, "cpu"), run.classes)
+    if args.per_class:
+        print(metrics.per_class.round(3).to_string(), file=sys.stderr)
+    print(json.dumps({"checkpoint": str(args.checkpoint), "split": split, "seed": seed,
+                      **metrics.summary()}))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from nameclf.checkpoint import load
+    from nameclf.pipeline import predict
+
+    if args.top_k < 1:
+        raise NameclfError("--top-k must be at least 1")
+    preds = predict(load(args.checkpoint), args.names, args.top_k)
+    if args.json:
+        print(json.dumps([asdict(p) for p in preds]))
+        return 0
+    for p in preds:
+        guesses = ", ".join(f"{label} {prob:.1%}" for label, prob in p.top)
+        print(f"{p.name}: {guesses or '—'}" + (f"  ({p.note.strip(' —')})" if p.note else ""))
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from nameclf.encoding import explain
+    from nameclf.vocab import normalize
+
+    names = [normalize(n) for n in args.names]
+    if any(not n for n in names):
+        raise NameclfError("names must not be empty")
+    steps = explain(names)
+    if args.json:
+        print(json.dumps(steps))
+        return 0
+    width = max(len(t) for row in steps["padded"] for t in row)
+    print("1. indices:")
+    for name, idx in zip(steps["names"], steps["indices"]):
+        print(f"   {name:<12} {idx}")
+    print(f"2. padded (B, T) — {steps['real_cells']} real cells, {steps['pad_cells']} padding "
+          f"({steps['wasted_fraction']:.0%} wasted):")
+    for row in steps["padded"]:
+        print("   " + " ".join(t.ljust(width) for t in row))
+    print(f"3. sorted by length: indices {steps['sorted_indices']} -> {steps['sorted_names']}; "
+          f"unsorted_indices {steps['unsorted_indices']}")
+    print(f"4. packed data (time-major): {' '.join(steps['packed'])}")
+    print(f"   batch_sizes: {steps['batch_sizes']}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    import torch
+
+    from nameclf.bench import RaceConfig, race, ratios
+    from nameclf.device import describe, pick_device
+    from nameclf.model import ModelConfig
+    from nameclf.pipeline import prepare
+
+    device = pick_device(args.device)
+    prep = prepare(load_data(args), args.split or "names", seed=args.seed or 0, device=device)
+    model_cfg = ModelConfig(cell=args.cell, vocab_size=len(prep.vocab),
+                            n_classes=len(prep.classes), hidden_size=args.hidden,
+                            embedding_dim=args.embedding_dim)
+    cfg = RaceConfig(n_names=min(args.names, len(prep.train)), batch_size=args.names,
+                     seconds=args.seconds)
+    speeds = race(model_cfg, prep.train, cfg)
+    result = {"model": args.cell, "names": cfg.n_names, "device": describe(device),
+              "threads": torch.get_num_threads(),
+              **{k.replace("-", "_"): v for k, v in speeds.items()}, **ratios(speeds)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for mode, speed in speeds.items():
+            print(f"{mode:>10}: {speed:>10,.0f} names/s")
+        for key, value in ratios(speeds).items():
+            print(f"{key}: {value:.1f}x")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+            "explain": cmd_explain, "bench": cmd_bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except NameclfError as err:
+        print(f"nameclf {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nameclf {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as err:
+        print(f"nameclf {args.command}: error: {err.strerror or err}: "
+              f"{err.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Plotly figures for the app: pure functions from data to figures, no Streamlit."""
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+HEIGHT = 340  # default figure height in pixels
+MARGIN = dict(l=10, r=10, t=40, b=10)
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = HEIGHT) -> go.Figure:
+    """The common look: title, axis titles, tight margins, legend on top."""
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height, margin=MARGIN,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"))
+    return fig
+
+
+def class_counts(counts: Mapping[str, int]) -> go.Figure:
+    """Bar chart of names per label, largest first."""
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    fig = go.Figure(go.Bar(x=[k for k, _ in items], y=[v for _, v in items],
+                           marker_color="#4c78a8"))
+    return _layout(fig, "Names per label", "label", "names")
+
+
+def name_lengths(names: Sequence[str]) -> go.Figure:
+    """Histogram of name lengths in characters."""
+    lengths = [len(n) for n in names]
+    fig = go.Figure(go.Histogram(x=lengths, xbins=dict(size=1), marker_color="#72b7b2"))
+    return _layout(fig, "Name length", "characters", "names")
+
+
+def loss_curve(history: Mapping[str, list], title: str = "Training loss") -> go.Figure:
+    """Per-step loss (faint) and its running mean (bold)."""
+    fig = go.Figure()
+    fig.add_scatter(x=history.get("step", []), y=history.get("loss", []), mode="lines",
+                    name="loss per step", line=dict(width=1, color="rgba(76,120,168,0.35)"))
+    fig.add_scatter(x=history.get("step", []), y=history.get("running_loss", []), mode="lines",
+                    name="running mean", line=dict(width=3, color="#4c78a8"))
+    return _layout(fig, title, "step", "loss (NLL)")
+
+
+def accuracy_curve(history: Mapping[str, list], title: str = "Test accuracy") -> go.Figure:
+    """Top-1 and top-2 accuracy at each evaluation step."""
+    fig = go.Figure()
+    x = history.get("eval_step", [])
+    fig.add_scatter(x=x, y=history.get("top1", []), mode="lines+markers", name="top-1")
+    fig.add_scatter(x=x, y=history.get("top2", []), mode="lines+markers", name="top-2")
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    return _layout(fig, title, "step", "accuracy")
+
+
+def confusion_heatmap(confusion: pd.DataFrame) -> go.Figure:
+    """Row-normalized confusion matrix: each true label's names spread over predictions."""
+    totals = confusion.sum(axis=1).replace(0, 1)
+    share = confusion.div(totals, axis=0)
+    fig = go.Figure(go.Heatmap(
+        z=share.values, x=list(map(str, confusion.columns)), y=list(map(str, confusion.index)),
+        colorscale="Blues", zmin=0, zmax=1, customdata=confusion.values,
+        hovertemplate=("true %{y}<br>predicted %{x}<br>%{z:.0%} (%{customdata} names)"
+                       "<extra></extra>"),
+    ))
+    fig.update_yaxes(autorange="reversed")
+    size = max(360, min(900, 24 * len(confusion) + 160))
+    return _layout(fig, "Confusion matrix (each row sums to 100%)", "predicted", "true", size)
+
+
+def topk_bars(top: Sequence[tuple[str, float]], title: str = "") -> go.Figure:
+    """Horizontal bars of the top-k labels and their probabilities, best on top."""
+    labels = [label for label, _ in top][::-1]
+    probs = [p for _, p in top][::-1]
+    fig = go.Figure(go.Bar(x=probs, y=labels, orientation="h", marker_color="#f58518",
+                           text=[f"{p:.0%}" for p in probs], textposition="auto"))
+    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    return _layout(fig, title, "probability", "", height=max(160, 48 * len(top) + 80))
+
+
+def compare_curves(histories: Mapping[str, Mapping[str, list]], metric: str) -> go.Figure:
+    """One line per run: the running loss (`metric="loss"`) or top-1 accuracy (`"top1"`)."""
+    fig = go.Figure()
+    for name, hist in histories.items():
+        if metric == "loss":
+            fig.add_scatter(x=hist.get("step", []), y=hist.get("running_loss", []),
+                            mode="lines", name=name)
+        else:
+            fig.add_scatter(x=hist.get("eval_step", []), y=hist.get(metric, []),
+                            mode="lines+markers", name=name)
+    if metric == "loss":
+        return _layout(fig, "Training loss (running mean)", "step", "loss (NLL)")
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    return _layout(fig, f"Test {metric.replace('top', 'top-')} accuracy", "step", "accuracy")

@@ -1,0 +1,108 @@
+"""Tables the pages show, computed from datasets and runs (no Streamlit here)."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+
+from nameclf.data import NameDataset
+from nameclf.evaluate import Metrics, log_probs, metrics_from
+from nameclf.pipeline import Run, check_compatible, encode_for
+from nameclf.splits import leaked_rows, make_split
+
+MAX_TABLE_ROWS = 500  # rows of a sample table sent to the browser
+
+
+def sample_table(ds: NameDataset, query: str = "", limit: int = MAX_TABLE_ROWS) -> pd.DataFrame:
+    """Names and labels containing `query` (case-insensitive), at most `limit` rows."""
+    frame = pd.DataFrame({"name": ds.names, "label": ds.labels})
+    query = query.strip().lower()
+    if query:
+        hit = frame["name"].str.lower().str.contains(query, regex=False)
+        hit |= frame["label"].str.lower().str.contains(query, regex=False)
+        frame = frame[hit]
+    return frame.head(limit).reset_index(drop=True)
+
+
+def conflicts_table(ds: NameDataset) -> pd.DataFrame:
+    """Names that appear with more than one label."""
+    rows = [(name, ", ".join(labels)) for name, labels in sorted(ds.report.conflicting.items())]
+    return pd.DataFrame(rows, columns=["name", "labels"])
+
+
+@dataclass
+class Leak:
+    """How much of a split's test set is also in its training set."""
+
+    leaked: int  # test rows whose name is also a training name
+    n_test: int  # test rows
+
+    @property
+    def share(self) -> float:
+        return self.leaked / self.n_test if self.n_test else 0.0
+
+
+def leak(ds: NameDataset, split: str, seed: int) -> Leak:
+    """Leakage of one seeded split of a dataset."""
+    sp = make_split(ds, split, seed=seed)
+    return Leak(leaked_rows(ds, sp), len(sp.test))
+
+
+def top3_text(probs: torch.Tensor, classes: list[str]) -> str:
+    """`German 61% · Dutch 20% · Danish 9%` for one row of probabilities."""
+    top = probs.topk(min(3, len(classes)))
+    return " · ".join(f"{classes[i]} {p:.0%}" for p, i in zip(top.values.tolist(),
+                                                              top.indices.tolist(), strict=False))
+
+
+def misclassified(logp: torch.Tensor, y: torch.Tensor, names: list[str], classes: list[str],
+                  limit: int = 200) -> pd.DataFrame:
+    """Wrongly predicted names, most confident mistakes first, with their top-3."""
+    probs = logp.exp()  # (N, C)
+    pred = probs.argmax(dim=1)
+    wrong = (pred != y).nonzero().flatten()
+    order = wrong[probs[wrong, pred[wrong]].argsort(descending=True)][:limit]
+    return pd.DataFrame({
+        "name": [names[i] for i in order.tolist()],
+        "true": [classes[int(y[i])] for i in order.tolist()],
+        "predicted": [classes[int(pred[i])] for i in order.tolist()],
+        "top-3": [top3_text(probs[i], classes) for i in order.tolist()],
+    })
+
+
+@dataclass
+class Evaluation:
+    """A run scored on its test split."""
+
+    metrics: Metrics
+    mistakes: pd.DataFrame  # see misclassified()
+    n_test: int
+
+
+def evaluate_run(run: Run, ds: NameDataset, split: str, seed: int) -> Evaluation:
+    """Rebuild the run's test split from its data and score every test name."""
+    check_compatible(run, ds)
+    rows = make_split(ds, split, seed=seed).test
+    device = next(run.model.parameters()).device
+    enc = encode_for(run, ds, rows, device)
+    logp = log_probs(run.model, enc)  # (N, C)
+    y = enc.labels.cpu()
+    names = [ds.names[i] for i in rows]
+    mistakes = misclassified(logp, y, names, run.classes)
+    return Evaluation(metrics_from(logp, y, run.classes), mistakes, len(rows))
+
+
+def settings_row(run_id: str, run: Run) -> dict:
+    """One row of the Compare table: hyperparameters and final metrics."""
+    m, t, info = run.model_config, run.train_config, run.info
+    return {
+        "run": run_id, "status": run.status, "cell": m.cell, "hidden": m.hidden_size,
+        "layers": m.num_layers, "bidir": m.bidirectional, "emb": m.embedding_dim,
+        "dropout": m.dropout, "optimizer": t.optimizer, "lr": t.lr, "batch": t.batch_size,
+        "batching": t.batching, "steps": info.get("steps"), "split": info.get("split"),
+        "seed": t.seed, "dataset": info.get("dataset"),
+        "top1": run.metrics.get("top1"), "top2": run.metrics.get("top2"),
+        "top3": run.metrics.get("top3"), "macro_f1": run.metrics.get("macro_f1"),
+        "train s": round(info.get("train_seconds", 0.0), 1),
+        "names/s": round(info.get("names_per_second", 0.0)),
+    }

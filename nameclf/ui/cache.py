@@ -1,0 +1,73 @@
+"""What is cached, and with which intent: data by value, read-only resources shared."""
+
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from nameclf import builtin
+from nameclf.data import DEFAULT_SOURCE, NameDataset, load_dataset
+from nameclf.device import pick_device
+from nameclf.pipeline import Prepared, prepare
+from nameclf.ui.state import uploaded_dataset
+
+DATA_DIR = Path("data")  # where downloaded datasets are kept
+MAX_SESSION_PREPARED = 2  # encoded uploads kept per visitor
+
+
+@st.cache_resource(show_spinner=False)
+def device() -> torch.device:
+    """The device every visitor trains on: cuda, then mps, then cpu."""
+    return pick_device("auto")
+
+
+@st.cache_resource(show_spinner=False)
+def devices() -> tuple[str, ...]:
+    """Devices a visitor may pick, the default first."""
+    found = [device().type, "cpu"]
+    found += ["cuda"] if torch.cuda.is_available() else []
+    return tuple(dict.fromkeys(found))
+
+
+@st.cache_data(max_entries=4, show_spinner="Loading the dataset…")
+def builtin_dataset(source: str, ascii_fold: bool = True, _progress=None) -> NameDataset:
+    """A built-in dataset, loaded once per server (it is the same for everyone)."""
+    return load_dataset(source, ascii_fold=ascii_fold, data_dir=DATA_DIR, progress=_progress)
+
+
+def is_downloaded(source: str) -> bool:
+    """Whether a built-in dataset is available without the network."""
+    if source != "builtin:pytorch-names":
+        return True
+    return (DATA_DIR / getattr(builtin, "PYTORCH_NAMES_FILE", "pytorch-names.zip")).is_file()
+
+
+@st.cache_resource(max_entries=6, show_spinner="Encoding the dataset…")
+def builtin_prepared(source: str, split: str, seed: int, device_name: str) -> Prepared:
+    """Split and encoded tensors of a built-in dataset, on the device; never mutated."""
+    return prepare(builtin_dataset(source), split, seed, device=device_name)
+
+
+def current_dataset() -> NameDataset:
+    """The dataset this visitor picked: their upload, or a built-in one."""
+    source = st.session_state["dataset_source"]
+    if source == "upload" and uploaded_dataset() is not None:
+        return uploaded_dataset()
+    return builtin_dataset(source if source != "upload" else DEFAULT_SOURCE)
+
+
+def current_prepared(split: str, seed: int, device_name: str) -> Prepared:
+    """The current dataset split and encoded: shared for built-ins, per visitor for uploads."""
+    source = st.session_state["dataset_source"]
+    upload = st.session_state.get("upload")
+    if source != "upload" or upload is None:
+        return builtin_prepared(source if source != "upload" else DEFAULT_SOURCE, split, seed,
+                                device_name)
+    store = st.session_state.setdefault("prepared", {})
+    key = (upload[0], id(upload[1]), split, seed, device_name)
+    if key not in store:
+        with st.spinner("Encoding your dataset…"):
+            store[key] = prepare(upload[1], split, seed, device=device_name)
+        while len(store) > MAX_SESSION_PREPARED:
+            del store[next(iter(store))]
+    return store[key]

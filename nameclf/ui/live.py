@@ -1,0 +1,105 @@
+"""Start/Stop controls and the live progress panel of a visitor's training job."""
+
+import streamlit as st
+
+from nameclf import plots
+from nameclf.ui.state import runs
+from nameclf.ui.training import Live, collect, current_job, is_running
+from nameclf.ui.views import download_checkpoint, metric_row, status_message
+
+POLL_SECONDS = 0.5  # how often the panel re-reads the job's progress while it runs
+
+
+def _job_of(kind: str):
+    """The visitor's job if it is of this kind (train or compare), else None."""
+    job = current_job()
+    meta = getattr(job, "meta", None)
+    return job if meta is not None and meta.kind == kind else None
+
+
+def controls(start_label: str, on_start, problem: str = "", key: str = "train") -> None:
+    """Start and Stop buttons; Start is disabled while any job of this visitor runs."""
+    running = is_running()
+    if problem:
+        st.error(problem)
+    left, right, _ = st.columns([1, 1, 4])
+    clicked = left.button(start_label, key=f"{key}_start", type="primary",
+                          disabled=running or bool(problem), icon=":material/play_arrow:")
+    if clicked and not is_running():  # a double click must never start a second trainer
+        on_start()
+        st.rerun()
+    right.button("Stop", key=f"{key}_stop", disabled=not running, on_click=_stop,
+                 icon=":material/stop:")
+    if running and _job_of(key) is None:
+        st.info("Another job of yours is running (on another page); Stop it or wait.")
+
+
+def _stop() -> None:
+    job = current_job()
+    if job is not None:
+        job.stop()
+
+
+def _progress_line(tick, n_models: int, labels: list[str]) -> None:
+    """st.progress with step, speed and time left."""
+    p = tick.progress
+    which = f"{labels[tick.model]} ({tick.model + 1}/{n_models}) · " if n_models > 1 else ""
+    text = (f"{which}step {p.step:,}/{p.total_steps:,} · {p.names_per_second:,.0f} names/s · "
+            f"about {p.eta:,.0f} s left")
+    st.progress(min(1.0, p.step / max(1, p.total_steps)), text=text)
+
+
+def _panel(kind: str) -> None:
+    job = _job_of(kind)
+    if job is None:
+        return
+    if job.done and not job.meta.collected:
+        collect()
+        st.rerun()  # the whole page: buttons, history and final metrics change
+    if job.done:
+        return
+    live = Live(job.snapshot())
+    labels = [rid.split("-", 1)[-1] for rid in job.meta.run_ids]
+    tick = live.latest()
+    if tick is None:
+        st.progress(0.0, text="Starting… (the first step includes warming up)")
+        return
+    _progress_line(tick, len(labels), labels)
+    if kind == "train":
+        hist = live.history(0)
+        left, right = st.columns(2)
+        left.plotly_chart(plots.loss_curve(hist), key="live_loss")
+        right.plotly_chart(plots.accuracy_curve(hist), key="live_acc")
+    else:
+        hists = {labels[i]: live.history(i) for i in range(tick.model + 1)}
+        left, right = st.columns(2)
+        left.plotly_chart(plots.compare_curves(hists, "loss"), key="live_cmp_loss")
+        right.plotly_chart(plots.compare_curves(hists, "top1"), key="live_cmp_acc")
+
+
+def live_panel(kind: str) -> None:
+    """Progress of the visitor's job, re-read every POLL_SECONDS while it runs."""
+    running = _job_of(kind) is not None and is_running()
+    st.fragment(run_every=POLL_SECONDS if running else None)(_panel)(kind)
+
+
+def finished(kind: str) -> list[str]:
+    """Run ids of the visitor's last finished job of this kind, in training order."""
+    job = _job_of(kind)
+    if job is None or not job.meta.collected:
+        return []
+    if job.meta.error:
+        st.error(f"Training failed: {job.meta.error}")
+    return [rid for rid in job.meta.run_ids if rid in runs()]
+
+
+def run_result(run_id: str) -> None:
+    """How a run ended, its final metrics, curves and a checkpoint download."""
+    run = runs()[run_id]
+    status_message(run_id, run)
+    metric_row(run.metrics)
+    if run.history.get("step"):
+        left, right = st.columns(2)
+        left.plotly_chart(plots.loss_curve(run.history), key=f"loss_{run_id}")
+        right.plotly_chart(plots.accuracy_curve(run.history), key=f"acc_{run_id}")
+    download_checkpoint(run_id, run, key=f"dl_{run_id}")

@@ -1,0 +1,141 @@
+"""Widgets, background job and live progress of the Speed race page."""
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from nameclf import race_plots as rp
+from nameclf.bench import RaceConfig, race
+from nameclf.data import NameDataset
+from nameclf.jobs import Job
+from nameclf.model import ModelConfig
+from nameclf.train import BATCHING_MODES
+from nameclf.ui.cache import device
+from nameclf.ui.explainer import dataset_key
+
+KEY_JOB = "race_job"  # {"job": Job, "setup": dict, "seconds": float} while a race runs
+CELLS = ("lstm", "gru", "rnn")
+HIDDEN = (16, 32, 64, 128, 256, 512)
+EMBEDDING_DIM = 32
+
+
+def race_form() -> dict:
+    """The race settings chosen by the visitor."""
+    devices = list(dict.fromkeys([str(device()), "cpu"]))
+    c1, c2, c3 = st.columns(3)
+    setup = {
+        "device": c1.selectbox("Device", devices, key="race_device"),
+        "names": int(c1.number_input("Names N (the same for every contestant)", 8, 4096, 256,
+                                     step=64, key="race_n")),
+        "batch": int(c2.number_input("Batch size", 1, 1024, 64, step=32, key="race_batch")),
+        "seconds": float(c2.slider("Seconds per contestant", 0.5, 10.0, 2.0, 0.5,
+                                   key="race_seconds")),
+        "cell": c3.selectbox("Cell", CELLS, key="race_cell"),
+        "hidden": int(c3.select_slider("Hidden size", HIDDEN, 64, key="race_hidden")),
+        "input": c3.radio("Input", ("one-hot", "embedding"), horizontal=True, key="race_input"),
+    }
+    setup["batch"] = min(setup["batch"], setup["names"])
+    return setup
+
+
+def start(ds: NameDataset, setup: dict) -> None:
+    """Encode the names and start the race in a background thread (a button callback)."""
+    try:
+        _start(ds, setup)
+    except Exception as err:  # a callback runs outside the page's guard: never a traceback
+        st.session_state["race_error"] = f"{type(err).__name__}: {err}"
+
+
+def _start(ds: NameDataset, setup: dict) -> None:
+    enc, vocab_size, n_classes = rp.race_data(ds, setup["names"], setup["device"])
+    model_cfg = ModelConfig(cell=setup["cell"], vocab_size=vocab_size, n_classes=n_classes,
+                            hidden_size=setup["hidden"],
+                            embedding_dim=EMBEDDING_DIM if setup["input"] == "embedding" else 0)
+    cfg = RaceConfig(n_names=setup["names"], batch_size=setup["batch"],
+                     seconds=setup["seconds"])
+
+    def target(report, stop):
+        timed = lambda item: report({**item, "at": time.time()})  # for the progress estimate
+        return race(model_cfg, enc, cfg, report=timed, stop=stop)
+
+    st.session_state[KEY_JOB] = {"job": Job(target, name="race").start(), "setup": setup}
+
+
+def running() -> bool:
+    return st.session_state.get(KEY_JOB) is not None
+
+
+def finish() -> None:
+    """Move a finished race into the session's results table (once)."""
+    entry = st.session_state.get(KEY_JOB)
+    if entry is None or not entry["job"].done:
+        return
+    job = entry["job"]
+    st.session_state[KEY_JOB] = None
+    if job.error:
+        st.session_state["race_error"] = job.error
+        return
+    results = st.session_state["race_results"]
+    status = "stopped" if job.stop_event.is_set() else "completed"
+    speeds = job.result or {}
+    if speeds:
+        results.append(rp.result_row(len(results) + 1, speeds, entry["setup"], status))
+    else:
+        st.session_state["race_error"] = "The race was stopped before any contestant finished."
+
+
+@st.fragment(run_every=0.5)
+def live() -> None:
+    """Progress of the running race, polled twice a second; reruns the page when it ends."""
+    entry = st.session_state.get(KEY_JOB)
+    if entry is None:
+        return
+    job = entry["job"]
+    if job.done:
+        st.rerun()
+    fraction, text = rp.progress(job.snapshot(), len(BATCHING_MODES), entry["setup"]["seconds"],
+                                 time.time(), job.started_at or time.time())
+    st.progress(fraction, text=f"Racing… {text}")
+    st.button("Stop the race", key="race_stop", on_click=job.stop)
+
+
+def results() -> None:
+    """The latest race as a bar chart and ratios, and every race of the session as a table."""
+    rows = st.session_state["race_results"]
+    if not rows:
+        st.info("No race yet: choose the settings and press **Start the race**.")
+        return
+    last = rows[-1]
+    speeds = rp.row_speeds(last)
+    cols = st.columns(3)
+    for col, key in zip(cols, ("padded ÷ per-sample", "packed ÷ per-sample", "packed ÷ padded"),
+                        strict=True):
+        col.metric(key, "—" if last[key] is None else f"{last[key]:.1f}×")
+    title = (f"Race {last['race']}: {last['cell'].upper()} {last['hidden']}, {last['input']}, "
+             f"{last['names']} names, batch {last['batch']} on {last['device']}")
+    st.plotly_chart(rp.speed_figure(speeds, title), key="race_chart")
+    st.caption(f"The PyTorch tutorial reports batched training about {rp.TUTORIAL_SPEEDUP}× "
+               "faster than one name at a time; your numbers depend on the device, the model "
+               "size and the batch size.")
+    st.subheader("Every race of this session")
+    number = st.column_config.NumberColumn
+    config = {c: number(format="%.1f") for c in rows[-1] if "names/s" in c or "÷" in c}
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="race_table", column_config=config)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def waste_table(key: str, _ds: NameDataset) -> pd.DataFrame:
+    """Padding waste of the dataset's length distribution at several batch sizes."""
+    return rp.waste_table([len(n) for n in _ds.names])
+
+
+def waste(ds: NameDataset, batch: int) -> None:
+    """What padding wastes on this dataset's real lengths, and packing doesn't."""
+    table = waste_table(dataset_key(ds), ds)
+    chosen = rp.waste_table([len(n) for n in ds.names], (batch,)).iloc[0]
+    st.markdown(f"With random batches of **{batch}** names from this dataset, a padded batch "
+                f"spends **{chosen['padded, random batches']:.0%}** of its recurrent compute on "
+                f"`<pad>`; sorting by length first cuts that to "
+                f"**{chosen['padded, length-sorted batches']:.0%}**, and packing to 0.")
+    st.plotly_chart(rp.waste_figure(table, batch), key="race_waste")

@@ -1,0 +1,78 @@
+"""Per-visitor session state, initialised the same way at the top of every page."""
+
+import streamlit as st
+
+from nameclf.data import DEFAULT_SOURCE, NameDataset
+from nameclf.pipeline import Run
+
+MAX_RUNS = 10  # runs kept per visitor; the oldest is dropped beyond this
+
+
+def init_page(title: str, icon: str = "🔤") -> None:
+    """Configure the page and make sure every shared session key exists (deep links too)."""
+    st.set_page_config(page_title=f"{title} · nameclf", page_icon=icon, layout="wide")
+    ss = st.session_state
+    ss.setdefault("dataset_source", DEFAULT_SOURCE)  # a builtin name, or "upload"
+    ss.setdefault("upload", None)  # (filename, NameDataset) of the visitor's own file
+    ss.setdefault("runs", {})  # run id -> Run, oldest first; this visitor's alone
+    ss.setdefault("run_data", {})  # run id -> (NameDataset, split kind, seed) it was trained on
+    ss.setdefault("run_counter", 0)  # numbers run ids
+    ss.setdefault("job", None)  # the visitor's background training Job, if any
+    ss.setdefault("race_results", [])  # rows of earlier speed races
+    ss.setdefault("notes", [])  # messages to show once (e.g. an evicted run)
+    from nameclf.ui.training import collect  # a job that ended while on another page
+
+    collect()
+
+
+def runs() -> dict[str, Run]:
+    """This visitor's runs, oldest first."""
+    return st.session_state["runs"]
+
+
+def latest_run() -> Run | None:
+    """The newest run of this visitor, if any."""
+    return next(reversed(runs().values()), None) if runs() else None
+
+
+def next_run_id(label: str) -> str:
+    """A fresh, file-name-safe id such as `run3-gru`."""
+    st.session_state["run_counter"] += 1
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in label)[:40]
+    return f"run{st.session_state['run_counter']}-{safe}"
+
+
+def add_run(run_id: str, run: Run, data: tuple | None = None) -> None:
+    """Keep a run (and the data it was trained on), evicting the oldest beyond MAX_RUNS."""
+    store = runs()
+    store[run_id] = run
+    if data is not None:
+        st.session_state["run_data"][run_id] = data
+    while len(store) > MAX_RUNS:
+        oldest = next(iter(store))
+        del store[oldest]
+        st.session_state["run_data"].pop(oldest, None)
+        st.session_state["notes"].append(f"Run {oldest} was dropped: at most {MAX_RUNS} are kept.")
+
+
+def show_notes() -> None:
+    """Show and forget the one-time messages."""
+    notes = st.session_state.get("notes", [])
+    for note in notes:
+        st.info(note)
+    notes.clear()
+
+
+def uploaded_dataset() -> NameDataset | None:
+    """The visitor's uploaded dataset, if they chose one."""
+    upload = st.session_state.get("upload")
+    return upload[1] if upload else None
+
+
+def dataset_name() -> str:
+    """How the visitor's current dataset is named in run info and the URL."""
+    source = st.session_state["dataset_source"]
+    upload = st.session_state.get("upload")
+    if source == "upload" and upload:
+        return f"upload:{upload[0]}"
+    return source if source != "upload" else DEFAULT_SOURCE

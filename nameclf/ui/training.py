@@ -1,0 +1,144 @@
+"""Training in the background: start one Job per visitor, collect its runs exactly once.
+
+The Job's thread only calls `fit` and appends progress under a lock; it never calls st.*.
+Pages read `job.snapshot()` and call `collect()`, which moves finished runs into the history.
+"""
+
+from dataclasses import dataclass, field, replace
+
+import streamlit as st
+
+from nameclf.errors import ConfigError
+from nameclf.jobs import Job
+from nameclf.pipeline import Prepared, fit
+from nameclf.train import Progress
+from nameclf.ui import params
+from nameclf.ui.cache import current_dataset, current_prepared
+from nameclf.ui.state import add_run, dataset_name, next_run_id
+
+CELLS = ("rnn", "lstm", "gru")
+
+
+@dataclass
+class JobMeta:
+    """What a visitor's job is doing, attached to the Job as `job.meta`."""
+
+    kind: str  # train | compare
+    run_ids: list[str]  # one per model the job trains, in order
+    data: tuple  # (NameDataset, split kind, seed): what the runs are evaluated on
+    collected: bool = False  # runs moved into the history already
+    error: str = ""  # the job's error line, if it failed
+
+
+@dataclass
+class Tick:
+    """One progress report: which model of the job, and its training Progress."""
+
+    model: int
+    progress: Progress
+
+
+def current_job() -> Job | None:
+    """The visitor's job, finished or not."""
+    return st.session_state.get("job")
+
+
+def is_running() -> bool:
+    """Whether the visitor has a job still running (of any page)."""
+    job = current_job()
+    return job is not None and job.running
+
+
+def _run_info(values: dict) -> dict:
+    """What a run records about its data, so it can be evaluated again later."""
+    ds = current_dataset()
+    return dict(dataset=dataset_name(), ascii_fold=ds.ascii_fold, split_seed=int(values["seed"]),
+                preset=values.get("preset"))
+
+
+def _start(kind: str, labels: list[str], values: dict, model_cfgs, train_cfg,
+           prep: Prepared) -> Job:
+    """Start a job training one model per config in sequence; refuses a second job."""
+    if is_running():
+        raise ConfigError("a training job is already running; stop it first")
+    info = _run_info(values)
+
+    def target(report, stop):
+        out = []
+        for i, model_cfg in enumerate(model_cfgs):
+            if stop.is_set() and out:
+                break
+            run = fit(prep, model_cfg, replace(train_cfg), stop=stop, info=dict(info),
+                      callback=lambda p, i=i: report(Tick(i, p)))
+            out.append(run)
+        return out
+
+    run_ids = [next_run_id(label) for label in labels]
+    job = Job(target, name=run_ids[0])
+    job.meta = JobMeta(kind, run_ids, (current_dataset(), values["split"], int(values["seed"])))
+    st.session_state["job"] = job.start()
+    return job
+
+
+def start_training(values: dict) -> Job:
+    """Train one model with the Train page's settings."""
+    why = params.problem(values)
+    if why:
+        raise ConfigError(why)
+    prep = current_prepared(values["split"], int(values["seed"]), values["device"])
+    model_cfg, train_cfg, _ = params.configs(values, len(prep.train))
+    train_cfg.validate()
+    return _start("train", [model_cfg.cell], values, [model_cfg], train_cfg, prep)
+
+
+def start_comparison(values: dict, seconds: float) -> Job:
+    """Train RNN, LSTM and GRU in sequence with the same data, seed and time budget."""
+    values = dict(values, time=seconds)
+    if values["batching"] == "padded" and values["bidir"]:
+        values["batching"] = "packed"
+    prep = current_prepared(values["split"], int(values["seed"]), values["device"])
+    model_cfg, train_cfg, _ = params.configs(values, len(prep.train))
+    train_cfg.validate()
+    cfgs = [replace(model_cfg, cell=cell) for cell in CELLS]
+    return _start("compare", list(CELLS), values, cfgs, train_cfg, prep)
+
+
+def collect() -> JobMeta | None:
+    """Move a finished job's runs into the history, exactly once; returns its meta."""
+    job = current_job()
+    meta = getattr(job, "meta", None)
+    if not isinstance(meta, JobMeta) or not job.done or meta.collected:
+        return None
+    meta.collected = True
+    meta.error = job.error or ""
+    results = job.result or []
+    meta.run_ids = meta.run_ids[: len(results)]
+    for run_id, run in zip(meta.run_ids, results, strict=False):
+        add_run(run_id, run, meta.data)
+    return meta
+
+
+@dataclass
+class Live:
+    """What the live panel shows about a job, from its snapshot."""
+
+    ticks: list[Tick] = field(default_factory=list)
+
+    def history(self, model: int) -> dict:
+        """Curves of one model so far, shaped like train.History.to_dict()."""
+        hist = dict(step=[], loss=[], running_loss=[], eval_step=[], top1=[], top2=[])
+        for t in self.ticks:
+            if t.model != model:
+                continue
+            p = t.progress
+            hist["step"].append(p.step)
+            hist["loss"].append(p.loss)
+            hist["running_loss"].append(p.running_loss)
+            if p.top1 is not None:
+                hist["eval_step"].append(p.step)
+                hist["top1"].append(p.top1)
+                hist["top2"].append(p.top2)
+        return hist
+
+    def latest(self) -> Tick | None:
+        return self.ticks[-1] if self.ticks else None

@@ -1,0 +1,132 @@
+"""Pieces of page shared by several pages: guards, run pickers, checkpoints, metrics."""
+
+import logging
+from collections.abc import Callable
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from nameclf import checkpoint
+from nameclf.data import BUILTINS
+from nameclf.errors import CheckpointError, NameclfError
+from nameclf.pipeline import Run
+from nameclf.ui.analysis import Evaluation, evaluate_run
+from nameclf.ui.cache import builtin_dataset, current_dataset, device, is_downloaded
+from nameclf.ui.state import add_run, runs, show_notes, uploaded_dataset
+
+log = logging.getLogger("nameclf.app")
+
+
+def run_page(main: Callable[[], None]) -> None:
+    """Run a page body; a visitor sees a readable error, never a traceback."""
+    show_notes()
+    try:
+        main()
+    except NameclfError as err:
+        st.error(str(err))
+    except Exception:  # a bug: log it for us, apologise to the visitor
+        log.exception("page failed")
+        st.error("Something went wrong on this page. Try again, or go back to Home and "
+                 "start over; your runs are kept.")
+
+
+def metric_row(metrics: dict) -> None:
+    """Top-k accuracy, macro-F1 and balanced accuracy as st.metric tiles."""
+    tiles = [("Top-1", "top1"), ("Top-2", "top2"), ("Top-3", "top3"),
+             ("Macro-F1", "macro_f1"), ("Balanced acc.", "balanced_accuracy")]
+    for col, (label, key) in zip(st.columns(len(tiles)), tiles, strict=False):
+        value = metrics.get(key)
+        col.metric(label, "–" if value is None else f"{value:.1%}")
+
+
+def status_message(run_id: str, run: Run) -> None:
+    """How a run ended, in the colour it deserves."""
+    steps = run.info.get("steps", "?")
+    text = f"**{run_id}**: {run.status} after {steps} steps"
+    if run.status == "completed":
+        st.success(text)
+    elif run.status.startswith("diverged"):
+        st.error(text + ". The weights from before the last step are kept.")
+    else:
+        st.warning(text + ". The model so far is kept and usable.")
+
+
+def run_picker(key: str, label: str = "Run") -> tuple[str, Run] | None:
+    """Choose one of the visitor's runs (newest first); None if there are none."""
+    ids = list(runs())[::-1]
+    if not ids:
+        return None
+    if st.session_state.get(key) not in ids:
+        st.session_state.pop(key, None)
+    run_id = st.selectbox(label, ids, key=key)
+    run = runs()[run_id]
+    st.caption(f"{run_id}: {run.model_config.cell}, {run.status}, trained on "
+               f"{run.info.get('dataset', 'unknown data')}.")
+    return run_id, run
+
+
+def download_checkpoint(run_id: str, run: Run, key: str) -> None:
+    """A button that downloads the run as `<run>.safetensors`."""
+    st.download_button("Download checkpoint", checkpoint.to_bytes(run),
+                       file_name=f"{run_id}.safetensors", mime="application/octet-stream",
+                       key=key, on_click="ignore", icon=":material/download:")
+
+
+def checkpoint_uploader(key: str) -> None:
+    """Load a `.safetensors` checkpoint into the visitor's runs; refuse foreign files."""
+    file = st.file_uploader("Load a checkpoint (.safetensors)", type=["safetensors"], key=key)
+    if file is None:
+        return
+    done = st.session_state.setdefault("loaded_checkpoints", {})
+    if file.file_id in done:
+        st.success(f"Loaded {file.name} as {done[file.file_id]}.")
+        return
+    try:
+        run = checkpoint.from_bytes(file.getvalue(), device())
+    except CheckpointError as err:
+        st.error(f"{file.name}: {err}")
+        return
+    stem = file.name.rsplit(".", 1)[0][:40] or "checkpoint"
+    run_id = stem if stem not in runs() else f"{stem}-{len(done) + 1}"
+    add_run(run_id, run)
+    done[file.file_id] = run_id
+    st.rerun()  # the page now has a run to show
+
+
+def no_runs_pointer() -> None:
+    """What to do when there is nothing to evaluate or predict with yet."""
+    st.info("No trained model yet. Train one on the **Train** page (it takes seconds), "
+            "or load a checkpoint you downloaded earlier below.")
+    try:
+        st.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
+    except StreamlitAPIException:  # a page run on its own (tests) has no page list
+        pass
+
+
+def run_data(run_id: str, run: Run) -> tuple:
+    """(dataset, split, seed, note) to evaluate a run on: its own data when known."""
+    stored = st.session_state["run_data"].get(run_id)
+    if stored is not None:
+        return (*stored, "")
+    source = run.info.get("dataset", "")
+    split, seed = run.info.get("split", "names"), int(run.info.get("split_seed", 0))
+    if source in BUILTINS and is_downloaded(source):
+        return builtin_dataset(source), split, seed, ""
+    upload = st.session_state.get("upload")
+    if upload and source == f"upload:{upload[0]}":
+        return uploaded_dataset(), split, seed, ""
+    note = (f"This run was trained on {source or 'unknown data'}, which is not loaded; it is "
+            "evaluated on the current dataset's test split, which may overlap its training data.")
+    return current_dataset(), split, seed, note
+
+
+def evaluation(run_id: str, run: Run) -> tuple[Evaluation, str]:
+    """The run's test-split evaluation, computed once per run and visitor."""
+    store = st.session_state.setdefault("evaluations", {})
+    ds, split, seed, note = run_data(run_id, run)
+    key = (run_id, id(run), id(ds), split, seed)
+    if key not in store:
+        with st.spinner("Scoring every test name…"):
+            store.clear()  # keep only the latest: evaluations are cheap to redo
+            store[key] = evaluate_run(run, ds, split, seed)
+    return store[key], note

@@ -1,0 +1,49 @@
+"""Data: what is in the dataset, and what would make an evaluation lie."""
+
+import streamlit as st
+
+from nameclf.ui.state import init_page
+
+init_page("Data", "📊")
+
+from nameclf import plots  # noqa: E402
+from nameclf.ui import analysis, views  # noqa: E402
+from nameclf.ui.cache import current_dataset  # noqa: E402
+from nameclf.ui.state import dataset_name  # noqa: E402
+
+
+def main() -> None:
+    st.title("📊 Data")
+    ds = current_dataset()
+    st.caption(f"`{dataset_name()}` — {ds.report.summary()} Change it on Home.")
+    left, right = st.columns(2)
+    left.plotly_chart(plots.class_counts(ds.report.class_counts), key="data_classes")
+    right.plotly_chart(plots.name_lengths(ds.names), key="data_lengths")
+
+    st.subheader("Browse")
+    query = st.text_input("Search names or labels", key="data_query", placeholder="e.g. ova")
+    table = analysis.sample_table(ds, query)
+    st.caption(f"Showing {len(table):,} rows (at most {analysis.MAX_TABLE_ROWS}).")
+    st.dataframe(table, hide_index=True, height=300)
+
+    st.subheader("Hygiene")
+    conflicts = analysis.conflicts_table(ds)
+    a, b, c = st.columns(3)
+    a.metric("Exact duplicate rows", f"{ds.report.exact_duplicates:,}")
+    b.metric("Names with conflicting labels", f"{len(conflicts):,}")
+    c.metric("Rows skipped on load", f"{ds.report.n_skipped:,}")
+    if len(conflicts):
+        with st.expander("Names with more than one label"):
+            st.dataframe(conflicts, hide_index=True)
+
+    st.markdown("**Does the test set leak?** A test name also seen in training is "
+                "memorised, not generalised; the tutorial's `rows` split allows it.")
+    left, right, out = st.columns([1, 1, 2])
+    split = left.radio("Split", ("rows", "names"), key="data_split", horizontal=True)
+    seed = right.number_input("Seed", 0, 9999, 0, key="data_seed")
+    leak = analysis.leak(ds, split, int(seed))
+    out.metric("Test rows whose name is also in training",
+               f"{leak.leaked:,} of {leak.n_test:,} ({leak.share:.1%})")
+
+
+views.run_page(main)

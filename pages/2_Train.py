@@ -1,0 +1,23 @@
+"""Train: pick settings (kept in the URL), train in the background, watch it learn."""
+
+import streamlit as st
+
+from nameclf.ui.state import init_page
+
+init_page("Train", "🏋️")
+
+from nameclf.ui import live, params, train_form, training, views  # noqa: E402
+
+
+def main() -> None:
+    st.title("🏋️ Train")
+    st.caption("Settings live in the page's address: copy it to share this exact setup.")
+    values = train_form.settings_form()
+    live.controls("Start training", lambda: training.start_training(values),
+                  problem=params.problem(values), key="train")
+    live.live_panel("train")
+    for run_id in live.finished("train"):
+        live.run_result(run_id)
+
+
+views.run_page(main)

@@ -1,0 +1,47 @@
+"""Evaluate: every metric of a run on its whole test split, and its mistakes."""
+
+import streamlit as st
+
+from nameclf.ui.state import init_page
+
+init_page("Evaluate", "🎯")
+
+from nameclf import plots  # noqa: E402
+from nameclf.evaluate import most_confused  # noqa: E402
+from nameclf.ui import views  # noqa: E402
+
+
+def main() -> None:
+    st.title("🎯 Evaluate")
+    picked = views.run_picker("eval_run")
+    if picked is None:
+        views.no_runs_pointer()
+        views.checkpoint_uploader("eval_checkpoint")
+        st.stop()
+    run_id, run = picked
+    result, note = views.evaluation(run_id, run)
+    if note:
+        st.warning(note)
+    views.metric_row(result.metrics.summary())
+    st.caption(f"Measured on all {result.n_test:,} test names ({run.info.get('split')} split, "
+               f"seed {run.info.get('split_seed', run.train_config.seed)}).")
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown("**Per label**")
+        st.dataframe(result.metrics.per_class.style.format(
+            {"precision": "{:.1%}", "recall": "{:.1%}", "f1": "{:.1%}"}), height=420)
+    right.plotly_chart(plots.confusion_heatmap(result.metrics.confusion), key="eval_confusion")
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown("**Most confused pairs**")
+        st.dataframe(most_confused(result.metrics.confusion), hide_index=True)
+    with right:
+        st.markdown(f"**Misclassified test names** ({len(result.mistakes):,} most confident "
+                    "mistakes)")
+        st.dataframe(result.mistakes, hide_index=True, height=380)
+    with st.expander("Download or load a checkpoint"):
+        views.download_checkpoint(run_id, run, key="eval_download")
+        views.checkpoint_uploader("eval_checkpoint")
+
+
+views.run_page(main)

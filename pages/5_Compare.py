@@ -1,0 +1,59 @@
+"""Compare: RNN vs LSTM vs GRU on equal terms, and any runs side by side."""
+
+import pandas as pd
+import streamlit as st
+
+from nameclf.ui.state import init_page
+
+init_page("Compare", "⚖️")
+
+from nameclf import plots  # noqa: E402
+from nameclf.ui import analysis, live, train_form, training, views  # noqa: E402
+from nameclf.ui.state import runs  # noqa: E402
+
+
+def race() -> list[str]:
+    """One button trains the three cells with the same data, seed, split and time budget."""
+    st.subheader("RNN vs LSTM vs GRU")
+    values = train_form.load_settings()
+    seconds = st.slider("Seconds per model", 5, 120, 20, step=5, key="compare_seconds")
+    st.caption(f"Uses the Train page's settings — `{values['dataset']}`, {values['split']} split, "
+               f"seed {values['seed']}, hidden {values['hidden']}, {values['opt']} at lr "
+               f"{values['lr']:g}, batch {values['batch']} — with only the cell changed.")
+    live.controls("Train RNN, LSTM and GRU", lambda: training.start_comparison(values, seconds),
+                  key="compare")
+    live.live_panel("compare")
+    ids = live.finished("compare")
+    for col, run_id in zip(st.columns(3), ids, strict=False):
+        with col:
+            run = runs()[run_id]
+            st.markdown(f"**{run_id}** · {run.status}")
+            st.metric("Top-1", f"{run.metrics['top1']:.1%}")
+            st.metric("Macro-F1", f"{run.metrics['macro_f1']:.1%}")
+            st.caption(f"{run.info['steps']:,} steps in {run.info['train_seconds']:.0f} s")
+    return ids
+
+
+def main() -> None:
+    st.title("⚖️ Compare")
+    ids = race()
+    st.subheader("Your runs")
+    if not runs():
+        st.info("No runs yet: train some here or on the Train page.")
+        return
+    default = ids or list(runs())[-3:]
+    chosen = st.multiselect("Runs to compare", list(runs()), default=default, key="compare_runs")
+    if not chosen:
+        st.info("Pick at least one run.")
+        return
+    histories = {r: runs()[r].history for r in chosen if runs()[r].history.get("step")}
+    left, right = st.columns(2)
+    left.plotly_chart(plots.compare_curves(histories, "loss"), key="compare_loss")
+    right.plotly_chart(plots.compare_curves(histories, "top1"), key="compare_acc")
+    if len(histories) < len(chosen):
+        st.caption("Runs loaded from a checkpoint have no curves.")
+    table = pd.DataFrame([analysis.settings_row(r, runs()[r]) for r in chosen])
+    st.dataframe(table, hide_index=True)
+
+
+views.run_page(main)

@@ -1,0 +1,35 @@
+"""Speed race: the same model trained per-sample, padded and packed on the same names."""
+
+import streamlit as st
+
+from nameclf.ui.state import init_page
+
+init_page("Speed race", "🏁")
+
+from nameclf.ui import race as ui  # noqa: E402
+from nameclf.ui import views  # noqa: E402
+from nameclf.ui.cache import current_dataset  # noqa: E402
+
+
+def main() -> None:
+    st.title("🏁 Speed race")
+    st.markdown("The same model learns from the same names three ways: one name at a time (the "
+                "tutorial's loop), as a padded batch, and as a packed batch. Which one trains "
+                "more names per second?")
+    ds = current_dataset()
+    ui.finish()
+    if error := st.session_state.pop("race_error", None):
+        st.warning(f"The last race did not finish: {error}")
+
+    setup = ui.race_form()
+    st.button("Start the race", key="race_start", type="primary", disabled=ui.running(),
+              on_click=ui.start, args=(ds, setup))
+    if ui.running():
+        ui.live()
+    ui.results()
+
+    st.subheader("What padding wastes on this dataset")
+    ui.waste(ds, setup["batch"])
+
+
+views.run_page(main)

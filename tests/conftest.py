@@ -1,0 +1,63 @@
+"""Shared fixtures for the app tests: a tiny dataset and helpers to drive AppTest."""
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+torch.set_num_threads(1)  # tiny models: one thread is fastest, and robust on a busy machine
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+SUFFIXES = {"Ski": ("ski", "wicz", "czak"), "Son": ("son", "sen", "ston"),
+            "Ez": ("ez", "es", "ado")}  # three labels a tiny model learns in seconds
+
+
+def tiny_names(per_label: int = 40, seed: int = 0) -> bytes:
+    """A `Name, Label` file of made-up names whose ending gives the label away."""
+    rng = random.Random(seed)
+    lines = []
+    for label, endings in SUFFIXES.items():
+        for _ in range(per_label):
+            stem = "".join(rng.choice("bdfgklmnprt") + rng.choice("aeiou") for _ in range(2))
+            lines.append(f"{stem.title()}{rng.choice(endings)}, {label}")
+    return "\n".join(lines).encode()
+
+
+@pytest.fixture(scope="session")
+def tiny_bytes() -> bytes:
+    return tiny_names()
+
+
+def app(page: str = "streamlit_app.py") -> AppTest:
+    """A fresh AppTest of one page (a first request to a fresh session)."""
+    return AppTest.from_file(str(ROOT / page), default_timeout=120)
+
+
+def use_tiny(at: AppTest, raw: bytes) -> AppTest:
+    """Give a fresh session the tiny dataset, as if uploaded on Home."""
+    from nameclf.data import load_bytes
+
+    at.session_state["upload"] = ("tiny.txt", load_bytes(raw, "tiny.txt"))
+    at.session_state["dataset_source"] = "upload"
+    return at
+
+
+def wait_for_job(at: AppTest, timeout: float = 90.0) -> AppTest:
+    """Re-run the page until the visitor's job has finished and been collected."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        job = at.session_state["job"] if "job" in at.session_state else None
+        if job is not None and job.done and job.meta.collected:
+            return at.run()
+        time.sleep(0.3)
+    raise AssertionError("the training job did not finish in time")
+
+
+def no_exception(at: AppTest) -> None:
+    """Assert the page raised nothing and showed no generic apology."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e for e in at.error if "Something went wrong" in e.value]

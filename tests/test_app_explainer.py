@@ -1,0 +1,163 @@
+"""AppTests of the Padding & packing and Speed race pages, each started by deep link."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from nameclf.explainer import STEPS, fresh_model
+from nameclf.pipeline import Run
+from nameclf.train import TrainConfig
+from nameclf.vocab import Vocab
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+EXPLAINER = str(PAGES / "6_Padding_and_packing.py")
+RACE = str(PAGES / "7_Speed_race.py")
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.fixture
+def explainer() -> AppTest:
+    at = AppTest.from_file(EXPLAINER, default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_deep_link_defaults(explainer):
+    names = explainer.text_input(key="explainer_names").value.split(", ")
+    assert len(names) == 3 and len(names[0]) > len(names[2]) > len(names[1])
+    assert "Step 1" in explainer.subheader[0].value
+    assert "real timesteps" in _markdown(explainer)
+
+
+def test_walk_every_step(explainer):
+    at = explainer
+    at.text_input(key="explainer_names").set_value("Ram, Shyam, Al").run()
+    assert not at.exception and not at.warning
+    seen = []
+    for step in range(1, len(STEPS) + 1):
+        assert at.slider(key="explainer_step").value == step
+        assert f"Step {step} · {STEPS[step - 1]}" == at.subheader[0].value
+        assert at.code, "every step shows its PyTorch call"
+        seen.append(at.code[0].value)
+        text = _markdown(at)
+        if step == 1:
+            assert "(5, 3, " in text  # (T, B, V)
+            at.selectbox(key="explainer_b").set_value(2).run()
+            assert not at.exception
+        elif step == 2:
+            assert _metrics(at) == {"Real cells": "10", "Padded grid cells (T × B)": "15",
+                                    "<pad> cells": "5", "Computation wasted": "33%"}
+            assert at.dataframe[0].value.shape == (5, 3)  # the (T, B) index tensor
+        elif step == 3:
+            assert "`sorted_indices` = **[1, 0, 2]**" in text
+            assert "`unsorted_indices` = **[1, 0, 2]**" in text
+            assert at.dataframe[0].value["name"].tolist() == ["Shyam", "Ram", "Al"]
+        elif step == 4:
+            assert "`batch_sizes` = **[3, 3, 2, 1, 1]**" in text
+            assert at.dataframe[0].value["batch_sizes[t]"].tolist() == [3, 3, 2, 1, 1]
+        elif step == 5:
+            at.slider(key="explainer_t").set_value(3).run()
+            assert "`batch_sizes[3]` = **1**" in _markdown(at)
+            assert "Finished, state frozen: Ram, Al." in _markdown(at)
+            status = at.dataframe[0].value
+            assert status["status"].tolist() == ["finished", "reading", "finished"]
+        else:
+            metrics = _metrics(at)
+            assert float(metrics["Largest |Δh|, naive vs packed"]) > 0
+            assert float(metrics["Packed vs one name at a time"]) < 1e-5
+            assert "freshly initialised" in at.caption[0].value
+            table = at.dataframe[0].value
+            assert table.loc[table["name"] == "Shyam", "max |Δh|"].item() < 1e-6
+        assert not at.exception
+        if step < len(STEPS):
+            at.button(key="explainer_next").click().run()
+    assert len(set(seen)) == len(STEPS)
+    at.button(key="explainer_back").click().run()
+    assert at.slider(key="explainer_step").value == len(STEPS) - 1
+
+
+@pytest.mark.parametrize("text", ["Shyam", "", "Shyam, , Ram", ", ".join(["Ab"] * 9)])
+def test_bad_names_warn(explainer, text):
+    explainer.text_input(key="explainer_names").set_value(text).run()
+    assert not explainer.exception
+    assert explainer.warning and not explainer.code
+
+
+def test_fewer_names_keep_widgets_in_range(explainer):
+    at = explainer
+    at.text_input(key="explainer_names").set_value("Alexandrova, Bo, Li, Xu").run()
+    at.slider(key="explainer_step").set_value(5).run()
+    at.slider(key="explainer_t").set_value(10).run()
+    at.text_input(key="explainer_names").set_value("Shyam, Ram").run()
+    assert not at.exception
+    assert at.slider(key="explainer_t").value == 4
+
+
+def test_latest_run_is_used(explainer):
+    at = explainer
+    vocab = Vocab.build(["Shyam", "Ram"])
+    run = Run(fresh_model(len(vocab), 2), vocab, ["Hindi", "Other"], TrainConfig())
+    at.session_state["runs"] = {"r1": run}
+    at.text_input(key="explainer_names").set_value("Shyam, Ram").run()
+    at.slider(key="explainer_step").set_value(len(STEPS)).run()
+    assert not at.exception
+    assert "your latest trained run" in at.caption[0].value
+    assert set(at.dataframe[0].value["packed: label"]) <= {"Hindi", "Other"}
+
+
+def _race(at: AppTest, timeout: float = 90) -> None:
+    at.button(key="race_start").click().run()
+    start = time.time()
+    while at.session_state["race_job"] is not None:  # fragments don't auto-run in AppTest
+        assert time.time() - start < timeout, "the race did not finish"
+        time.sleep(0.25)
+        at.run()
+    assert not at.exception
+
+
+def test_speed_race_runs_and_table_grows():
+    at = AppTest.from_file(RACE, default_timeout=120)
+    at.run()
+    assert not at.exception and at.info  # no race yet
+    at.number_input(key="race_n").set_value(16)
+    at.number_input(key="race_batch").set_value(8)
+    at.slider(key="race_seconds").set_value(0.5)
+    at.select_slider(key="race_hidden").set_value(16)
+    at.run()
+    _race(at)
+    ratios = _metrics(at)
+    assert set(ratios) == {"padded ÷ per-sample", "packed ÷ per-sample", "packed ÷ padded"}
+    assert all(float(v.rstrip("×")) > 0 for v in ratios.values())
+    assert len(at.dataframe[0].value) == 1
+    at.selectbox(key="race_cell").set_value("gru").run()
+    _race(at)
+    table = at.dataframe[0].value
+    assert table["race"].tolist() == [1, 2] and table["cell"].tolist() == ["lstm", "gru"]
+    assert (table["packed ÷ per-sample"] > 0).all()
+
+
+def test_speed_race_can_be_stopped():
+    at = AppTest.from_file(RACE, default_timeout=120)
+    at.run()
+    at.number_input(key="race_n").set_value(16)
+    at.slider(key="race_seconds").set_value(10.0)
+    at.button(key="race_start").click().run()
+    at.button(key="race_stop").click().run()
+    start = time.time()
+    while at.session_state["race_job"] is not None:
+        assert time.time() - start < 30, "the race did not stop"
+        time.sleep(0.25)
+        at.run()
+    assert not at.exception
+    rows = at.session_state["race_results"]
+    assert not rows or rows[-1]["status"] == "stopped"

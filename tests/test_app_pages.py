@@ -1,0 +1,65 @@
+"""Every page opens on a fresh session (a deep link), and its main widgets work."""
+
+import pytest
+
+from tests.conftest import PAGES, app, no_exception, tiny_names, use_tiny
+
+
+@pytest.mark.parametrize("page", ["streamlit_app.py", *PAGES])
+def test_every_page_opens_as_a_first_request(page):
+    at = app(page).run()
+    no_exception(at)
+    assert at.title, "every page has a title"
+
+
+def test_home_upload_shows_the_report_and_becomes_the_dataset():
+    raw = tiny_names() + b"\nno separator here\nToo, many, commas\n"
+    at = app().run()
+    at.radio(key="home_source").set_value("upload").run()
+    at.file_uploader(key="home_upload").set_value(("mine.txt", raw, "text/plain")).run()
+    no_exception(at)
+    assert at.session_state["dataset_source"] == "upload"
+    summary = " ".join(i.value for i in at.info)
+    assert "120 names in 3 labels from mine.txt" in summary and "2 rows skipped" in summary
+    assert any("upload:mine.txt" in m.value for m in at.markdown)
+
+
+def test_a_bad_upload_is_refused_and_nothing_is_lost():
+    at = app().run()
+    at.radio(key="home_source").set_value("upload").run()
+    at.file_uploader(key="home_upload").set_value(("good.txt", tiny_names(), "text/plain")).run()
+    at.file_uploader(key="home_upload").set_value(("bad.txt", b"\x00\x01\x02" * 50,
+                                                   "text/plain")).run()
+    no_exception(at)
+    assert any("bad.txt was not loaded" in e.value for e in at.error)
+    assert at.session_state["upload"][0] == "good.txt"
+    assert at.session_state["dataset_source"] == "upload"
+
+
+def test_home_button_opens_train_with_the_recommended_preset():
+    at = app().run()
+    at.button(key="home_train").click().run()
+    no_exception(at)
+    assert at.session_state["train_values"]["preset"] == "fast"
+    assert at.selectbox(key="tw_preset").value == "fast"
+    assert any("Train" in t.value for t in at.title)
+
+
+def test_data_page_search_and_leakage(tiny_bytes):
+    at = use_tiny(app("pages/1_Data.py"), tiny_bytes + b"\nBobski, Son\nBobski, Ski").run()
+    no_exception(at)
+    assert len(at.get("plotly_chart")) == 2
+    at.text_input(key="data_query").input("bobski").run()
+    assert len(at.dataframe[0].value) == 2
+    assert at.metric[1].value == "1"  # Bobski has two labels
+    at.radio(key="data_split").set_value("names").run()
+    assert at.metric[3].value.startswith("0 of")
+    no_exception(at)
+
+
+def test_predict_and_evaluate_point_to_train_without_runs():
+    for page in ("pages/3_Evaluate.py", "pages/4_Predict.py"):
+        at = app(page).run()
+        no_exception(at)
+        assert any("No trained model yet" in i.value for i in at.info)
+        assert at.file_uploader(key=("eval" if "Eval" in page else "predict") + "_checkpoint")

@@ -1,0 +1,42 @@
+"""The Train page's URL settings: parsing is safe, the round trip is exact."""
+
+import math
+
+from nameclf.ui import params
+
+
+def test_defaults_are_the_fast_preset_and_build_configs():
+    values = params.defaults()
+    assert values["preset"] == "fast" and values["cell"] == "gru"
+    model, train, split = params.configs(values, n_train=1000)
+    assert (model.cell, model.embedding_dim, split) == ("gru", 32, "names")
+    assert train.steps == 0 and train.epochs == 6.0
+    assert train.eval_every >= 10
+
+
+def test_round_trip_through_the_query_string():
+    values = params.from_preset("seed-rnn", params.defaults())
+    values.update(hidden=64, lr=0.02, bidir=True, seed=7, dropout=0.25)
+    parsed, notes = params.parse(params.to_query(values))
+    assert notes == []
+    assert parsed == values
+
+
+def test_hostile_values_are_clamped_snapped_or_ignored_with_notes():
+    query = {"hidden": "100000", "lr": "0.0047", "layers": "-3", "cell": "transformer",
+             "steps": "nan", "bidir": "maybe", "epochs": "1e9", "preset": "evil",
+             "device": "cuda", "seed": "x" * 500, "unknown": "1"}
+    values, notes = params.parse(query, devices=("cpu",))
+    assert values["hidden"] == 512 and values["lr"] == 0.005 and values["layers"] == 1
+    assert values["cell"] == "gru" and values["bidir"] is False and values["epochs"] == 50.0
+    assert values["device"] == "cpu" and values["seed"] == 0
+    assert math.isfinite(values["steps"])
+    text = " ".join(notes)
+    for key in ("hidden", "lr", "layers", "cell", "steps", "bidir", "epochs", "evil", "device"):
+        assert key in text
+
+
+def test_padded_batching_with_a_bidirectional_model_is_explained():
+    values = dict(params.defaults(), batching="padded", bidir=True)
+    assert "bidirectional" in params.problem(values)
+    assert params.problem(dict(values, bidir=False)) == ""

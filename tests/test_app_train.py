@@ -1,0 +1,151 @@
+"""Training from the app: to completion, stopped, shared by URL, saved and loaded again."""
+
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+from tests.conftest import app, no_exception, use_tiny, wait_for_job
+
+TINY = dict(preset="fast", cell="gru", hidden="16", emb="8", budget="steps", steps="30",
+            batch="16", split="names", seed="1")
+
+
+def train_page(raw: bytes, **query) -> object:
+    at = use_tiny(app("pages/2_Train.py"), raw)
+    at.query_params.update({**TINY, **query})
+    return at.run()
+
+
+def test_a_short_run_completes_and_lands_in_the_history_once(tiny_bytes):
+    at = train_page(tiny_bytes)
+    no_exception(at)
+    at.button(key="train_start").click().run()
+    assert at.button(key="train_start").disabled  # no second trainer while it runs
+    wait_for_job(at)
+    no_exception(at)
+    runs = at.session_state["runs"]
+    assert list(runs) == ["run1-gru"] and runs["run1-gru"].status == "completed"
+    assert any("completed after 30 steps" in s.value for s in at.success)
+    assert [m.label for m in at.metric][:2] == ["Top-1", "Top-2"]
+    at.run().run()
+    assert len(at.session_state["runs"]) == 1  # reruns never add it again
+    assert not at.button(key="train_start").disabled
+
+
+def test_stop_in_the_middle_keeps_a_usable_stopped_run(tiny_bytes):
+    at = train_page(tiny_bytes, steps="20000")
+    at.button(key="train_start").click().run()
+    at.button(key="train_stop").click().run()
+    wait_for_job(at, timeout=30)
+    no_exception(at)
+    (run,) = at.session_state["runs"].values()
+    assert run.status == "stopped" and run.info["steps"] < 20000
+    assert any("stopped after" in w.value for w in at.warning)
+
+
+def test_settings_round_trip_through_the_url(tiny_bytes):
+    at = train_page(tiny_bytes, cell="lstm", lr="0.02", hidden="64", dropout="0.2")
+    no_exception(at)
+    assert at.radio(key="tw_cell").value == "lstm"
+    assert at.select_slider(key="tw_lr").value == 0.02
+    at.select_slider(key="tw_hidden").set_value(128).run()
+    at.radio(key="tw_opt").set_value("sgd").run()
+    link = dict(at.query_params)
+    assert link["hidden"] == "128" and link["opt"] == "sgd" and link["cell"] == "lstm"
+    again = use_tiny(app("pages/2_Train.py"), tiny_bytes)
+    again.query_params.update(link)
+    again.run()
+    assert again.session_state["train_values"] == at.session_state["train_values"]
+
+
+def test_hostile_url_values_show_notes_and_never_crash(tiny_bytes):
+    at = train_page(tiny_bytes, hidden="1e308", lr="-1", layers="<script>", dataset="upload")
+    no_exception(at)
+    notes = " ".join(w.value for w in at.warning)
+    assert "hidden" in notes and "lr" in notes and "layers" in notes
+    assert at.select_slider(key="tw_hidden").value == 512
+
+
+def test_padded_batching_with_bidirectional_is_refused_clearly(tiny_bytes):
+    at = train_page(tiny_bytes, batching="padded", bidir="1")
+    no_exception(at)
+    assert any("bidirectional" in e.value for e in at.error)
+    assert at.button(key="train_start").disabled
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """Bytes of every file a download button serves."""
+    files = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        if filename:
+            files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return files
+
+
+def test_checkpoint_download_then_upload_on_predict(tiny_bytes, served):
+    at = train_page(tiny_bytes)
+    at.button(key="train_start").click().run()
+    wait_for_job(at)
+    assert "run1-gru.safetensors" in served
+    predict = app("pages/4_Predict.py").run()
+    predict.file_uploader(key="predict_checkpoint").set_value(
+        ("run1-gru.safetensors", served["run1-gru.safetensors"], "application/octet-stream"))
+    predict.run()
+    no_exception(predict)
+    assert "run1-gru" in predict.session_state["runs"]
+    predict.text_area(key="predict_text").input("Kowalski\n\n12345\n😀😀\n" + "x" * 300).run()
+    no_exception(predict)
+    notes = " ".join(i.value for i in predict.info)
+    assert "no known characters" in notes and "cut to its first" in notes
+    assert len(predict.get("plotly_chart")) == 4
+
+
+def test_a_foreign_checkpoint_is_refused():
+    at = app("pages/4_Predict.py").run()
+    at.file_uploader(key="predict_checkpoint").set_value(
+        ("weights.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{}" + b" " * 14, "x")).run()
+    no_exception(at)
+    assert any("weights.safetensors" in e.value for e in at.error)
+    assert at.session_state["runs"] == {}
+
+
+def same_session(at, page: str):
+    """Another page opened by the same visitor (their runs and data carried over)."""
+    other = app(page)
+    for key in ("runs", "run_data", "upload", "dataset_source", "run_counter"):
+        other.session_state[key] = at.session_state[key]
+    return other
+
+
+def test_evaluate_and_compare_a_finished_run(tiny_bytes):
+    at = train_page(tiny_bytes)
+    at.button(key="train_start").click().run()
+    wait_for_job(at)
+    at = same_session(at, "pages/3_Evaluate.py").run()
+    no_exception(at)
+    assert at.metric[0].label == "Top-1"
+    assert len(at.get("plotly_chart")) == 1  # the confusion matrix
+    assert len(at.dataframe) == 3  # per label, most confused, mistakes
+    at = same_session(at, "pages/5_Compare.py").run()
+    no_exception(at)
+    assert at.multiselect(key="compare_runs").value == ["run1-gru"]
+    assert at.dataframe[0].value["cell"].tolist() == ["gru"]
+
+
+def test_compare_trains_rnn_lstm_and_gru_in_one_job(tiny_bytes):
+    at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
+    at.session_state["train_values"] = None  # replaced below by the URL-free defaults
+    del at.session_state["train_values"]
+    at.query_params.update(TINY)
+    at.run()
+    at.slider(key="compare_seconds").set_value(5).run()
+    at.button(key="compare_start").click().run()
+    wait_for_job(at, timeout=120)
+    no_exception(at)
+    assert list(at.session_state["runs"]) == ["run1-rnn", "run2-lstm", "run3-gru"]
+    assert at.multiselect(key="compare_runs").value == ["run1-rnn", "run2-lstm", "run3-gru"]

@@ -1,0 +1,132 @@
+"""The real app in a real browser: a deep link first, training, Stop, every page.
+
+Starts `streamlit run` on a free local port and drives it with Playwright's Chromium.
+Set NAMECLF_SHOTS=1 to save a screenshot of every page to /tmp/shots/.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.conftest import PAGES, ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path("/tmp/shots")
+EXCEPTION = '[data-testid="stException"]'
+# a small, quick setup for the link the first request opens
+TRAIN_LINK = "Train?preset=fast&hidden=32&emb=16&budget=steps&steps=3000&batch=32&time=60"
+
+
+def url_path(page: str) -> str:
+    """Streamlit's URL for pages/3_Evaluate.py is /Evaluate."""
+    return re.sub(r"^\d+_", "", Path(page).stem)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A fresh `streamlit run` of the app; killed at the end."""
+    port = free_port()
+    env = dict(os.environ, OMP_NUM_THREADS="1")  # tiny models; robust on a busy machine
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("the streamlit server did not start")
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page():
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab.set_default_timeout(60_000)
+        yield tab
+        browser.close()
+
+
+def settle(page: Page) -> None:
+    """Wait until the page has a title and the script is no longer running."""
+    expect(page.locator("h1").first).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(300)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_be_hidden(timeout=60_000)
+    page.wait_for_timeout(300)
+
+
+def check(page: Page, name: str) -> None:
+    """No exception box on the page; keep a screenshot if asked."""
+    assert page.locator(EXCEPTION).count() == 0, f"exception shown on {name}"
+    if os.environ.get("NAMECLF_SHOTS"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def open_from_sidebar(page: Page, path: str) -> None:
+    """Switch page like a visitor does, keeping the session."""
+    link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]')
+    link.click()
+    page.wait_for_url(re.compile(f"/{path}"))
+    settle(page)
+
+
+@pytest.mark.timeout(420)
+def test_the_app_in_a_browser(server, page):
+    started = time.monotonic()
+    page.goto(f"{server}/{TRAIN_LINK}")  # the very first request is a deep link
+    settle(page)
+    print(f"first page (deep link, cold server) ready in {time.monotonic() - started:.1f} s")
+    expect(page.get_by_text("Start training")).to_be_visible()
+    check(page, "2_Train_settings")
+
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(re.compile(r"names/s"))).to_be_visible(timeout=90_000)
+    page.wait_for_timeout(4000)  # let the curves grow a little
+    check(page, "2_Train_live")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text(re.compile(r"stopped after \d+ steps"))).to_be_visible()
+    settle(page)
+    expect(page.get_by_text("Download checkpoint")).to_be_visible()
+    check(page, "2_Train_done")
+
+    for i, page_file in enumerate(["streamlit_app.py", *PAGES]):
+        path = "" if page_file == "streamlit_app.py" else url_path(page_file)
+        started = time.monotonic()
+        if path:
+            open_from_sidebar(page, path)
+        else:
+            page.locator('[data-testid="stSidebarNav"] a').first.click()
+            settle(page)
+        print(f"{page_file}: {time.monotonic() - started:.1f} s")
+        check(page, f"{i}_{path or 'Home'}")
+    assert page.locator(EXCEPTION).count() == 0

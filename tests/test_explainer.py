@@ -1,0 +1,140 @@
+"""The padding-and-packing walkthrough data and figures, checked against known answers."""
+
+import pytest
+import torch
+
+from nameclf import explainer as ex
+from nameclf import explainer_plots as xp
+from nameclf import race_plots as rp
+from nameclf.model import ModelConfig, NameClassifier
+from nameclf.vocab import Vocab
+
+NAMES = ["Shyam", "Ram"]
+VOCAB = Vocab.build(NAMES)  # <pad> <unk> R S a h m y
+
+
+@pytest.fixture
+def data():
+    return ex.walkthrough(NAMES, VOCAB)
+
+
+def test_walkthrough_known_answers(data):
+    assert data["lengths"] == [5, 3]
+    assert data["indices"] == [[3, 5, 7, 4, 6], [2, 4, 6]]
+    assert data["padded"][1] == ["R", "a", "m", "<pad>", "<pad>"]
+    assert data["batch_sizes"] == [2, 2, 2, 1, 1]
+    assert data["sorted_indices"] == [0, 1] and data["unsorted_indices"] == [0, 1]
+    assert data["packed"] == ["S", "R", "h", "a", "y", "m", "a", "m"]
+    assert (data["real_cells"], data["padded_cells"], data["pad_cells"]) == (8, 10, 2)
+    assert data["wasted_fraction"] == pytest.approx(0.2)
+    assert data["shape"] == [5, 2, 8]
+    assert data["last_t"] == [4, 2]
+    assert data["active"] == [[0, 1], [0, 1], [0, 1], [0], [0]]
+
+
+def test_sorting_when_input_is_not_sorted():
+    data = ex.walkthrough(["Ram", "Shyam", "Al"], Vocab.build(["Ram", "Shyam", "Al"]))
+    assert data["sorted_indices"] == [1, 0, 2]
+    assert data["unsorted_indices"] == [1, 0, 2]
+    assert data["sorted_names"] == ["Shyam", "Ram", "Al"]
+    assert data["batch_sizes"] == [3, 3, 2, 1, 1]
+    assert data["active"][2] == [1, 0]
+
+
+def test_unknown_characters_are_reported():
+    data = ex.walkthrough(["Zoe", "Ram"], VOCAB)
+    assert data["unknown"] == ["Z", "e", "o"]
+    assert data["indices"][0] == [1, 1, 1]
+
+
+def test_onehot_slice_zero_at_padding(data):
+    rows = ex.onehot_slice(data, 1)  # Ram: (T, V)
+    assert len(rows) == 5 and len(rows[0]) == 8
+    assert rows[0][2] == 1.0 and sum(rows[0]) == 1.0
+    assert sum(rows[3]) == 0.0 and sum(rows[4]) == 0.0
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("Shyam, Ram", True), ("Shyam,Ram,", True), ("Shyam\nRam", True),
+    ("Shyam", False), ("", False), ("Shyam, , Ram", False), (", ".join(["Ab"] * 9), False),
+    ("Shyam, " + "x" * 41, False),
+])
+def test_parse_names(text, ok):
+    names, warning = ex.parse_names(text)
+    assert (warning is None) == ok
+    assert bool(names) == ok
+
+
+def test_default_names_long_short_medium():
+    pool = ["Al", "Bob", "Cara", "Dylan", "Edward", "Fredrick", "Gwendolyn", "Maximilianus"]
+    long, short, medium = ex.default_names(pool)
+    assert len(long) > len(medium) > len(short)
+
+
+def test_step_status(data):
+    rows = ex.step_status(data, 3)
+    assert [r["status"] for r in rows] == ["reading", "finished"]
+    assert "'a'" in rows[0]["at this step"]
+
+
+def test_readout_packed_exact_and_naive_differs():
+    model = ex.fresh_model(len(VOCAB), 3)
+    result = ex.readout(model, VOCAB, NAMES, ["a", "b", "c"])
+    assert result.per_sample_diff < 1e-5
+    assert result.max_abs_diff[0] < 1e-6  # the longest name has no padding to read
+    assert result.max_abs_diff[1] > 1e-4  # Ram reads two <pad> steps when naive
+    assert len(result.rows()) == 2 and model.training  # the model's mode is restored
+
+
+def test_readout_bidirectional_gru():
+    torch.manual_seed(0)
+    model = NameClassifier(ModelConfig(cell="gru", vocab_size=len(VOCAB), n_classes=2,
+                                       hidden_size=8, bidirectional=True))
+    result = ex.readout(model, VOCAB, NAMES, ["a", "b"])
+    assert result.per_sample_diff < 1e-5 and result.hidden_size == 16
+
+
+def test_step_code_mentions_values(data):
+    assert "tensor([2, 2, 2, 1, 1])" in ex.step_code(4, data)
+    assert "(5, 2, 8)" in ex.step_code(1, data)
+    assert all(ex.step_code(s, data) for s in range(1, len(ex.STEPS) + 1))
+
+
+def test_summary_and_waste(data):
+    assert ex.batch_waste([5, 3], 2) == pytest.approx(0.2)
+    text = ex.summary(data, 0.5)
+    assert "**8** real" in text and "**10**" in text and "**50%**" in text
+
+
+def test_figure_kinds(data):
+    assert xp.base_kinds(data)[1] == ["character"] * 3 + ["<pad>"] * 2
+    at3 = xp.step_kinds(data, 3)
+    assert at3[0] == ["already read"] * 3 + ["read at this step", "still to read"]
+    assert at3[1] == ["finished"] * 3 + ["<pad>"] * 2
+    out = xp.readout_kinds(data)
+    assert out[0][4] == "answer (its last character)"
+    assert out[1][2] == "answer (its last character)"
+    assert out[1][4] == "naive reads here (after the padding)"
+
+
+def test_figures_build(data):
+    result = ex.readout(ex.fresh_model(len(VOCAB), 2), VOCAB, NAMES, ["a", "b"])
+    figs = [xp.grid_figure(data, xp.base_kinds(data), show_index=True),
+            xp.grid_figure(data, xp.packed_kinds(data), [0, 1], ["2", "2", "2", "1", "1"]),
+            xp.onehot_figure(data, 0), xp.packed_figure(data), xp.diff_figure(result)]
+    assert all(f.to_json() for f in figs)
+    assert list(figs[3].data[0].text[0]) == data["packed"]
+
+
+def test_race_helpers():
+    table = rp.waste_table([5, 3, 5, 3], sizes=(1, 2, 4))
+    assert table["padded, random batches"].iloc[0] == 0.0
+    assert table["padded, length-sorted batches"].iloc[1] == 0.0
+    assert table["packed"].eq(0).all()
+    row = rp.result_row(1, {"per-sample": 10.0, "padded": 200.0, "packed": 100.0}, {}, "completed")
+    assert row["padded ÷ per-sample"] == 20 and row["packed ÷ padded"] == 0.5
+    assert rp.row_speeds(row) == {"per-sample": 10.0, "padded": 200.0, "packed": 100.0}
+    assert rp.speed_figure(rp.row_speeds(row)).to_json()
+    frac, text = rp.progress([{"mode": "packed", "names_per_second": 5.0, "at": 1.0}], 3, 2.0,
+                             2.0, 0.0)
+    assert 1 / 3 < frac < 2 / 3 and "packed" in text

@@ -1,0 +1,72 @@
+"""Normalization and the character vocabulary."""
+
+import unicodedata
+
+from nameclf.vocab import PAD, UNK, Vocab, fold_ascii, normalize
+
+
+def test_fold_ascii_strips_accents():
+    assert fold_ascii("Ségal") == "Segal"
+    assert fold_ascii("Müller") == "Muller"
+    assert fold_ascii("Ñúñez") == "Nunez"
+    assert fold_ascii("Dziedzic") == "Dziedzic"  # nothing to fold
+
+
+def test_fold_ascii_handles_precomposed_and_combining_forms_alike():
+    precomposed, combining = "S\u00e9gal", "Se\u0301gal"
+    assert fold_ascii(precomposed) == fold_ascii(combining) == "Segal"
+
+
+def test_fold_ascii_keeps_letters_without_a_decomposition():
+    # like the tutorial's unicodeToAscii, letters that are not base+mark are not touched
+    assert fold_ascii("Łukasz") == "Łukasz"
+    assert fold_ascii("Øster") == "Øster"
+
+
+def test_normalize_trims_and_collapses_whitespace():
+    assert normalize("  Van   der\tBerg \n") == "Van der Berg"
+    assert normalize("Abreu\u00a0Silva") == "Abreu Silva"  # a no-break space is a space
+    assert normalize("   ") == ""
+
+
+def test_normalize_folds_by_default_and_keeps_accents_otherwise():
+    assert normalize(" Ségal ") == "Segal"
+    kept = normalize("Se\u0301gal", ascii_fold=False)
+    assert kept == "S\u00e9gal"
+    assert unicodedata.is_normalized("NFC", kept)
+
+
+def test_vocab_reserves_pad_and_unk():
+    vocab = Vocab.build(["ba", "ac"])
+    assert vocab.chars == ("a", "b", "c")
+    assert vocab.tokens == [PAD, UNK, "a", "b", "c"]
+    assert len(vocab) == 5
+
+
+def test_encode_maps_known_characters_from_two_and_unseen_to_one():
+    vocab = Vocab.build(["ba", "ac"])
+    assert vocab.encode("cab") == [4, 2, 3]
+    assert vocab.encode("aZb") == [2, 1, 3]
+    assert vocab.encode("") == []
+    assert 0 not in vocab.encode("abcxyz")  # never padding
+
+
+def test_encode_round_trips_through_tokens():
+    names = ["Shyam", "Ram", "O'Neil", "Ségal"]
+    vocab = Vocab.build(names)
+    for name in names:
+        assert "".join(vocab.tokens[i] for i in vocab.encode(name)) == name
+
+
+def test_unknown_chars_are_sorted_and_distinct():
+    vocab = Vocab.build(["abc"])
+    assert vocab.unknown_chars("abzyz") == ["y", "z"]
+    assert vocab.unknown_chars("cab") == []
+    assert vocab.unknown_chars("é🙂") == sorted({"é", "🙂"})
+
+
+def test_vocab_equality_ignores_the_lookup_cache():
+    a, b = Vocab.build(["xy"]), Vocab(("x", "y"))
+    a.encode("x")  # fills a's cache only
+    assert a == b
+    assert hash(a) == hash(b)
