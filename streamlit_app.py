@@ -21,7 +21,7 @@ networks** (RNN, LSTM, GRU) that read a name one letter at a time, and shows wha
 
 
 def main() -> None:
-    st.title("🔤 nameclf — where is this surname from?")
+    st.title("nameclf — where is this surname from?")
     st.markdown(INTRO)
     st.subheader("1 · Pick a dataset")
     home.dataset_picker()

@@ -11,6 +11,7 @@ from safetensors.torch import save as st_save
 
 from nameclf.errors import CheckpointError, NameclfError
 from nameclf.model import ModelConfig, NameClassifier
+from nameclf.ngram import NgramConfig, NgramModel
 from nameclf.pipeline import Run
 from nameclf.train import TrainConfig
 from nameclf.vocab import Vocab
@@ -29,6 +30,8 @@ def to_bytes(run: Run) -> bytes:
         "chars": list(run.vocab.chars), "classes": run.classes,
         "info": run.info, "metrics": run.metrics, "status": run.status,
     }
+    if isinstance(run.model, NgramModel):  # its n-gram list and settings are JSON
+        meta["ngram"] = run.model.metadata()
     state = {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
     return st_save(state, metadata={"nameclf": json.dumps(meta)})
 
@@ -77,8 +80,13 @@ def from_bytes(raw: bytes, device: torch.device | str = "cpu") -> Run:
         if any(len(c) != 1 for c in vocab.chars) or len(set(vocab.chars)) != len(vocab.chars):
             raise CheckpointError("the vocabulary must list distinct single characters")
         info, metrics = dict(meta.get("info", {})), dict(meta.get("metrics", {}))
-        model = NameClassifier(model_cfg)
-        model.load_state_dict(state, strict=True)
+        if model_cfg.cell == "ngram":
+            extra = meta["ngram"]
+            model = NgramModel.from_state(model_cfg, vocab, state, extra["ngrams"],
+                                          config_from(NgramConfig, extra["config"]))
+        else:
+            model = NameClassifier(model_cfg)
+            model.load_state_dict(state, strict=True)
     except CheckpointError:
         raise
     except (SafetensorError, ValueError, TypeError, KeyError, AttributeError, RuntimeError,

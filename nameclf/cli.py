@@ -39,7 +39,9 @@ def build_parser() -> Parser:
     m = t.add_argument_group("model")
     m.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET,
                    help="starting settings; flags below override them")
-    m.add_argument("--model", dest="cell", choices=["rnn", "lstm", "gru"], help="recurrent cell")
+    m.add_argument("--model", dest="cell", choices=["rnn", "lstm", "gru", "ngram"],
+                   help="recurrent cell, or ngram: TF-IDF over character 1-4-grams + logistic "
+                        "regression (optimization flags do not apply)")
     m.add_argument("--hidden", dest="hidden_size", type=int, help="hidden units per direction")
     m.add_argument("--layers", dest="num_layers", type=int, help="stacked layers")
     m.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None,

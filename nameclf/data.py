@@ -112,7 +112,9 @@ def parse_csv(raw: bytes, report: LoadReport) -> list[tuple[int, str, str]]:
     import pandas as pd
 
     try:
-        frame = pd.read_csv(io.StringIO(decode_bytes(raw)), dtype=str, keep_default_na=False)
+        # blank lines are kept as empty rows so that row i stays on line i + 2
+        frame = pd.read_csv(io.StringIO(decode_bytes(raw)), dtype=str, keep_default_na=False,
+                            skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataError(f"the CSV could not be parsed: {str(err).splitlines()[0]}") from err
     columns = {str(c).strip().lower(): c for c in frame.columns}
@@ -123,9 +125,11 @@ def parse_csv(raw: bytes, report: LoadReport) -> list[tuple[int, str, str]]:
             f"the CSV needs a name column ({', '.join(NAME_COLUMNS)}) and a label column "
             f"({', '.join(LABEL_COLUMNS)}); found {', '.join(map(str, frame.columns))}"
         )
-    report.rows_read = len(frame)
     # header is line 1, so data row i sits on line i + 2
-    return [(i + 2, n, lab) for i, (n, lab) in enumerate(zip(frame[name_col], frame[label_col]))]
+    rows = [(i + 2, n, lab) for i, (n, lab) in enumerate(zip(frame[name_col], frame[label_col]))
+            if n.strip() or lab.strip() or frame.iloc[i].str.strip().any()]
+    report.rows_read = len(rows)
+    return rows
 
 
 def parse_folder(folder: Path, report: LoadReport) -> list[tuple[int, str, str]]:

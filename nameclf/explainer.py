@@ -138,7 +138,8 @@ def readout(model: NameClassifier, vocab: Vocab, names: list[str], classes: list
         probs = [torch.softmax(model.h2o(h), dim=1).cpu() for h in (packed, naive)]  # (B, C)
     finally:
         model.train(was_training)
-    tops = [[(classes[int(i)], float(p[i])) for p, i in zip(pr, pr.argmax(1), strict=True)]
+    label = lambda i: classes[i] if i < len(classes) else f"class {i}"  # a 1-label dataset
+    tops = [[(label(int(i)), float(p[i])) for p, i in zip(pr, pr.argmax(1), strict=True)]
             for pr in probs]
     return Readout(list(names), (packed - naive).abs().amax(dim=1).cpu().tolist(),
                    float((packed - alone).abs().max()), tops[0], tops[1], packed.shape[1])
@@ -201,11 +202,11 @@ def step_code(step: int, data: dict) -> str:
                 f"# step t uses data[start : start + batch_sizes[t]], batch_sizes = "
                 f"{data['batch_sizes']}\n"
                 "# a finished name drops out, so its hidden state stays what it was")
-    return ("_, (h_n, c_n) = lstm(packed)  # h_n (layers, B, H): each name's state at its own last"
-            " character, already put back in the original order with unsorted_indices\n"
+    return ("_, h_n = rnn(packed)  # an LSTM returns (h_n, c_n): keep h_n, (layers, B, H)\n"
+            "# each name's state after its own last character, back in the original order\n"
             "logits = h2o(h_n[-1])  # model.features(idx, lengths, 'packed')\n\n"
             "# naive (wrong): run over the padded tensor and take the last time step\n"
-            "out, _ = lstm(x)  # (T, B, H)\n"
+            "out, _ = rnn(x)  # (T, B, H)\n"
             "h_naive = out[-1]  # model.features(idx, lengths, 'naive')\n\n"
             "# exact without packing: gather each name's state at lengths - 1\n"
             "last = (lengths - 1).view(1, -1, 1).expand(1, -1, out.size(2))\n"

@@ -139,16 +139,12 @@ def packed_figure(data: dict) -> go.Figure:
         xgap=3,
         customdata=[sources],
         hovertemplate="data[%{x}] = %{text} from %{customdata}<extra></extra>"))
-    ticks = [f"t={t}<br>batch_sizes[{t}] = <b>{s}</b>" for t, s in enumerate(data["batch_sizes"])]
+    ticks = [f"t={t}<br><b>{s}</b>" for t, s in enumerate(data["batch_sizes"])]
     fig.update_layout(
-        height=170, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis={"tickvals": centers, "ticktext": ticks, "showgrid": False},
-        yaxis={"tickvals": [0], "ticktext": ["data"], "showgrid": False})
-    for t, x in enumerate(centers):  # the data positions above each group
-        start = sum(data["batch_sizes"][:t])
-        fig.add_annotation(x=x, y=0.6, yanchor="bottom", showarrow=False,
-                           text=f"data[{start}:{start + data['batch_sizes'][t]}]",
-                           font={"size": 10, "color": "#6b7280"})
+        height=190, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"tickvals": centers, "ticktext": ticks, "showgrid": False, "tickangle": 0,
+               "title": "time step t, and batch_sizes[t] in bold"},
+        yaxis={"tickvals": [0], "ticktext": ["packed.data"], "showgrid": False})
     return fig
 
 

@@ -10,6 +10,7 @@ from nameclf.encoding import one_hot_table, pack
 from nameclf.errors import ConfigError
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+KINDS = (*CELLS, "ngram")  # ngram: the classical baseline of nameclf.ngram, not a recurrent cell
 BATCHING = ("packed", "padded", "naive")  # naive: read the state after the padding (wrong)
 
 
@@ -17,7 +18,7 @@ BATCHING = ("packed", "padded", "naive")  # naive: read the state after the padd
 class ModelConfig:
     """Architecture of a NameClassifier."""
 
-    cell: str = "lstm"  # rnn | lstm | gru
+    cell: str = "lstm"  # rnn | lstm | gru | ngram (baseline: only the sizes apply)
     vocab_size: int = 0  # filled from the training data (includes <pad> and <unk>)
     n_classes: int = 0  # filled from the training data
     embedding_dim: int = 0  # 0: one-hot input like the tutorial; >0: a learned embedding
@@ -28,8 +29,8 @@ class ModelConfig:
 
     def validate(self) -> None:
         """Raise ConfigError for values no model can be built from."""
-        if self.cell not in CELLS:
-            raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
+        if self.cell not in KINDS:
+            raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(KINDS)}")
         checks = [
             (3 <= self.vocab_size <= 100_000, "vocab_size must be 3 to 100,000"),
             # the one-hot table is vocab_size² floats; a foreign checkpoint must not make it huge
@@ -55,6 +56,9 @@ class NameClassifier(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         config.validate()
+        if config.cell not in CELLS:
+            raise ConfigError(f"{config.cell!r} is not a recurrent cell: fit the n-gram baseline "
+                              "with nameclf.pipeline.fit or nameclf.ngram.fit_ngram")
         self.config = config
         if config.embedding_dim:
             self.embed = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=0)

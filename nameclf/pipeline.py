@@ -12,6 +12,7 @@ from nameclf.data import NameDataset
 from nameclf.errors import ConfigError
 from nameclf.evaluate import Metrics, Prediction, evaluate
 from nameclf.model import ModelConfig, NameClassifier
+from nameclf.ngram import fit_ngram
 from nameclf.splits import Split, leaked_rows, make_split
 from nameclf.train import Progress, TrainConfig, TrainResult, train
 from nameclf.vocab import Vocab, normalize
@@ -73,9 +74,13 @@ def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,
     model_cfg = replace(model_cfg, vocab_size=len(prep.vocab), n_classes=len(prep.classes))
     train_cfg.validate()
     torch.manual_seed(train_cfg.seed)
-    model = NameClassifier(model_cfg).to(prep.train.idx.device)
     eval_set = prep.valid if prep.valid is not None else prep.test
-    result: TrainResult = train(model, prep.train, train_cfg, eval_set, callback, stop)
+    if model_cfg.cell == "ngram":  # one scikit-learn fit; train_cfg gives only the seed
+        model, result = fit_ngram(prep.train, prep.vocab, model_cfg, train_cfg, eval_set,
+                                  callback, stop)
+    else:
+        model = NameClassifier(model_cfg).to(prep.train.idx.device)
+        result: TrainResult = train(model, prep.train, train_cfg, eval_set, callback, stop)
     t0 = time.perf_counter()
     metrics = evaluate(model, prep.test, prep.classes)
     info = dict(info or {}, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),

@@ -11,7 +11,8 @@ MARGIN = dict(l=10, r=10, t=40, b=10)
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = HEIGHT) -> go.Figure:
     """The common look: title, axis titles, tight margins, legend on top."""
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height, margin=MARGIN,
+    margin = MARGIN if title else dict(MARGIN, t=10)
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height, margin=margin,
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"))
     return fig
 

@@ -13,7 +13,7 @@ from nameclf.ui.state import dataset_name  # noqa: E402
 
 
 def main() -> None:
-    st.title("📊 Data")
+    st.title("Data")
     ds = current_dataset()
     st.caption(f"`{dataset_name()}` — {ds.report.summary()} Change it on Home.")
     left, right = st.columns(2)

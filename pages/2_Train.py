@@ -10,7 +10,7 @@ from nameclf.ui import live, params, train_form, training, views  # noqa: E402
 
 
 def main() -> None:
-    st.title("🏋️ Train")
+    st.title("Train")
     st.caption("Settings live in the page's address: copy it to share this exact setup.")
     values = train_form.settings_form()
     live.controls("Start training", lambda: training.start_training(values),

@@ -12,7 +12,7 @@ from nameclf.ui import views  # noqa: E402
 
 
 def main() -> None:
-    st.title("🎯 Evaluate")
+    st.title("Evaluate")
     picked = views.run_picker("eval_run")
     if picked is None:
         views.no_runs_pointer()

@@ -15,7 +15,7 @@ EXAMPLE = "Nakamura\nSchmidt\nO'Brien\nKowalski"
 
 
 def main() -> None:
-    st.title("🔮 Predict")
+    st.title("Predict")
     picked = views.run_picker("predict_run")
     if picked is None:
         views.no_runs_pointer()

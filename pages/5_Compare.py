@@ -35,7 +35,7 @@ def race() -> list[str]:
 
 
 def main() -> None:
-    st.title("⚖️ Compare")
+    st.title("Compare")
     ids = race()
     st.subheader("Your runs")
     if not runs():
@@ -53,7 +53,8 @@ def main() -> None:
     if len(histories) < len(chosen):
         st.caption("Runs loaded from a checkpoint have no curves.")
     table = pd.DataFrame([analysis.settings_row(r, runs()[r]) for r in chosen])
-    st.dataframe(table, hide_index=True)
+    percent = {k: "{:.1%}" for k in ("top1", "top2", "top3", "macro_f1")}
+    st.dataframe(table.style.format(percent, na_rep="–"), hide_index=True)
 
 
 views.run_page(main)

@@ -50,7 +50,7 @@ def wait_for_job(at: AppTest, timeout: float = 90.0) -> AppTest:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         at.run()
-        job = at.session_state["job"] if "job" in at.session_state else None
+        job = at.session_state.get("job")
         if job is not None and job.done and job.meta.collected:
             return at.run()
         time.sleep(0.3)

@@ -10,6 +10,7 @@ from nameclf.explainer import STEPS, fresh_model
 from nameclf.pipeline import Run
 from nameclf.train import TrainConfig
 from nameclf.vocab import Vocab
+from tests.conftest import use_tiny
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 EXPLAINER = str(PAGES / "6_Padding_and_packing.py")
@@ -84,6 +85,17 @@ def test_walk_every_step(explainer):
     assert len(set(seen)) == len(STEPS)
     at.button(key="explainer_back").click().run()
     assert at.slider(key="explainer_step").value == len(STEPS) - 1
+
+
+def test_pick_other_names_and_uploaded_dataset(tiny_bytes):
+    at = use_tiny(AppTest.from_file(EXPLAINER, default_timeout=120), tiny_bytes)
+    at.run()
+    first = at.text_input(key="explainer_names").value
+    assert first.split(", ")[0].endswith(("ski", "wicz", "czak", "son", "sen", "ston", "ez", "es",
+                                          "ado"))
+    at.button(key="explainer_pick").click().run()
+    assert at.text_input(key="explainer_names").value != first
+    assert not at.exception and not at.warning
 
 
 @pytest.mark.parametrize("text", ["Shyam", "", "Shyam, , Ram", ", ".join(["Ab"] * 9)])

@@ -1,6 +1,13 @@
 """Every page opens on a fresh session (a deep link), and its main widgets work."""
 
+import io
+import urllib.error
+import urllib.request
+import zipfile
+
 import pytest
+
+from nameclf.ui import cache
 
 from tests.conftest import PAGES, app, no_exception, tiny_names, use_tiny
 
@@ -63,3 +70,48 @@ def test_predict_and_evaluate_point_to_train_without_runs():
         no_exception(at)
         assert any("No trained model yet" in i.value for i in at.info)
         assert at.file_uploader(key=("eval" if "Eval" in page else "predict") + "_checkpoint")
+
+
+class FakeResponse(io.BytesIO):
+    """Enough of an HTTP response for the downloader."""
+
+    def __init__(self, body: bytes):
+        super().__init__(body)
+        self.headers = {"Content-Length": str(len(body))}
+
+
+def names_zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for label, names in (("Czech", "Novak\nDvorak\nSvoboda"), ("Irish", "Murphy\nKelly")):
+            archive.writestr(f"data/names/{label}.txt", names)
+    return buf.getvalue()
+
+
+def test_pytorch_names_offline_shows_a_clear_message(monkeypatch, tmp_path):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("Temporary failure in name resolution")
+
+    monkeypatch.setattr(cache, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    at = app().run()
+    at.radio(key="home_source").set_value("builtin:pytorch-names").run()
+    at.button(key="home_download").click().run()
+    no_exception(at)
+    (error,) = at.error
+    assert "could not download" in error.value and "by hand" in error.value
+    assert at.session_state["dataset_source"] == "builtin:faker-surnames"
+
+
+def test_pytorch_names_download_with_progress(monkeypatch, tmp_path):
+    monkeypatch.setattr(cache, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: FakeResponse(names_zip()))
+    cache.builtin_dataset.clear()
+    at = app().run()
+    at.radio(key="home_source").set_value("builtin:pytorch-names").run()
+    at.button(key="home_download").click().run()
+    no_exception(at)
+    assert at.session_state["dataset_source"] == "builtin:pytorch-names"
+    assert at.get("progress")[0].value == 100 or at.get("progress")[0].proto.value == 100
+    assert any("5 names in 2 labels" in i.value for i in at.info)
+    cache.builtin_dataset.clear()  # later tests must not see the fake dataset

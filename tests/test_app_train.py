@@ -72,6 +72,23 @@ def test_padded_batching_with_bidirectional_is_refused_clearly(tiny_bytes):
     assert at.button(key="train_start").disabled
 
 
+def test_a_diverged_run_says_so_and_keeps_its_model(tiny_bytes, monkeypatch):
+    import importlib
+
+    import torch
+
+    train = importlib.import_module("nameclf.train")  # the module; nameclf.train is a function
+    monkeypatch.setattr(train, "batch_loss", lambda *args: torch.tensor(float("nan")))
+    at = train_page(tiny_bytes)
+    at.button(key="train_start").click().run()
+    wait_for_job(at)
+    no_exception(at)
+    (run,) = at.session_state["runs"].values()
+    assert run.status == train.DIVERGED
+    assert any("diverged — lower the learning rate" in e.value for e in at.error)
+    assert at.metric[0].label == "Top-1"
+
+
 @pytest.fixture
 def served(monkeypatch):
     """Bytes of every file a download button serves."""
@@ -103,6 +120,14 @@ def test_checkpoint_download_then_upload_on_predict(tiny_bytes, served):
     notes = " ".join(i.value for i in predict.info)
     assert "no known characters" in notes and "cut to its first" in notes
     assert len(predict.get("plotly_chart")) == 4
+
+    evaluate = use_tiny(app("pages/3_Evaluate.py"), tiny_bytes).run()  # its data is loaded
+    evaluate.file_uploader(key="eval_checkpoint").set_value(
+        ("run1-gru.safetensors", served["run1-gru.safetensors"], "application/octet-stream"))
+    evaluate.run()
+    no_exception(evaluate)
+    assert not evaluate.warning and not evaluate.error
+    assert evaluate.metric[0].label == "Top-1" and evaluate.caption
 
 
 def test_a_foreign_checkpoint_is_refused():
@@ -139,9 +164,7 @@ def test_evaluate_and_compare_a_finished_run(tiny_bytes):
 
 def test_compare_trains_rnn_lstm_and_gru_in_one_job(tiny_bytes):
     at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
-    at.session_state["train_values"] = None  # replaced below by the URL-free defaults
-    del at.session_state["train_values"]
-    at.query_params.update(TINY)
+    at.query_params.update(TINY)  # a shared link's settings, read on the first request
     at.run()
     at.slider(key="compare_seconds").set_value(5).run()
     at.button(key="compare_start").click().run()

@@ -70,7 +70,7 @@ def server():
 def page():
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab = browser.new_page(viewport={"width": 1400, "height": 2000})
         tab.set_default_timeout(60_000)
         yield tab
         browser.close()
@@ -81,6 +81,7 @@ def settle(page: Page) -> None:
     expect(page.locator("h1").first).to_be_visible(timeout=60_000)
     page.wait_for_timeout(300)
     expect(page.locator('[data-testid="stStatusWidget"]')).to_be_hidden(timeout=60_000)
+    expect(page.locator('[data-testid="stSpinner"]')).to_have_count(0, timeout=60_000)
     page.wait_for_timeout(300)
 
 
@@ -114,7 +115,11 @@ def test_the_app_in_a_browser(server, page):
     page.wait_for_timeout(4000)  # let the curves grow a little
     check(page, "2_Train_live")
     page.get_by_role("button", name="Stop").click()
-    expect(page.get_by_text(re.compile(r"stopped after \d+ steps"))).to_be_visible()
+    try:
+        expect(page.get_by_text(re.compile(r"stopped after \d+ steps"))).to_be_visible(
+            timeout=60_000)
+    finally:
+        check(page, "2_Train_after_stop")
     settle(page)
     expect(page.get_by_text("Download checkpoint")).to_be_visible()
     check(page, "2_Train_done")

@@ -126,6 +126,14 @@ def test_csv_report_line_numbers_count_the_header():
     assert ds.report.rows_read == 5
 
 
+def test_csv_line_numbers_survive_blank_lines():
+    text = "name,label\n\nAbreu,Portuguese\n,Portuguese\n\n\nSilva,Portuguese\nPham,X\nLe,X\n"
+    ds = load_bytes(text.encode(), "names.csv")
+    assert ds.report.skipped == [(4, "empty name")]
+    assert ds.report.rows_read == 5
+    assert ds.names == ["Abreu", "Silva", "Pham", "Le"]
+
+
 # --- the report ---------------------------------------------------------------------------
 
 REPORTED = "\n".join([

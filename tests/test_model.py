@@ -136,7 +136,7 @@ def test_naive_reads_past_the_padding(cell, embedding_dim):
     with torch.no_grad():
         naive = model.features(IDX, LENGTHS, "naive")
         packed = model.features(IDX, LENGTHS, "packed")
-    longest = LENGTHS == LENGTHS.max()
+    longest = LENGTHS.eq(LENGTHS.max())
     assert torch.allclose(naive[longest], packed[longest], atol=1e-5)  # nothing to read past
     for b in torch.nonzero(~longest).flatten().tolist():
         assert not torch.allclose(naive[b], packed[b], atol=1e-4), NAMES[b]

@@ -104,3 +104,20 @@ def test_every_label_with_two_names_gets_one_held_out():
 def test_bad_split_settings_are_config_errors(kwargs):
     with pytest.raises(ConfigError):
         make_split(synthetic_dataset(per_label=5), **kwargs)
+
+
+def test_prepare_builds_the_vocab_from_training_names_only():
+    from nameclf.pipeline import prepare
+    from nameclf.vocab import Vocab
+
+    pairs = [(f"Ab{c}", "A") for c in "cdefg"] + [(f"Xy{c}", "B") for c in "cdefg"]
+    ds = dataset(pairs + [("Qqq", "A"), ("Abc", "A")])
+    prep = prepare(ds, "names", seed=0, valid_frac=0.2)
+    assert prep.vocab == Vocab.build([ds.names[i] for i in prep.split.train])
+    assert prep.classes == ["A", "B"]
+    assert (len(prep.train), len(prep.test)) == (len(prep.split.train), len(prep.split.test))
+    assert len(prep.valid) == len(prep.split.valid) > 0
+    assert prep.leaked == 0
+    for enc, rows in ((prep.train, prep.split.train), (prep.test, prep.split.test)):
+        assert enc.labels.tolist() == [prep.classes.index(ds.labels[i]) for i in rows]
+        assert enc.lengths.tolist() == [len(ds.names[i]) for i in rows]

@@ -230,7 +230,7 @@ def test_random_sampling_draws_with_replacement():
     for _ in range(3):
         batch = next(batches)
         assert batch.shape == (50,)
-        assert 0 <= int(batch.min()) and int(batch.max()) < 10
+        assert int(batch.min()) >= 0 and int(batch.max()) < 10
 
 
 def test_epoch_sampling_covers_each_index_once_per_epoch():

@@ -96,13 +96,14 @@ def settings_row(run_id: str, run: Run) -> dict:
     """One row of the Compare table: hyperparameters and final metrics."""
     m, t, info = run.model_config, run.train_config, run.info
     return {
-        "run": run_id, "status": run.status, "cell": m.cell, "hidden": m.hidden_size,
+        "run": run_id, "status": run.status,
+        "top1": run.metrics.get("top1"), "top2": run.metrics.get("top2"),
+        "top3": run.metrics.get("top3"), "macro_f1": run.metrics.get("macro_f1"),
+        "cell": m.cell, "hidden": m.hidden_size,
         "layers": m.num_layers, "bidir": m.bidirectional, "emb": m.embedding_dim,
         "dropout": m.dropout, "optimizer": t.optimizer, "lr": t.lr, "batch": t.batch_size,
         "batching": t.batching, "steps": info.get("steps"), "split": info.get("split"),
         "seed": t.seed, "dataset": info.get("dataset"),
-        "top1": run.metrics.get("top1"), "top2": run.metrics.get("top2"),
-        "top3": run.metrics.get("top3"), "macro_f1": run.metrics.get("macro_f1"),
         "train s": round(info.get("train_seconds", 0.0), 1),
         "names/s": round(info.get("names_per_second", 0.0)),
     }

@@ -30,9 +30,19 @@ def devices() -> tuple[str, ...]:
 
 
 @st.cache_data(max_entries=4, show_spinner="Loading the dataset…")
-def builtin_dataset(source: str, ascii_fold: bool = True, _progress=None) -> NameDataset:
+def builtin_dataset(source: str, ascii_fold: bool = True) -> NameDataset:
     """A built-in dataset, loaded once per server (it is the same for everyone)."""
-    return load_dataset(source, ascii_fold=ascii_fold, data_dir=DATA_DIR, progress=_progress)
+    return load_dataset(source, ascii_fold=ascii_fold, data_dir=DATA_DIR)
+
+
+def download_builtin(source: str, progress) -> NameDataset:
+    """Load a built-in dataset that needs the network, reporting download progress.
+
+    Not cached itself (a cached function must not draw a progress bar); once the file is on
+    disk, builtin_dataset() reads it from there.
+    """
+    load_dataset(source, data_dir=DATA_DIR, progress=progress)
+    return builtin_dataset(source)
 
 
 def is_downloaded(source: str) -> bool:

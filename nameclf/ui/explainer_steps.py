@@ -56,7 +56,8 @@ def sorting(data: dict) -> None:
                 "being read at any step are always the first rows. With `enforce_sorted=False` "
                 "it sorts for you and remembers `sorted_indices` and `unsorted_indices`.")
     st.markdown(f"`sorted_indices` = **{data['sorted_indices']}** · "
-                f"`unsorted_indices` = **{data['unsorted_indices']}**")
+                f"`unsorted_indices` = **{data['unsorted_indices']}** — row i of the sorted batch "
+                "is name `sorted_indices[i]`; name b sits at row `unsorted_indices[b]`.")
     order = data["sorted_indices"]
     _chart(xp.grid_figure(data, xp.base_kinds(data), order), "explainer_sorted")
     rows = [{"sorted position": i, "original b": b, "name": data["names"][b],

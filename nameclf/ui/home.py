@@ -5,7 +5,7 @@ import streamlit as st
 
 from nameclf.data import DEFAULT_SOURCE, LoadReport, load_bytes
 from nameclf.errors import DataError
-from nameclf.ui.cache import builtin_dataset, current_dataset, is_downloaded
+from nameclf.ui.cache import current_dataset, download_builtin, is_downloaded
 from nameclf.ui.state import dataset_name
 from nameclf.ui.train_form import use_preset
 
@@ -38,7 +38,7 @@ def _download() -> None:
         bar.progress(min(1.0, share), text=f"Downloading… {done / 2**20:.1f} MB")
 
     try:
-        builtin_dataset("builtin:pytorch-names", _progress=progress)
+        download_builtin("builtin:pytorch-names", progress)
     except DataError as err:
         bar.empty()
         st.error(f"The download did not work, so your dataset is unchanged. {err}")
@@ -63,8 +63,7 @@ def _upload() -> None:
         except DataError as err:
             ss["upload_error"] = f"{file.name} was not loaded: {err}"
     if ss.get("upload_error"):
-        kept = " Your previous dataset is still in use." if ss.get("upload") or True else ""
-        st.error(ss["upload_error"] + kept)
+        st.error(ss["upload_error"] + " Your dataset is unchanged.")
 
 
 def dataset_picker() -> None:

@@ -22,13 +22,13 @@ def controls(start_label: str, on_start, problem: str = "", key: str = "train") 
     running = is_running()
     if problem:
         st.error(problem)
-    left, right, _ = st.columns([1, 1, 4])
-    clicked = left.button(start_label, key=f"{key}_start", type="primary",
+    row = st.container(horizontal=True)
+    clicked = row.button(start_label, key=f"{key}_start", type="primary",
                           disabled=running or bool(problem), icon=":material/play_arrow:")
     if clicked and not is_running():  # a double click must never start a second trainer
         on_start()
         st.rerun()
-    right.button("Stop", key=f"{key}_stop", disabled=not running, on_click=_stop,
+    row.button("Stop", key=f"{key}_stop", disabled=not running, on_click=_stop,
                  icon=":material/stop:")
     if running and _job_of(key) is None:
         st.info("Another job of yours is running (on another page); Stop it or wait.")

@@ -1,5 +1,6 @@
 """Pieces of page shared by several pages: guards, run pickers, checkpoints, metrics."""
 
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -97,10 +98,8 @@ def no_runs_pointer() -> None:
     """What to do when there is nothing to evaluate or predict with yet."""
     st.info("No trained model yet. Train one on the **Train** page (it takes seconds), "
             "or load a checkpoint you downloaded earlier below.")
-    try:
+    with contextlib.suppress(StreamlitAPIException):  # a page run alone (tests) has no pages
         st.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
-    except StreamlitAPIException:  # a page run on its own (tests) has no page list
-        pass
 
 
 def run_data(run_id: str, run: Run) -> tuple:
@@ -124,7 +123,7 @@ def evaluation(run_id: str, run: Run) -> tuple[Evaluation, str]:
     """The run's test-split evaluation, computed once per run and visitor."""
     store = st.session_state.setdefault("evaluations", {})
     ds, split, seed, note = run_data(run_id, run)
-    key = (run_id, id(run), id(ds), split, seed)
+    key = (run_id, id(run), len(ds), split, seed)  # cached datasets are copies: no id()
     if key not in store:
         with st.spinner("Scoring every test name…"):
             store.clear()  # keep only the latest: evaluations are cheap to redo

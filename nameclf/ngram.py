@@ -1,0 +1,239 @@
+"""A classical baseline: TF-IDF over character n-grams and a logistic regression.
+
+It is fitted with scikit-learn but predicts with torch alone, behind the same
+`forward(idx, lengths)` as the recurrent models, so evaluation, prediction and
+checkpoints need no special case. Its state is three tensors plus JSON (the n-gram
+list and settings); nothing is ever pickled.
+"""
+
+import math
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nameclf.batches import Encoded
+from nameclf.errors import ConfigError
+from nameclf.evaluate import topk_accuracy
+from nameclf.model import BATCHING, ModelConfig
+from nameclf.train import History, Progress, TrainConfig, TrainResult
+from nameclf.vocab import Vocab
+
+ANALYZERS = ("char_wb", "char")  # char_wb: n-grams inside words padded with spaces
+MAX_FEATURES = 2_000_000  # a foreign checkpoint must not make the model huge
+ABSENT_LOGIT = -50.0  # intercept of a label with no training names: never predicted
+_WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn normalizes whitespace
+
+
+@dataclass
+class NgramConfig:
+    """Features and regularization of the n-gram baseline."""
+
+    analyzer: str = "char_wb"  # char_wb (word edges marked by spaces) | char
+    min_n: int = 1  # shortest n-gram
+    max_n: int = 4  # longest n-gram
+    lowercase: bool = True  # read "Schmidt" and "schmidt" alike
+    sublinear_tf: bool = True  # term frequency 1 + log(count)
+    min_df: int = 1  # keep n-grams seen in at least this many training names
+    C: float = 10.0  # inverse L2 strength of the logistic regression
+    max_iter: int = 1000  # L-BFGS iterations at most
+
+    def validate(self) -> None:
+        """Raise ConfigError for settings no model can be built from."""
+        checks = [
+            (self.analyzer in ANALYZERS, f"analyzer must be one of {', '.join(ANALYZERS)}"),
+            (1 <= self.min_n <= self.max_n <= 8, "n-gram lengths must satisfy 1 <= min_n <= max_n <= 8"),
+            (self.min_df >= 1, "min_df must be at least 1"),
+            (math.isfinite(self.C) and self.C > 0, "C must be a positive number"),
+            (1 <= self.max_iter <= 100_000, "max_iter must be 1 to 100,000"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+
+def char_ngrams(text: str, config: NgramConfig) -> list[str]:
+    """The n-grams scikit-learn's `char` / `char_wb` analyzers yield for `text`, in order."""
+    if config.lowercase:
+        text = text.lower()
+    text = _WHITE_SPACES.sub(" ", text)
+    lo, hi = config.min_n, config.max_n
+    if config.analyzer == "char":
+        return [text[i : i + n] for n in range(lo, min(hi, len(text)) + 1)
+                for i in range(len(text) - n + 1)]
+    grams = []
+    for word in text.split():
+        w = f" {word} "
+        for n in range(lo, hi + 1):
+            grams += [w[i : i + n] for i in range(max(1, len(w) - n + 1))]
+            if len(w) <= n:  # a word shorter than n counts once, as in scikit-learn
+                break
+    return grams
+
+
+def placeholder(chars: tuple[str, ...]) -> str:
+    """A character outside the vocabulary that stands for <unk>: its n-grams match nothing."""
+    return next(c for c in map(chr, range(0xE000, 0xF900)) if c not in chars)
+
+
+class NgramModel(nn.Module):
+    """Character n-gram TF-IDF features and a linear layer; indices in, log-probabilities out."""
+
+    def __init__(self, config: ModelConfig, vocab: Vocab, ngrams: list[str],
+                 ngram_config: NgramConfig, coef: torch.Tensor, intercept: torch.Tensor,
+                 idf: torch.Tensor):
+        super().__init__()
+        config.validate()
+        ngram_config.validate()
+        n_features = len(ngrams)
+        if config.cell != "ngram":
+            raise ConfigError(f"an NgramModel needs cell='ngram', not {config.cell!r}")
+        if len(vocab) != config.vocab_size or n_features > MAX_FEATURES:
+            raise ConfigError("the vocabulary or the n-gram list does not fit the model")
+        if (coef.shape != (config.n_classes, n_features) or intercept.shape != (config.n_classes,)
+                or idf.shape != (n_features,)):
+            raise ConfigError("the n-gram weights do not match the number of labels and n-grams")
+        self.config, self.ngram_config = config, ngram_config
+        self.ngrams = list(ngrams)
+        self.index = {g: i for i, g in enumerate(self.ngrams)}
+        if len(self.index) != n_features:
+            raise ConfigError("the n-gram list has duplicates")
+        unk = placeholder(vocab.chars)
+        self.tokens = ["", unk, *vocab.chars]  # by index: <pad> reads as nothing
+        # parameters (frozen) so that `next(model.parameters())` finds the device
+        self.coef = nn.Parameter(coef.float(), requires_grad=False)  # (C, F)
+        self.intercept = nn.Parameter(intercept.float(), requires_grad=False)  # (C,)
+        self.register_buffer("idf", idf.float())  # (F,)
+
+    def decode(self, idx: torch.Tensor, lengths: torch.Tensor) -> list[str]:
+        """Padded indices (T, B) back to strings, unseen characters as the placeholder."""
+        columns = idx.T.tolist()  # (B, T)
+        return ["".join(self.tokens[i] for i in col[: int(n)])
+                for col, n in zip(columns, lengths.tolist())]
+
+    def tfidf(self, names: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sparse L2-normalized TF-IDF rows like scikit-learn's: (n-gram ids, values, offsets)."""
+        cols, counts, offsets = [], [], []
+        for name in names:
+            found = Counter(self.index[g] for g in char_ngrams(name, self.ngram_config)
+                            if g in self.index)
+            offsets.append(len(cols))
+            cols += list(found)
+            counts += list(found.values())
+        device = self.idf.device
+        cols_t = torch.tensor(cols, dtype=torch.long, device=device)  # (nnz,)
+        tf = torch.tensor(counts, dtype=torch.float32, device=device)  # (nnz,)
+        offsets_t = torch.tensor(offsets, dtype=torch.long, device=device)  # (B,)
+        if self.ngram_config.sublinear_tf:
+            tf = 1 + tf.log()
+        values = tf * self.idf[cols_t]  # (nnz,)
+        rows = torch.repeat_interleave(torch.arange(len(names), device=device),
+                                       torch.diff(offsets_t, append=offsets_t.new_tensor([len(cols)])))
+        norms = torch.zeros(len(names), device=device).index_add_(0, rows, values**2).sqrt()  # (B,)
+        return cols_t, values / norms[rows], offsets_t
+
+    def forward(self, idx: torch.Tensor, lengths: torch.Tensor,
+                batching: str = "packed") -> torch.Tensor:
+        """Log-probabilities (B, n_classes) for padded indices (T, B); batching changes nothing."""
+        if batching not in BATCHING:
+            raise ConfigError(f"unknown batching {batching!r}; choose one of {', '.join(BATCHING)}")
+        cols, values, offsets = self.tfidf(self.decode(idx, lengths))
+        # sparse features times the weights: each name sums its n-grams' weighted columns
+        logits = F.embedding_bag(cols, self.coef.T, offsets, mode="sum",
+                                 per_sample_weights=values)  # (B, C)
+        return F.log_softmax(logits + self.intercept, dim=1)
+
+    def n_params(self) -> int:
+        return self.coef.numel() + self.intercept.numel()
+
+    def metadata(self) -> dict:
+        """What a checkpoint stores as JSON besides the tensors."""
+        return {"config": asdict(self.ngram_config), "ngrams": self.ngrams}
+
+    @classmethod
+    def from_state(cls, config: ModelConfig, vocab: Vocab, state: dict[str, torch.Tensor],
+                   ngrams: list, ngram_config: NgramConfig) -> "NgramModel":
+        """Rebuild a model from checkpoint tensors and JSON; refuses anything odd."""
+        if not isinstance(ngrams, list) or not all(isinstance(g, str) for g in ngrams):
+            raise ConfigError("the n-gram list must hold strings")
+        if set(state) != {"coef", "intercept", "idf"}:
+            raise ConfigError("an n-gram checkpoint holds exactly coef, intercept and idf")
+        return cls(config, vocab, ngrams, ngram_config, state["coef"], state["intercept"],
+                   state["idf"])
+
+
+def uniform_model(config: ModelConfig, vocab: Vocab, ngram_config: NgramConfig) -> NgramModel:
+    """A model that knows no n-grams: every name gets the uniform guess."""
+    n = config.n_classes
+    return NgramModel(config, vocab, [], ngram_config, torch.zeros(n, 0), torch.zeros(n),
+                      torch.zeros(0))
+
+
+def fit_sklearn(names: list[str], labels: np.ndarray, n_classes: int, cfg: NgramConfig, seed: int):
+    """Fit the vectorizer and the logistic regression; returns (ngrams, coef, intercept, idf, loss, iters)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+    from threadpoolctl import threadpool_limits
+
+    if len(set(labels.tolist())) < 2:
+        raise ConfigError("the training split must hold at least two labels")
+    vectorizer = TfidfVectorizer(analyzer=cfg.analyzer, ngram_range=(cfg.min_n, cfg.max_n),
+                                 lowercase=cfg.lowercase, sublinear_tf=cfg.sublinear_tf,
+                                 min_df=cfg.min_df, dtype=np.float32)
+    x = vectorizer.fit_transform(names)  # (N, F), sparse
+    clf = LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, random_state=seed)
+    with threadpool_limits(1):  # a small sparse problem: more threads only contend (4x slower)
+        clf.fit(x, labels)
+    ngrams = [""] * len(vectorizer.vocabulary_)
+    for gram, i in vectorizer.vocabulary_.items():
+        ngrams[i] = gram
+    # scatter the learned rows into all labels; a binary fit has one row, for classes_[1]
+    coef = np.zeros((n_classes, x.shape[1]))
+    intercept = np.full(n_classes, ABSENT_LOGIT)
+    rows = clf.classes_[1:] if len(clf.classes_) == 2 else clf.classes_
+    coef[rows] = clf.coef_
+    intercept[clf.classes_] = 0.0
+    intercept[rows] = clf.intercept_
+    loss = log_loss(labels, clf.predict_proba(x), labels=clf.classes_)
+    return ngrams, coef, intercept, vectorizer.idf_, float(loss), int(np.max(clf.n_iter_))
+
+
+def fit_ngram(train_set: Encoded, vocab: Vocab, config: ModelConfig, train_cfg: TrainConfig,
+              eval_set: Encoded | None = None,
+              callback: Callable[[Progress], None] | None = None,
+              stop: threading.Event | None = None,
+              ngram_config: NgramConfig | None = None) -> tuple[NgramModel, TrainResult]:
+    """Fit the baseline in one go (it cannot be interrupted); one Progress at the end."""
+    ngram_config = ngram_config or NgramConfig()
+    ngram_config.validate()
+    config.validate()
+    start = time.perf_counter()
+    if stop is not None and stop.is_set():
+        model = uniform_model(config, vocab, ngram_config)
+        return model, TrainResult("stopped", 0, 0.0, 0.0, History())
+    decoder = uniform_model(config, vocab, ngram_config)
+    names = decoder.decode(train_set.idx.T, train_set.lengths)
+    labels = train_set.labels.cpu().numpy()
+    ngrams, coef, intercept, idf, loss, iters = fit_sklearn(names, labels, config.n_classes,
+                                                            ngram_config, train_cfg.seed)
+    model = NgramModel(config, vocab, ngrams, ngram_config, torch.from_numpy(coef),
+                       torch.from_numpy(intercept), torch.from_numpy(idf))
+    model = model.to(train_set.idx.device).eval()
+    seconds = time.perf_counter() - start
+    speed = len(names) / max(seconds, 1e-9)
+    history = History([iters], [loss], [loss])
+    top = topk_accuracy(model, eval_set, (1, 2)) if eval_set is not None else None
+    if top is not None:
+        history.eval_step, history.top1, history.top2 = [iters], [top[0]], [top[1]]
+    if callback is not None:
+        callback(Progress(iters, iters, loss, loss, speed, time.perf_counter() - start, 0.0, 0.0,
+                          *(top or (None, None))))
+    return model, TrainResult("completed", iters, seconds, speed, history)
