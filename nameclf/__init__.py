@@ -8,7 +8,9 @@ from nameclf.encoding import encode_batch, explain, one_hot, pack, pack_sorted, 
 from nameclf.errors import CheckpointError, ConfigError, DataError, NameclfError
 from nameclf.evaluate import Metrics, Prediction, evaluate, metrics_from, most_confused
 from nameclf.model import ModelConfig, NameClassifier
+from nameclf.ngram import NgramConfig, NgramModel
 from nameclf.pipeline import Prepared, Run, fit, predict, prepare
+from nameclf.prefix import prefix_predictions
 from nameclf.presets import PRESETS, preset
 from nameclf.splits import Split, leaked_rows, make_split
 from nameclf.train import Progress, TrainConfig, TrainResult, train
@@ -16,10 +18,10 @@ from nameclf.vocab import Vocab, normalize
 
 __all__ = [
     "CheckpointError", "ConfigError", "DEFAULT_SOURCE", "DataError", "Encoded", "LoadReport",
-    "Metrics", "ModelConfig", "NameClassifier", "NameDataset", "NameclfError", "PRESETS",
-    "Prediction", "Prepared", "Progress", "Run", "Split", "TrainConfig", "TrainResult", "Vocab",
-    "encode_batch", "encode_names", "evaluate", "explain", "fit", "leaked_rows", "load",
-    "load_bytes", "load_dataset", "make_split", "metrics_from", "most_confused", "normalize",
-    "one_hot", "pack", "pack_sorted", "pick_device", "predict", "prepare", "preset", "save",
-    "sort_by_length", "train",
+    "Metrics", "ModelConfig", "NameClassifier", "NameDataset", "NameclfError", "NgramConfig",
+    "NgramModel", "PRESETS", "Prediction", "Prepared", "Progress", "Run", "Split", "TrainConfig",
+    "TrainResult", "Vocab", "encode_batch", "encode_names", "evaluate", "explain", "fit",
+    "leaked_rows", "load", "load_bytes", "load_dataset", "make_split", "metrics_from",
+    "most_confused", "normalize", "one_hot", "pack", "pack_sorted", "pick_device", "predict",
+    "prefix_predictions", "prepare", "preset", "save", "sort_by_length", "train",
 ]

@@ -61,7 +61,8 @@ def config_from(cls, values: dict):
 def from_bytes(raw: bytes, device: torch.device | str = "cpu") -> Run:
     """Load a run from bytes; anything but a well-formed nameclf checkpoint is refused."""
     if len(raw) > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"the file is over {MAX_CHECKPOINT_BYTES // 2**20} MB; not a checkpoint")
+        raise CheckpointError(f"the file is over {MAX_CHECKPOINT_BYTES // 2**20} MB: "
+                              "not a checkpoint")
     try:
         state = st_load(raw)
         header_len = int.from_bytes(raw[:8], "little")
@@ -104,5 +105,6 @@ def load(path: str | Path, device: torch.device | str = "cpu") -> Run:
     if not path.is_file():
         raise CheckpointError(f"no such checkpoint file: {path}")
     if path.stat().st_size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{path} is over {MAX_CHECKPOINT_BYTES // 2**20} MB; not a checkpoint")
+        raise CheckpointError(f"{path} is over {MAX_CHECKPOINT_BYTES // 2**20} MB: "
+                              "not a checkpoint")
     return from_bytes(path.read_bytes(), device)

@@ -84,6 +84,8 @@ def build_parser() -> Parser:
     p.add_argument("names", nargs="+", metavar="NAME", help="names to classify")
     p.add_argument("--top-k", type=int, default=3, help="labels to show per name")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--steps", action="store_true",
+                   help="the top-k after each character read: S, Sc, Sch, ... (the full name last)")
 
     x = sub.add_parser("explain", help="show how names are padded, sorted and packed")
     x.add_argument("names", nargs="+", metavar="NAME", help="two or more names")
@@ -209,6 +211,8 @@ def cmd_predict(args) -> int:
 
     if args.top_k < 1:
         raise NameclfError("--top-k must be at least 1")
+    if args.steps:
+        return print_steps(load(args.checkpoint), args)
     preds = predict(load(args.checkpoint), args.names, args.top_k)
     if args.json:
         print(json.dumps([asdict(p) for p in preds]))
@@ -216,6 +220,27 @@ def cmd_predict(args) -> int:
     for p in preds:
         guesses = ", ".join(f"{label} {prob:.1%}" for label, prob in p.top)
         print(f"{p.name}: {guesses or '—'}" + (f"  ({p.note.strip(' —')})" if p.note else ""))
+    return 0
+
+
+def print_steps(run, args) -> int:
+    """`predict --steps`: a table prefix -> top-k for each name, or the same as JSON."""
+    from nameclf.prefix import prefix_note, prefix_predictions
+
+    note = prefix_note(run)
+    results = [(name, prefix_predictions(run, name, args.top_k)) for name in args.names]
+    if args.json:
+        print(json.dumps([{"name": name, "note": note,
+                           "steps": [{"prefix": p, "top": top} for p, top in steps]}
+                          for name, steps in results]))
+        return 0
+    print(f"({note})", file=sys.stderr)
+    for name, steps in results:
+        print(f"{name}:" + ("" if steps else "  (empty name: nothing to predict)"))
+        width = max((len(p) for p, _ in steps), default=0)
+        for prefix, top in steps:
+            guesses = ", ".join(f"{label} {prob:.1%}" for label, prob in top)
+            print(f"  {prefix:<{width}}  {guesses}")
     return 0
 
 

@@ -151,7 +151,8 @@ def check_size(n_bytes: int, what: str, max_bytes: int | None = None) -> None:
     """Refuse files over the size cap (MAX_BYTES, read when called so it can be changed)."""
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     if n_bytes > max_bytes:
-        raise DataError(f"{what} is {n_bytes / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB")
+        raise DataError(f"{what} is {n_bytes / 2**20:.1f} MB; "
+                        f"the limit is {max_bytes / 2**20:.0f} MB")
 
 
 def clean_rows(rows, report: LoadReport, ascii_fold: bool) -> tuple[list[str], list[str]]:

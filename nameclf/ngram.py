@@ -49,7 +49,7 @@ class NgramConfig:
         """Raise ConfigError for settings no model can be built from."""
         checks = [
             (self.analyzer in ANALYZERS, f"analyzer must be one of {', '.join(ANALYZERS)}"),
-            (1 <= self.min_n <= self.max_n <= 8, "n-gram lengths must satisfy 1 <= min_n <= max_n <= 8"),
+            (1 <= self.min_n <= self.max_n <= 8, "n-gram lengths must be 1 <= min_n <= max_n <= 8"),
             (self.min_df >= 1, "min_df must be at least 1"),
             (math.isfinite(self.C) and self.C > 0, "C must be a positive number"),
             (1 <= self.max_iter <= 100_000, "max_iter must be 1 to 100,000"),
@@ -116,7 +116,7 @@ class NgramModel(nn.Module):
         """Padded indices (T, B) back to strings, unseen characters as the placeholder."""
         columns = idx.T.tolist()  # (B, T)
         return ["".join(self.tokens[i] for i in col[: int(n)])
-                for col, n in zip(columns, lengths.tolist())]
+                for col, n in zip(columns, lengths.tolist(), strict=True)]
 
     def tfidf(self, names: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Sparse L2-normalized TF-IDF rows like scikit-learn's: (n-gram ids, values, offsets)."""
@@ -134,8 +134,8 @@ class NgramModel(nn.Module):
         if self.ngram_config.sublinear_tf:
             tf = 1 + tf.log()
         values = tf * self.idf[cols_t]  # (nnz,)
-        rows = torch.repeat_interleave(torch.arange(len(names), device=device),
-                                       torch.diff(offsets_t, append=offsets_t.new_tensor([len(cols)])))
+        sizes = torch.diff(offsets_t, append=offsets_t.new_tensor([len(cols)]))  # (B,)
+        rows = torch.repeat_interleave(torch.arange(len(names), device=device), sizes)  # (nnz,)
         norms = torch.zeros(len(names), device=device).index_add_(0, rows, values**2).sqrt()  # (B,)
         return cols_t, values / norms[rows], offsets_t
 
@@ -177,7 +177,7 @@ def uniform_model(config: ModelConfig, vocab: Vocab, ngram_config: NgramConfig) 
 
 
 def fit_sklearn(names: list[str], labels: np.ndarray, n_classes: int, cfg: NgramConfig, seed: int):
-    """Fit the vectorizer and the logistic regression; returns (ngrams, coef, intercept, idf, loss, iters)."""
+    """Fit TF-IDF and the logistic regression: (ngrams, coef, intercept, idf, loss, iterations)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss

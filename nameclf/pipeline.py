@@ -137,7 +137,8 @@ def predict(run: Run, names: list[str] | str, k: int = 3) -> list[Prediction]:
             unknown = run.vocab.unknown_chars(name)
             if unknown:
                 shown = " ".join(repr(c) for c in unknown[:8])
-                pred.note = "; ".join(filter(None, [note, f"unseen characters {shown} read as <unk>"]))
+                unseen = f"unseen characters {shown} read as <unk>"
+                pred.note = "; ".join(filter(None, [note, unseen]))
             if len(unknown) == len(set(name)):
                 pred.note += " — no known characters, so this guess is uninformed"
             todo.append(pred)

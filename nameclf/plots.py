@@ -62,7 +62,8 @@ def confusion_heatmap(confusion: pd.DataFrame) -> go.Figure:
         hovertemplate=("true %{y}<br>predicted %{x}<br>%{z:.0%} (%{customdata} names)"
                        "<extra></extra>"),
     ))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", dtick=1)
+    fig.update_xaxes(dtick=1)  # every label, not every other one
     size = max(360, min(900, 24 * len(confusion) + 160))
     return _layout(fig, "Confusion matrix (each row sums to 100%)", "predicted", "true", size)
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import torch
-import torch.nn.functional as F
 
 from nameclf.batches import SAMPLING, Encoded, sample_batches, take, total_steps
 from nameclf.errors import ConfigError
@@ -47,7 +46,8 @@ class TrainConfig:
         checks = [
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
-            (self.batching in BATCHING_MODES, f"batching must be one of {', '.join(BATCHING_MODES)}"),
+            (self.batching in BATCHING_MODES,
+             f"batching must be one of {', '.join(BATCHING_MODES)}"),
             (self.sampling in SAMPLING, f"sampling must be one of {', '.join(SAMPLING)}"),
             (math.isfinite(self.lr) and 0 < self.lr <= 100, "learning rate must be in (0, 100]"),
             (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
@@ -174,7 +174,8 @@ def train(model: NameClassifier, train_set: Encoded, cfg: TrainConfig,
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     n_steps = total_steps(len(train_set), cfg.batch_size, cfg.steps, cfg.epochs)
-    weight = class_weights(train_set.labels, model.config.n_classes) if cfg.class_weighting else None
+    n_classes = model.config.n_classes
+    weight = class_weights(train_set.labels, n_classes) if cfg.class_weighting else None
     optimizer = make_optimizer(model, cfg)
     params = [p for p in model.parameters()]
     good = [p.detach().clone() for p in params]  # last weights that gave a sane loss

@@ -29,7 +29,8 @@ def main() -> None:
     with left:
         st.markdown("**Per label**")
         st.dataframe(result.metrics.per_class.style.format(
-            {"precision": "{:.1%}", "recall": "{:.1%}", "f1": "{:.1%}"}), height=420)
+            {"precision": "{:.1%}", "recall": "{:.1%}", "f1": "{:.1%}"}),
+            height=min(800, 35 * len(run.classes) + 40))
     right.plotly_chart(plots.confusion_heatmap(result.metrics.confusion), key="eval_confusion")
     left, right = st.columns([2, 3])
     with left:

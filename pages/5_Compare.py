@@ -41,8 +41,8 @@ def main() -> None:
     if not runs():
         st.info("No runs yet: train some here or on the Train page.")
         return
-    default = ids or list(runs())[-3:]
-    chosen = st.multiselect("Runs to compare", list(runs()), default=default, key="compare_runs")
+    views.keep_choices("compare_runs", list(runs()), ids or list(runs())[-3:], fresh=ids)
+    chosen = st.multiselect("Runs to compare", list(runs()), key="compare_runs")
     if not chosen:
         st.info("Pick at least one run.")
         return
@@ -53,8 +53,9 @@ def main() -> None:
     if len(histories) < len(chosen):
         st.caption("Runs loaded from a checkpoint have no curves.")
     table = pd.DataFrame([analysis.settings_row(r, runs()[r]) for r in chosen])
-    percent = {k: "{:.1%}" for k in ("top1", "top2", "top3", "macro_f1")}
-    st.dataframe(table.style.format(percent, na_rep="–"), hide_index=True)
+    formats = {k: "{:.1%}" for k in ("top1", "top2", "top3", "macro_f1")}
+    formats.update(dropout="{:g}", lr="{:g}")
+    st.dataframe(table.style.format(formats, na_rep="–"), hide_index=True)
 
 
 views.run_page(main)

@@ -8,7 +8,6 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-torch.set_num_threads(1)  # tiny models: one thread is fastest, and robust on a busy machine
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 SUFFIXES = {"Ski": ("ski", "wicz", "czak"), "Son": ("son", "sen", "ston"),
@@ -24,6 +23,18 @@ def tiny_names(per_label: int = 40, seed: int = 0) -> bytes:
             stem = "".join(rng.choice("bdfgklmnprt") + rng.choice("aeiou") for _ in range(2))
             lines.append(f"{stem.title()}{rng.choice(endings)}, {label}")
     return "\n".join(lines).encode()
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread(request):
+    """App tests train tiny models in-process: one thread is fastest and robust under load."""
+    if not request.module.__name__.split(".")[-1].startswith("test_app_"):
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import zipfile
 import pytest
 
 from nameclf.ui import cache
-
 from tests.conftest import PAGES, app, no_exception, tiny_names, use_tiny
 
 

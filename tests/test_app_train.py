@@ -172,3 +172,24 @@ def test_compare_trains_rnn_lstm_and_gru_in_one_job(tiny_bytes):
     no_exception(at)
     assert list(at.session_state["runs"]) == ["run1-rnn", "run2-lstm", "run3-gru"]
     assert at.multiselect(key="compare_runs").value == ["run1-rnn", "run2-lstm", "run3-gru"]
+
+
+def test_a_link_to_a_dataset_that_cannot_be_downloaded_falls_back(monkeypatch, tmp_path):
+    import urllib.error
+    import urllib.request
+
+    from nameclf.ui import cache
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(cache, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    at = app("pages/2_Train.py")
+    at.query_params.update(dataset="builtin:pytorch-names", cell="rnn")
+    at.run()
+    no_exception(at)
+    assert any("could not be loaded" in w.value for w in at.warning)
+    assert at.session_state["dataset_source"] == "builtin:faker-surnames"
+    assert at.radio(key="tw_cell").value == "rnn"
+    assert at.query_params["dataset"] == "builtin:faker-surnames"

@@ -80,7 +80,9 @@ def settle(page: Page) -> None:
     """Wait until the page has a title and the script is no longer running."""
     expect(page.locator("h1").first).to_be_visible(timeout=60_000)
     page.wait_for_timeout(300)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_be_hidden(timeout=60_000)
+    idle = '[data-testid="stApp"]:not([data-test-script-state="running"])'
+    expect(page.locator(f'{idle}:not([data-test-script-state="initial"])')).to_have_count(
+        1, timeout=60_000)
     expect(page.locator('[data-testid="stSpinner"]')).to_have_count(0, timeout=60_000)
     page.wait_for_timeout(300)
 
@@ -95,7 +97,7 @@ def check(page: Page, name: str) -> None:
 
 def open_from_sidebar(page: Page, path: str) -> None:
     """Switch page like a visitor does, keeping the session."""
-    link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]')
+    link = page.locator(f'[data-testid="stSidebar"] a[href$="/{path}"]')
     link.click()
     page.wait_for_url(re.compile(f"/{path}"))
     settle(page)
@@ -130,8 +132,19 @@ def test_the_app_in_a_browser(server, page):
         if path:
             open_from_sidebar(page, path)
         else:
-            page.locator('[data-testid="stSidebarNav"] a').first.click()
+            page.locator('[data-testid="stSidebar"] a').first.click()
             settle(page)
         print(f"{page_file}: {time.monotonic() - started:.1f} s")
         check(page, f"{i}_{path or 'Home'}")
+        if path == "Compare":  # the three-cell race: watch it start, then stop it
+            page.get_by_role("button", name="Train RNN, LSTM and GRU").click()
+            expect(page.get_by_text(re.compile(r"rnn \(1/3\).*names/s"))).to_be_visible(
+                timeout=90_000)
+            page.wait_for_timeout(3000)
+            check(page, f"{i}_Compare_live")
+            page.get_by_role("button", name="Stop").click()
+            expect(page.get_by_text(re.compile(r"run\d+-rnn · stopped"))).to_be_visible(
+                timeout=60_000)
+            settle(page)
+            check(page, f"{i}_Compare_done")
     assert page.locator(EXCEPTION).count() == 0

@@ -5,7 +5,7 @@ import streamlit as st
 from nameclf import plots
 from nameclf.ui.state import runs
 from nameclf.ui.training import Live, collect, current_job, is_running
-from nameclf.ui.views import download_checkpoint, metric_row, status_message
+from nameclf.ui.views import download_checkpoint, guarded, metric_row, status_message
 
 POLL_SECONDS = 0.5  # how often the panel re-reads the job's progress while it runs
 
@@ -80,7 +80,11 @@ def _panel(kind: str) -> None:
 def live_panel(kind: str) -> None:
     """Progress of the visitor's job, re-read every POLL_SECONDS while it runs."""
     running = _job_of(kind) is not None and is_running()
-    st.fragment(run_every=POLL_SECONDS if running else None)(_panel)(kind)
+    st.fragment(run_every=POLL_SECONDS if running else None)(_safe_panel)(kind)
+
+
+def _safe_panel(kind: str) -> None:
+    guarded(_panel, kind)  # a fragment rerun is outside the page's own guard
 
 
 def finished(kind: str) -> list[str]:

@@ -20,8 +20,10 @@ def init_page(title: str, icon: str = "🔤") -> None:
     ss.setdefault("job", None)  # the visitor's background training Job, if any
     ss.setdefault("race_results", [])  # rows of earlier speed races
     ss.setdefault("notes", [])  # messages to show once (e.g. an evicted run)
+    from nameclf.ui.nav import sidebar
     from nameclf.ui.training import collect  # a job that ended while on another page
 
+    sidebar()
     collect()
 
 

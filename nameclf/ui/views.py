@@ -21,8 +21,13 @@ log = logging.getLogger("nameclf.app")
 def run_page(main: Callable[[], None]) -> None:
     """Run a page body; a visitor sees a readable error, never a traceback."""
     show_notes()
+    guarded(main)
+
+
+def guarded(body: Callable[..., None], *args) -> None:
+    """Run part of a page (a page body or a fragment) with friendly errors."""
     try:
-        main()
+        body(*args)
     except NameclfError as err:
         st.error(str(err))
     except Exception:  # a bug: log it for us, apologise to the visitor
@@ -64,6 +69,16 @@ def run_picker(key: str, label: str = "Run") -> tuple[str, Run] | None:
     st.caption(f"{run_id}: {run.model_config.cell}, {run.status}, trained on "
                f"{run.info.get('dataset', 'unknown data')}.")
     return run_id, run
+
+
+def keep_choices(key: str, options: list[str], default: list[str], fresh: list[str]) -> None:
+    """A multiselect's state: the default at first, `fresh` once when it changes, never stale."""
+    ss = st.session_state
+    if fresh and ss.get(f"{key}_fresh") != fresh:
+        ss[f"{key}_fresh"], ss[key] = fresh, fresh
+    elif key not in ss:
+        ss[key] = default
+    ss[key] = [r for r in ss[key] if r in options]  # evicted runs leave the selection
 
 
 def download_checkpoint(run_id: str, run: Run, key: str) -> None:
