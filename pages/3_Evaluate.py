@@ -24,7 +24,7 @@ def main() -> None:
         st.warning(note)
     views.metric_row(result.metrics.summary())
     st.caption(f"Measured on all {result.n_test:,} test names ({run.info.get('split')} split, "
-               f"seed {run.info.get('split_seed', run.train_config.seed)}).")
+               f"seed {run.info.get('seed', run.train_config.seed)}).")
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**Per label**")

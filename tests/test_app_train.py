@@ -57,6 +57,17 @@ def test_settings_round_trip_through_the_url(tiny_bytes):
     assert again.session_state["train_values"] == at.session_state["train_values"]
 
 
+def test_a_preset_sets_every_widget(tiny_bytes):
+    at = train_page(tiny_bytes)
+    at.selectbox(key="tw_preset").set_value("seed-rnn").run()
+    no_exception(at)
+    widgets = {key: at.session_state[f"tw_{key}"] for key in
+               ("cell", "emb", "hidden", "opt", "lr", "batch", "budget", "steps", "split")}
+    assert widgets == dict(cell="rnn", emb=0, hidden=128, opt="sgd", lr=0.15, batch=512,
+                           budget="steps", steps=5000, split="rows")
+    assert at.query_params["preset"] == "seed-rnn" and at.query_params["lr"] == "0.15"
+
+
 def test_hostile_url_values_show_notes_and_never_crash(tiny_bytes):
     at = train_page(tiny_bytes, hidden="1e308", lr="-1", layers="<script>", dataset="upload")
     no_exception(at)
@@ -120,6 +131,15 @@ def test_checkpoint_download_then_upload_on_predict(tiny_bytes, served):
     notes = " ".join(i.value for i in predict.info)
     assert "no known characters" in notes and "cut to its first" in notes
     assert len(predict.get("plotly_chart")) == 4
+    predict.text_area(key="predict_text").input("").run()
+    no_exception(predict)
+    assert any("empty name" in i.value for i in predict.info)
+
+    tampered = served["run1-gru.safetensors"].replace(b"nameclf-checkpoint", b"nameclf-checkpoinX")
+    other = app("pages/3_Evaluate.py").run()
+    other.file_uploader(key="eval_checkpoint").set_value(("t.safetensors", tampered, "x")).run()
+    no_exception(other)
+    assert any("not written by nameclf" in e.value for e in other.error)
 
     evaluate = use_tiny(app("pages/3_Evaluate.py"), tiny_bytes).run()  # its data is loaded
     evaluate.file_uploader(key="eval_checkpoint").set_value(
@@ -193,3 +213,26 @@ def test_a_link_to_a_dataset_that_cannot_be_downloaded_falls_back(monkeypatch, t
     assert at.session_state["dataset_source"] == "builtin:faker-surnames"
     assert at.radio(key="tw_cell").value == "rnn"
     assert at.query_params["dataset"] == "builtin:faker-surnames"
+
+
+def test_a_busy_server_queues_the_job_and_stop_leaves_the_queue(tiny_bytes):
+    import threading
+
+    from nameclf.ui.cache import training_slots
+
+    slots, busy = training_slots(), threading.Event()
+    held = [object() for _ in range(slots.limit)]  # other visitors' trainings
+    for other in held:
+        assert slots.acquire(id(other), busy)
+    try:
+        at = train_page(tiny_bytes)
+        at.button(key="train_start").click().run()
+        assert "number 1 in the queue" in at.get("progress")[0].proto.text
+        at.button(key="train_stop").click().run()
+        wait_for_job(at, timeout=30)
+        no_exception(at)
+        assert at.session_state["runs"] == {}
+        assert any("Nothing was trained" in i.value for i in at.info)
+    finally:
+        for other in held:
+            slots.release(id(other))

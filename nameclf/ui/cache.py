@@ -1,5 +1,6 @@
 """What is cached, and with which intent: data by value, read-only resources shared."""
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -8,17 +9,25 @@ import torch
 from nameclf import builtin
 from nameclf.data import DEFAULT_SOURCE, NameDataset, load_dataset
 from nameclf.device import pick_device
+from nameclf.jobs import Slots
 from nameclf.pipeline import Prepared, prepare
 from nameclf.ui.state import uploaded_dataset
 
 DATA_DIR = Path("data")  # where downloaded datasets are kept
 MAX_SESSION_PREPARED = 2  # encoded uploads kept per visitor
+MAX_TRAINING_JOBS = max(1, (os.cpu_count() or 2) // 2)  # trainings at once, all visitors
 
 
 @st.cache_resource(show_spinner=False)
 def device() -> torch.device:
     """The device every visitor trains on: cuda, then mps, then cpu."""
     return pick_device("auto")
+
+
+@st.cache_resource(show_spinner=False)
+def training_slots() -> Slots:
+    """The server-wide queue every visitor's training jobs wait in (one object, shared)."""
+    return Slots(MAX_TRAINING_JOBS)
 
 
 @st.cache_resource(show_spinner=False)

@@ -61,7 +61,7 @@ def _upload() -> None:
             ss["upload"] = (file.name, load_bytes(file.getvalue(), file.name))
             ss["dataset_source"] = "upload"
         except DataError as err:
-            ss["upload_error"] = f"{file.name} was not loaded: {err}"
+            ss["upload_error"] = f"{file.name} was not loaded: {str(err).rstrip('.')}."
     if ss.get("upload_error"):
         st.error(ss["upload_error"] + " Your dataset is unchanged.")
 

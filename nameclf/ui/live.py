@@ -62,7 +62,10 @@ def _panel(kind: str) -> None:
     labels = [rid.split("-", 1)[-1] for rid in job.meta.run_ids]
     tick = live.latest()
     if tick is None:
-        st.progress(0.0, text="Starting… (the first step includes warming up)")
+        ahead = job.queue_position()
+        text = (f"Waiting for a free training slot: you are number {ahead} in the queue…"
+                if ahead else "Starting… (the first step includes warming up)")
+        st.progress(0.0, text=text)
         return
     _progress_line(tick, len(labels), labels)
     if kind == "train":
@@ -80,7 +83,10 @@ def _panel(kind: str) -> None:
 def live_panel(kind: str) -> None:
     """Progress of the visitor's job, re-read every POLL_SECONDS while it runs."""
     running = _job_of(kind) is not None and is_running()
-    st.fragment(run_every=POLL_SECONDS if running else None)(_safe_panel)(kind)
+    # Its own container: a late tick of the fragment (after the job ended and the page
+    # reran) then only touches this block, never the results drawn after it.
+    with st.container():
+        st.fragment(run_every=POLL_SECONDS if running else None)(_safe_panel)(kind)
 
 
 def _safe_panel(kind: str) -> None:
@@ -89,12 +95,14 @@ def _safe_panel(kind: str) -> None:
 
 def finished(kind: str) -> list[str]:
     """Run ids of the visitor's last finished job of this kind, in training order."""
-    job = _job_of(kind)
-    if job is None or not job.meta.collected:
-        return []
-    if job.meta.error:
-        st.error(f"Training failed: {job.meta.error}")
-    return [rid for rid in job.meta.run_ids if rid in runs()]
+    meta = st.session_state.get(f"last_{kind}_job")
+    if meta is None or (_job_of(kind) is not None and is_running()):
+        return []  # nothing yet, or a newer job of this kind is under way
+    if meta.error and meta.stopped and not meta.run_ids:
+        st.info(f"Nothing was trained: {meta.error}.")
+    elif meta.error:
+        st.error(f"Training failed: {meta.error}")
+    return [rid for rid in meta.run_ids if rid in runs()]
 
 
 def run_result(run_id: str) -> None:

@@ -13,7 +13,7 @@ from nameclf.jobs import Job
 from nameclf.pipeline import Prepared, fit
 from nameclf.train import Progress
 from nameclf.ui import params
-from nameclf.ui.cache import current_dataset, current_prepared
+from nameclf.ui.cache import current_dataset, current_prepared, training_slots
 from nameclf.ui.state import add_run, dataset_name, next_run_id
 
 CELLS = ("rnn", "lstm", "gru")
@@ -28,6 +28,7 @@ class JobMeta:
     data: tuple  # (NameDataset, split kind, seed): what the runs are evaluated on
     collected: bool = False  # runs moved into the history already
     error: str = ""  # the job's error line, if it failed
+    stopped: bool = False  # the visitor pressed Stop
 
 
 @dataclass
@@ -52,8 +53,9 @@ def is_running() -> bool:
 def _run_info(values: dict) -> dict:
     """What a run records about its data, so it can be evaluated again later."""
     ds = current_dataset()
-    return dict(dataset=dataset_name(), ascii_fold=ds.ascii_fold, split_seed=int(values["seed"]),
-                preset=values.get("preset"))
+    name = dataset_name()  # `data` and `seed` as the CLI writes them, so either can reload
+    return dict(dataset=name, data=name, ascii_fold=ds.ascii_fold, seed=int(values["seed"]),
+                device=values["device"], preset=values.get("preset"))
 
 
 def _start(kind: str, labels: list[str], values: dict, model_cfgs, train_cfg,
@@ -74,7 +76,7 @@ def _start(kind: str, labels: list[str], values: dict, model_cfgs, train_cfg,
         return out
 
     run_ids = [next_run_id(label) for label in labels]
-    job = Job(target, name=run_ids[0])
+    job = Job(target, name=run_ids[0], slots=training_slots())
     job.meta = JobMeta(kind, run_ids, (current_dataset(), values["split"], int(values["seed"])))
     st.session_state["job"] = job.start()
     return job
@@ -111,6 +113,8 @@ def collect() -> JobMeta | None:
         return None
     meta.collected = True
     meta.error = job.error or ""
+    meta.stopped = job.stop_event.is_set()
+    st.session_state[f"last_{meta.kind}_job"] = meta  # outlives a later job of another kind
     results = job.result or []
     meta.run_ids = meta.run_ids[: len(results)]
     for run_id, run in zip(meta.run_ids, results, strict=False):

@@ -122,8 +122,9 @@ def run_data(run_id: str, run: Run) -> tuple:
     stored = st.session_state["run_data"].get(run_id)
     if stored is not None:
         return (*stored, "")
-    source = run.info.get("dataset", "")
-    split, seed = run.info.get("split", "names"), int(run.info.get("split_seed", 0))
+    source = str(run.info.get("dataset") or run.info.get("data") or "")
+    split = run.info.get("split", "names")
+    seed = int(run.info.get("seed", run.train_config.seed))
     if source in BUILTINS and is_downloaded(source):
         return builtin_dataset(source), split, seed, ""
     upload = st.session_state.get("upload")
