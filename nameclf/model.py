@@ -77,17 +77,17 @@ class NameClassifier(nn.Module):
         self.h2o = nn.Linear(n_dirs * config.hidden_size, config.n_classes)
 
     def inputs(self, idx: torch.Tensor) -> torch.Tensor:
-        """Indices (T, B) to input vectors (T, B, D): one-hot rows or embeddings."""
+        """Indices (any shape) to input vectors (..., D): one-hot rows or embeddings."""
         return self.embed(idx) if self.embed is not None else self.one_hot[idx]
 
     def features(self, idx: torch.Tensor, lengths: torch.Tensor,
                  batching: str = "packed") -> torch.Tensor:
         """The final hidden state of each name (B, dirs * H), read per `batching`."""
-        x = self.inputs(idx)  # (T, B, D)
-        if batching == "packed":
-            _, h_n = self.rnn(pack(x, lengths))
+        if batching == "packed":  # pack the indices, then look up only the real cells
+            packed = pack(idx, lengths)
+            _, h_n = self.rnn(packed._replace(data=self.inputs(packed.data)))  # data: (N, D)
         elif batching in ("padded", "naive"):
-            out, h_n = self.rnn(x)  # out: (T, B, dirs * H)
+            out, h_n = self.rnn(self.inputs(idx))  # out: (T, B, dirs * H)
         else:
             raise ConfigError(f"unknown batching {batching!r}; choose one of {', '.join(BATCHING)}")
         h_n = h_n[0] if isinstance(h_n, tuple) else h_n  # the LSTM's (h, c): keep h
