@@ -176,7 +176,8 @@ def cmd_train(args) -> int:
     save(run, args.out / "model.safetensors")
     summary = {"model": run.model_config.cell, "preset": args.preset, "status": run.status,
                **{k: run.info[k] for k in ("split", "n_train", "n_test", "steps", "train_seconds",
-                                            "names_per_second", "leaked_test_rows")},
+                                            "names_per_second", "leaked_test_rows",
+                                            "leaked_test_pairs")},
                **run.metrics}
     record = {"summary": summary, "model_config": run.model_config.to_dict(),
               "train_config": asdict(train_cfg), "info": run.info, "history": run.history}

@@ -3,6 +3,7 @@
 import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
+from nameclf.errors import ConfigError
 from nameclf.vocab import PAD, Vocab
 
 
@@ -49,6 +50,8 @@ def pack_sorted(x: torch.Tensor, lengths: torch.Tensor) -> tuple[PackedSequence,
 
 def explain(names: list[str], vocab: Vocab | None = None) -> dict:
     """Every step from names to a packed batch, as plain data for a page or JSON."""
+    if not names or not all(names):  # packing needs at least one step per name
+        raise ConfigError("explain needs at least one name, and no empty names")
     vocab = vocab or Vocab.build(names)
     idx, lengths = encode_batch(names, vocab)  # (T, B), (B,)
     tokens = vocab.tokens

@@ -13,7 +13,7 @@ from nameclf.errors import ConfigError
 from nameclf.evaluate import Metrics, Prediction, evaluate
 from nameclf.model import ModelConfig, NameClassifier
 from nameclf.ngram import fit_ngram
-from nameclf.splits import Split, leaked_rows, make_split
+from nameclf.splits import Split, leaked_pairs, leaked_rows, make_split
 from nameclf.train import Progress, TrainConfig, TrainResult, train
 from nameclf.vocab import Vocab, normalize
 
@@ -31,6 +31,7 @@ class Prepared:
     test: Encoded
     valid: Encoded | None
     leaked: int  # test rows whose name is also in training
+    leaked_pairs: int = 0  # test rows that repeat a training row exactly
 
 
 def prepare(ds: NameDataset, split: str = "names", seed: int = 0, valid_frac: float = 0.0,
@@ -46,7 +47,8 @@ def prepare(ds: NameDataset, split: str = "names", seed: int = 0, valid_frac: fl
                             vocab, device)
 
     return Prepared(vocab, classes, sp, enc(sp.train), enc(sp.test),
-                    enc(sp.valid) if sp.valid else None, leaked_rows(ds, sp))
+                    enc(sp.valid) if sp.valid else None, leaked_rows(ds, sp),
+                    leaked_pairs(ds, sp))
 
 
 @dataclass
@@ -84,8 +86,9 @@ def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,
     t0 = time.perf_counter()
     metrics = evaluate(model, prep.test, prep.classes)
     info = dict(info or {}, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),
-                leaked_test_rows=prep.leaked, steps=result.steps,
-                train_seconds=result.seconds, names_per_second=result.names_per_second,
+                leaked_test_rows=prep.leaked, leaked_test_pairs=prep.leaked_pairs,
+                steps=result.steps, train_seconds=result.seconds,
+                names_per_second=result.names_per_second,
                 eval_seconds=time.perf_counter() - t0, n_params=model.n_params())
     return Run(model, prep.vocab, prep.classes, train_cfg, info, metrics.summary(),
                result.history.to_dict(), result.status)

@@ -92,3 +92,25 @@ def compare_curves(histories: Mapping[str, Mapping[str, list]], metric: str) -> 
         return _layout(fig, "Training loss (running mean)", "step", "loss (NLL)")
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     return _layout(fig, f"Test {metric.replace('top', 'top-')} accuracy", "step", "accuracy")
+
+
+def prefix_lines(steps: Sequence[tuple[str, Sequence[tuple[str, float]]]], top: int = 3,
+                 max_lines: int = 6) -> go.Figure:
+    """Each leading label's probability against the characters read so far (S, Sc, Sch, ...).
+
+    `steps` is `nameclf.prefix.prefix_predictions` output; give it every label (k = number of
+    labels) so each line is complete. The lines are the union of every prefix's top `top`
+    labels, the `max_lines` with the highest peak kept.
+    """
+    prefixes = [prefix for prefix, _ in steps]
+    rows = [dict(row) for _, row in steps]
+    leaders = {label for _, row in steps for label, _ in row[:top]}
+    peak = {label: max(r.get(label, 0.0) for r in rows) for label in leaders}
+    chosen = sorted(leaders, key=lambda label: (-peak[label], label))[:max_lines]
+    fig = go.Figure()
+    for label in chosen:
+        fig.add_scatter(x=prefixes, y=[r.get(label) for r in rows], mode="lines+markers",
+                        name=label, hovertemplate="%{y:.0%} after %{x}")
+    fig.update_xaxes(type="category")  # prefixes such as "1" and "12" stay text
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    return _layout(fig, "Prediction as each character is read", "characters read", "probability")

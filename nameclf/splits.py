@@ -75,6 +75,12 @@ def carve(items: list, label_of, frac: float, rng: random.Random) -> tuple[list,
     return stratified(by_label, frac, rng)
 
 
+def leaked_pairs(ds: NameDataset, split: Split) -> int:
+    """How many test rows repeat a training row exactly (same name, same label)."""
+    train_pairs = {(ds.names[i], ds.labels[i]) for i in split.train}
+    return sum((ds.names[i], ds.labels[i]) in train_pairs for i in split.test)
+
+
 def leaked_rows(ds: NameDataset, split: Split) -> int:
     """How many test rows have their name in the training rows too."""
     train_names = {ds.names[i] for i in split.train}

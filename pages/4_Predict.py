@@ -8,10 +8,27 @@ init_page("Predict", "🔮")
 
 from nameclf import plots  # noqa: E402
 from nameclf.pipeline import predict  # noqa: E402
+from nameclf.prefix import prefix_note, prefix_predictions  # noqa: E402
 from nameclf.ui import views  # noqa: E402
 
 MAX_NAMES = 20  # names predicted at once
 EXAMPLE = "Nakamura\nSchmidt\nO'Brien\nKowalski"
+
+
+def by_character(run, names: list[str]) -> None:
+    """How the guess changes as the model reads one of the names, character by character."""
+    st.subheader("Prediction as each character is read")
+    options = list(dict.fromkeys(names))
+    if not options:
+        st.info("Type a name above to see its prediction grow letter by letter.")
+        return
+    if st.session_state.get("predict_prefix_name") not in options:
+        st.session_state.pop("predict_prefix_name", None)
+    name = st.selectbox("Name", options, key="predict_prefix_name")
+    steps = prefix_predictions(run, name, k=len(run.classes))
+    st.plotly_chart(plots.prefix_lines(steps), key="predict_prefix")
+    st.caption(f"Each point is the model's answer for the prefix read as if it were the whole "
+               f"name; computed by {prefix_note(run)}.")
 
 
 def main() -> None:
@@ -27,14 +44,16 @@ def main() -> None:
     names = [line for line in text.splitlines() if line.strip()] or [text]
     if len(names) > MAX_NAMES:
         st.info(f"Showing the first {MAX_NAMES} of {len(names)} names.")
+    preds = predict(run, names[:MAX_NAMES], k)
     cols = st.columns(2)
-    for i, pred in enumerate(predict(run, names[:MAX_NAMES], k)):
+    for i, pred in enumerate(preds):
         with cols[i % 2]:
-            st.markdown(f"**{pred.name.strip()[:64] or '(empty)'}**")
+            st.markdown(f"**{views.plain(pred.name.strip()[:64]) or '(empty)'}**")
             if pred.note:
                 st.info(pred.note)
             if pred.top:
                 st.plotly_chart(plots.topk_bars(pred.top), key=f"predict_{i}")
+    by_character(run, [pred.name.strip() for pred in preds if pred.top])
     with st.expander("Load a checkpoint"):
         views.checkpoint_uploader("predict_checkpoint")
 

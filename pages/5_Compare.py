@@ -13,24 +13,29 @@ from nameclf.ui.state import runs  # noqa: E402
 
 
 def race() -> list[str]:
-    """One button trains the three cells with the same data, seed, split and time budget."""
-    st.subheader("RNN vs LSTM vs GRU")
+    """One button trains the three cells (and the n-gram baseline) on equal terms."""
+    st.subheader("RNN vs LSTM vs GRU vs n-grams")
     values = train_form.load_settings()
     seconds = st.slider("Seconds per model", 5, 120, 20, step=5, key="compare_seconds")
+    ngram = st.checkbox("Include the n-gram baseline (TF-IDF + logistic regression)", True,
+                        key="compare_ngram",
+                        help="Does reading characters in order beat counting letter groups? "
+                             "The baseline fits in one go, usually in a second or two.")
     st.caption(f"Uses the Train page's settings — `{values['dataset']}`, {values['split']} split, "
                f"seed {values['seed']}, hidden {values['hidden']}, {values['opt']} at lr "
                f"{values['lr']:g}, batch {values['batch']} — with only the cell changed.")
-    live.controls("Train RNN, LSTM and GRU", lambda: training.start_comparison(values, seconds),
+    label = "Train RNN, LSTM and GRU" + (" + the n-gram baseline" if ngram else "")
+    live.controls(label, lambda: training.start_comparison(values, seconds, ngram),
                   key="compare")
     live.live_panel("compare")
     ids = live.finished("compare")
-    for col, run_id in zip(st.columns(3), ids, strict=False):
+    for col, run_id in zip(st.columns(max(3, len(ids))), ids, strict=False):
         with col:
             run = runs()[run_id]
             st.markdown(f"**{run_id}** · {run.status}")
             st.metric("Top-1", f"{run.metrics['top1']:.1%}")
             st.metric("Macro-F1", f"{run.metrics['macro_f1']:.1%}")
-            st.caption(f"{run.info['steps']:,} steps in {run.info['train_seconds']:.0f} s")
+            st.caption(views.fit_line(run))
     return ids
 
 

@@ -14,7 +14,7 @@ from nameclf.ui.cache import current_dataset  # noqa: E402
 
 
 def main() -> None:
-    st.title("📦 Padding & packing")
+    st.title("Padding & packing")
     st.markdown("Names have different lengths, but a batch is one tensor. Follow a few names "
                 "from characters to the classifier's answer: what padding wastes, what packing "
                 "skips, and why the answer must be read at each name's own last character.")

@@ -12,7 +12,7 @@ from nameclf.ui.cache import current_dataset  # noqa: E402
 
 
 def main() -> None:
-    st.title("🏁 Speed race")
+    st.title("Speed race")
     st.markdown("The same model learns from the same names three ways: one name at a time (the "
                 "tutorial's loop), as a padded batch, and as a packed batch. Which one trains "
                 "more names per second?")

@@ -40,3 +40,12 @@ def test_padded_batching_with_a_bidirectional_model_is_explained():
     values = dict(params.defaults(), batching="padded", bidir=True)
     assert "bidirectional" in params.problem(values)
     assert params.problem(dict(values, bidir=False)) == ""
+
+
+def test_the_ngram_baseline_is_a_cell_choice_that_ignores_recurrent_problems():
+    parsed, notes = params.parse({"cell": "ngram", "batching": "padded", "bidir": "1"})
+    assert notes == [] and parsed["cell"] == "ngram"
+    assert params.parse(params.to_query(parsed))[0] == parsed
+    assert params.problem(parsed) == ""  # padded + bidirectional means nothing to n-grams
+    model, _, _ = params.configs(parsed, n_train=100)
+    assert model.cell == "ngram"

@@ -130,7 +130,7 @@ def test_checkpoint_download_then_upload_on_predict(tiny_bytes, served):
     no_exception(predict)
     notes = " ".join(i.value for i in predict.info)
     assert "no known characters" in notes and "cut to its first" in notes
-    assert len(predict.get("plotly_chart")) == 4
+    assert len(predict.get("plotly_chart")) == 5  # four names' bars, one name per prefix
     predict.text_area(key="predict_text").input("").run()
     no_exception(predict)
     assert any("empty name" in i.value for i in predict.info)
@@ -187,6 +187,7 @@ def test_compare_trains_rnn_lstm_and_gru_in_one_job(tiny_bytes):
     at.query_params.update(TINY)  # a shared link's settings, read on the first request
     at.run()
     at.slider(key="compare_seconds").set_value(5).run()
+    at.checkbox(key="compare_ngram").uncheck().run()  # the baseline: see test_app_ngram.py
     at.button(key="compare_start").click().run()
     wait_for_job(at, timeout=120)
     no_exception(at)

@@ -138,9 +138,9 @@ def test_the_app_in_a_browser(server, page):
             settle(page)
         print(f"{page_file}: {time.monotonic() - started:.1f} s")
         check(page, f"{i}_{path or 'Home'}")
-        if path == "Compare":  # the three-cell race: watch it start, then stop it
+        if path == "Compare":  # the race (3 cells + n-grams): watch it start, then stop it
             page.get_by_role("button", name="Train RNN, LSTM and GRU").click()
-            expect(page.get_by_text(re.compile(r"rnn \(1/3\).*names/s"))).to_be_visible(
+            expect(page.get_by_text(re.compile(r"rnn \(1/[34]\).*names/s"))).to_be_visible(
                 timeout=90_000)
             page.wait_for_timeout(3000)
             check(page, f"{i}_Compare_live")
@@ -167,3 +167,13 @@ def test_the_app_in_a_browser(server, page):
     settle(page)
     expect(page.get_by_text(re.compile(r"upload:mine.txt"))).to_be_visible()
     check(page, "9_Home_bad_upload")
+
+    # labels are shown as typed: markdown and HTML in a visitor's file are never rendered
+    upload.set_input_files(files=[{"name": "md_*x*.txt", "mimeType": "text/plain",
+                                   "buffer": b"Abc, **bold** <b>b</b> :red[r]\n"
+                                             b"Def, **bold** <b>b</b> :red[r]\n"}])
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="md_")
+    expect(alert).to_contain_text("md_*x*.txt was not loaded")
+    expect(alert).to_contain_text("only one label ('**bold** <b>b</b> :red[r]')")
+    settle(page)
+    check(page, "9_Home_markdown_labels")

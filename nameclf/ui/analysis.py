@@ -11,6 +11,8 @@ from nameclf.pipeline import Run, check_compatible, encode_for
 from nameclf.splits import leaked_rows, make_split
 
 MAX_TABLE_ROWS = 500  # rows of a sample table sent to the browser
+RECURRENT_ONLY = ("hidden", "layers", "bidir", "emb", "dropout", "optimizer", "lr", "batch",
+                  "batching")  # settings-table columns that mean nothing for the n-gram baseline
 
 
 def sample_table(ds: NameDataset, query: str = "", limit: int = MAX_TABLE_ROWS) -> pd.DataFrame:
@@ -95,7 +97,7 @@ def evaluate_run(run: Run, ds: NameDataset, split: str, seed: int) -> Evaluation
 def settings_row(run_id: str, run: Run) -> dict:
     """One row of the Compare table: hyperparameters and final metrics."""
     m, t, info = run.model_config, run.train_config, run.info
-    return {
+    row = {
         "run": run_id, "status": run.status,
         "top1": run.metrics.get("top1"), "top2": run.metrics.get("top2"),
         "top3": run.metrics.get("top3"), "macro_f1": run.metrics.get("macro_f1"),
@@ -107,3 +109,6 @@ def settings_row(run_id: str, run: Run) -> dict:
         "train s": round(info.get("train_seconds", 0.0), 1),
         "names/s": round(info.get("names_per_second", 0.0)),
     }
+    if m.cell == "ngram":  # one scikit-learn fit: no recurrent or optimizer settings apply
+        row.update(dict.fromkeys(RECURRENT_ONLY))
+    return row

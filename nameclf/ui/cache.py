@@ -9,13 +9,17 @@ import torch
 from nameclf import builtin
 from nameclf.data import DEFAULT_SOURCE, NameDataset, load_dataset
 from nameclf.device import pick_device
-from nameclf.jobs import Slots
+from nameclf.jobs import Job, Slots
 from nameclf.pipeline import Prepared, prepare
 from nameclf.ui.state import uploaded_dataset
 
 DATA_DIR = Path("data")  # where downloaded datasets are kept
 MAX_SESSION_PREPARED = 2  # encoded uploads kept per visitor
-MAX_TRAINING_JOBS = max(1, (os.cpu_count() or 2) // 2)  # trainings at once, all visitors
+CORES = os.cpu_count() or 2
+MAX_TRAINING_JOBS = max(1, CORES // 2)  # trainings at once, all visitors
+# torch's intra-op pool is process-wide: split the cores between the jobs that may run at once,
+# so that concurrent trainings do not oversubscribe the CPU (2 cores: 1 job of 2 threads)
+THREADS_PER_JOB = max(1, CORES // MAX_TRAINING_JOBS)
 
 
 @st.cache_resource(show_spinner=False)
@@ -27,7 +31,32 @@ def device() -> torch.device:
 @st.cache_resource(show_spinner=False)
 def training_slots() -> Slots:
     """The server-wide queue every visitor's training jobs wait in (one object, shared)."""
+    torch.set_num_threads(THREADS_PER_JOB)  # once per server, before the first training
     return Slots(MAX_TRAINING_JOBS)
+
+
+def stop_jobs(jobs: list[Job]) -> None:
+    """Stop every job in `jobs` (Streamlit calls this when the visitor's session ends)."""
+    for job in jobs:
+        job.stop()
+
+
+@st.cache_resource(scope="session", on_release=stop_jobs, show_spinner=False)
+def session_jobs() -> list[Job]:
+    """This visitor's background jobs; released, and so stopped, when their tab closes.
+
+    Streamlit clears session-scoped resources as soon as the websocket disconnects, so a
+    visitor who closes the tab mid-training frees their thread and their training slot.
+    """
+    return []
+
+
+def own(job: Job) -> Job:
+    """Tie a job to the current session's lifetime; returns it."""
+    jobs = session_jobs()
+    jobs[:] = [j for j in jobs if j.running]  # forget finished ones
+    jobs.append(job)
+    return job
 
 
 @st.cache_resource(show_spinner=False)

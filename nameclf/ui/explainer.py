@@ -74,12 +74,16 @@ def names_input(ds: NameDataset) -> list[str] | None:
 def model_and_vocab(ds: NameDataset) -> tuple[NameClassifier, Vocab, list[str], str]:
     """The latest run's model and vocabulary, else a fresh model on the dataset's vocabulary."""
     run = latest_run()
-    if run is not None:
+    if run is not None and isinstance(run.model, NameClassifier):
         name = f"your latest trained run ({run.model_config.cell.upper()}, its own vocabulary)"
         return run.model, run.vocab, run.classes, name
     vocab = Vocab(dataset_vocab(dataset_key(ds), ds))
     model = fresh_model(len(vocab), len(ds.classes))
     fresh = "a freshly initialised LSTM (random weights: train one to see a real model)"
+    if run is not None:  # the n-gram baseline has no hidden state to read
+        fresh = ("a freshly initialised LSTM, not your latest run: it is the n-gram baseline, "
+                 "which has no hidden state to pad or pack (random weights: train a recurrent "
+                 "model to see a real one)")
     return model, vocab, ds.classes, fresh
 
 

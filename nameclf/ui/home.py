@@ -8,6 +8,7 @@ from nameclf.errors import DataError
 from nameclf.ui.cache import current_dataset, download_builtin, is_downloaded
 from nameclf.ui.state import dataset_name
 from nameclf.ui.train_form import use_preset
+from nameclf.ui.views import plain
 
 CHOICES = {
     DEFAULT_SOURCE: "Faker surnames (built in, offline)",
@@ -18,7 +19,7 @@ CHOICES = {
 
 def report_view(report: LoadReport) -> None:
     """A load's validation report: summary, skipped lines, class counts."""
-    st.info(report.summary())
+    st.info(plain(report.summary()))  # names the visitor's file, which may hold markdown
     if report.skipped:
         more = report.n_skipped - len(report.skipped)
         st.caption("Skipped lines" + (f" (first {len(report.skipped)} of {report.n_skipped})"
@@ -63,7 +64,7 @@ def _upload() -> None:
         except DataError as err:
             ss["upload_error"] = f"{file.name} was not loaded: {str(err).rstrip('.')}."
     if ss.get("upload_error"):
-        st.error(ss["upload_error"] + " Your dataset is unchanged.")
+        st.error(plain(ss["upload_error"] + " Your dataset is unchanged."))
 
 
 def dataset_picker() -> None:
@@ -92,7 +93,8 @@ def dataset_picker() -> None:
 def current_report() -> None:
     """Which dataset training will use, with its report."""
     ds = current_dataset()
-    st.markdown(f"**In use:** `{dataset_name()}` — {len(ds):,} names, {len(ds.classes)} labels.")
+    st.markdown(f"**In use:** {plain(dataset_name())} — {len(ds):,} names, "
+                f"{len(ds.classes)} labels.")
     report_view(ds.report)
 
 

@@ -5,7 +5,14 @@ import streamlit as st
 from nameclf import plots
 from nameclf.ui.state import runs
 from nameclf.ui.training import Live, collect, current_job, is_running
-from nameclf.ui.views import download_checkpoint, guarded, metric_row, status_message
+from nameclf.ui.views import (
+    download_checkpoint,
+    fit_line,
+    guarded,
+    is_ngram,
+    metric_row,
+    status_message,
+)
 
 POLL_SECONDS = 0.5  # how often the panel re-reads the job's progress while it runs
 
@@ -63,8 +70,10 @@ def _panel(kind: str) -> None:
     tick = live.latest()
     if tick is None:
         ahead = job.queue_position()
+        start = ("Fitting the n-gram baseline in one go…" if labels[0] == "ngram"
+                 else "Starting… (the first step includes warming up)")
         text = (f"Waiting for a free training slot: you are number {ahead} in the queue…"
-                if ahead else "Starting… (the first step includes warming up)")
+                if ahead else start)
         st.progress(0.0, text=text)
         return
     _progress_line(tick, len(labels), labels)
@@ -110,7 +119,8 @@ def run_result(run_id: str) -> None:
     run = runs()[run_id]
     status_message(run_id, run)
     metric_row(run.metrics)
-    if run.history.get("step"):
+    st.caption(f"{fit_line(run)} · {run.info.get('n_params', 0):,} parameters")
+    if run.history.get("step") and not is_ngram(run):  # one point: the fit has no curve
         left, right = st.columns(2)
         left.plotly_chart(plots.loss_curve(run.history), key=f"loss_{run_id}")
         right.plotly_chart(plots.accuracy_curve(run.history), key=f"acc_{run_id}")

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from nameclf.data import BUILTINS, DEFAULT_SOURCE
-from nameclf.model import ModelConfig
+from nameclf.model import KINDS, ModelConfig
 from nameclf.presets import DEFAULT_PRESET, PRESETS, override, preset
 from nameclf.splits import SPLITS
 from nameclf.train import BATCHING_MODES, OPTIMIZERS, TrainConfig, total_steps
@@ -37,7 +37,7 @@ class Param:
 PARAMS = (
     Param("dataset", "choice", DATASETS),
     Param("preset", "choice", tuple(PRESETS)),
-    Param("cell", "choice", ("rnn", "lstm", "gru")),
+    Param("cell", "choice", KINDS),  # rnn | lstm | gru | ngram (the classical baseline)
     Param("hidden", "option", HIDDEN),
     Param("layers", "int", lo=1, hi=3),
     Param("bidir", "bool"),
@@ -185,9 +185,14 @@ def configs(values: Mapping, n_train: int | None = None) -> tuple[ModelConfig, T
     return model, train, values["split"]
 
 
+def is_ngram(values: Mapping) -> bool:
+    """Whether the settings choose the n-gram baseline (no recurrent or optimizer settings)."""
+    return values.get("cell") == "ngram"
+
+
 def problem(values: Mapping) -> str:
     """Why these settings cannot train, or ''."""
-    if values["batching"] == "padded" and values["bidir"]:
+    if values["batching"] == "padded" and values["bidir"] and not is_ngram(values):
         return ("Padded batching reads each name's state at its last character, which is only "
                 "exact left to right: with a bidirectional model use packed or per-sample.")
     return ""

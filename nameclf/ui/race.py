@@ -11,7 +11,7 @@ from nameclf.data import NameDataset
 from nameclf.jobs import Job
 from nameclf.model import ModelConfig
 from nameclf.train import BATCHING_MODES
-from nameclf.ui.cache import device
+from nameclf.ui.cache import device, own
 from nameclf.ui.explainer import dataset_key
 
 KEY_JOB = "race_job"  # {"job": Job, "setup": dict, "seconds": float} while a race runs
@@ -59,7 +59,7 @@ def _start(ds: NameDataset, setup: dict) -> None:
         timed = lambda item: report({**item, "at": time.time()})  # for the progress estimate
         return race(model_cfg, enc, cfg, report=timed, stop=stop)
 
-    st.session_state[KEY_JOB] = {"job": Job(target, name="race").start(), "setup": setup}
+    st.session_state[KEY_JOB] = {"job": own(Job(target, name="race")).start(), "setup": setup}
 
 
 def running() -> bool:

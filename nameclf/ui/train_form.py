@@ -73,35 +73,52 @@ def _on_dataset() -> None:
     st.session_state["dataset_source"] = "upload" if choice.startswith("upload:") else choice
 
 
+CELL_LABELS = {"rnn": "rnn", "lstm": "lstm", "gru": "gru",
+               "ngram": "ngram (TF-IDF + logistic regression)"}
+NGRAM_NOTE = ("The n-gram baseline counts character n-grams (1 to 4 letters, TF-IDF weighted) and "
+              "fits a logistic regression in one go: the recurrent and optimizer settings do not "
+              "apply, only the data, split and seed.")
+
+
+def ngram_chosen() -> bool:
+    """Whether the visitor picked the n-gram baseline (its widgets disable the others)."""
+    return st.session_state.get(WIDGET + "cell") == "ngram"
+
+
 def model_widgets() -> None:
     """Cell, sizes, layers, direction, embedding and dropout."""
     k = WIDGET
-    st.radio("Cell", ("rnn", "lstm", "gru"), key=k + "cell", horizontal=True,
-             help="The recurrent unit that reads a name one character at a time.")
-    st.select_slider("Hidden size", params.HIDDEN, key=k + "hidden")
-    st.slider("Layers", 1, 3, key=k + "layers")
-    st.checkbox("Bidirectional (also read right to left)", key=k + "bidir")
+    st.radio("Cell", params.BY_KEY["cell"].choices, key=k + "cell", format_func=CELL_LABELS.get,
+             horizontal=True, help="The recurrent unit that reads a name one character at a "
+                                   "time, or the classical baseline it has to beat.")
+    off = ngram_chosen()
+    if off:
+        st.caption(NGRAM_NOTE)
+    st.select_slider("Hidden size", params.HIDDEN, key=k + "hidden", disabled=off)
+    st.slider("Layers", 1, 3, key=k + "layers", disabled=off)
+    st.checkbox("Bidirectional (also read right to left)", key=k + "bidir", disabled=off)
     st.select_slider("Embedding size (0 = one-hot like the tutorial)", params.EMBEDDING,
-                     key=k + "emb")
-    st.slider("Dropout", 0.0, 0.5, step=0.05, key=k + "dropout")
+                     key=k + "emb", disabled=off)
+    st.slider("Dropout", 0.0, 0.5, step=0.05, key=k + "dropout", disabled=off)
 
 
 def optimizer_widgets() -> None:
     """Optimizer, learning rate, momentum, batch size and budget."""
-    k = WIDGET
-    st.radio("Optimizer", params.OPTIMIZERS, key=k + "opt", horizontal=True)
+    k, off = WIDGET, ngram_chosen()
+    st.radio("Optimizer", params.OPTIMIZERS, key=k + "opt", horizontal=True, disabled=off)
     st.select_slider("Learning rate (log scale)", params.LRS, key=k + "lr",
-                     format_func=LR_LABEL)
+                     format_func=LR_LABEL, disabled=off)
     st.slider("Momentum (SGD only)", 0.0, 0.99, step=0.01, key=k + "momentum",
-              disabled=st.session_state[k + "opt"] != "sgd")
-    st.select_slider("Batch size", params.BATCH, key=k + "batch")
-    st.radio("Budget in", ("epochs", "steps"), key=k + "budget", horizontal=True)
+              disabled=off or st.session_state[k + "opt"] != "sgd")
+    st.select_slider("Batch size", params.BATCH, key=k + "batch", disabled=off)
+    st.radio("Budget in", ("epochs", "steps"), key=k + "budget", horizontal=True, disabled=off)
     if st.session_state[k + "budget"] == "steps":
-        st.number_input("Steps (batches)", 1, 20_000, key=k + "steps")
+        st.number_input("Steps (batches)", 1, 20_000, key=k + "steps", disabled=off)
     else:
         st.number_input("Epochs (passes over the training names)", 0.1, 50.0, step=0.5,
-                        key=k + "epochs")
-    st.number_input("Time limit in seconds (0 = none)", 0, 3600, step=10, key=k + "time")
+                        key=k + "epochs", disabled=off)
+    st.number_input("Time limit in seconds (0 = none)", 0, 3600, step=10, key=k + "time",
+                    disabled=off)
 
 
 def data_widgets() -> None:
@@ -120,6 +137,7 @@ def data_widgets() -> None:
     st.number_input("Seed", 0, 9999, key=k + "seed")
     st.selectbox("Device", devices(), key=k + "device")
     st.radio("Batching", params.BATCHING_MODES, key=k + "batching", horizontal=True,
+             disabled=ngram_chosen(),
              help="packed: exact and fast. padded: exact for one direction. per-sample: the "
                   "tutorial's one-name-at-a-time loop, slow.")
 

@@ -13,7 +13,7 @@ from nameclf.jobs import Job
 from nameclf.pipeline import Prepared, fit
 from nameclf.train import Progress
 from nameclf.ui import params
-from nameclf.ui.cache import current_dataset, current_prepared, training_slots
+from nameclf.ui.cache import current_dataset, current_prepared, own, training_slots
 from nameclf.ui.state import add_run, dataset_name, next_run_id
 
 CELLS = ("rnn", "lstm", "gru")
@@ -78,7 +78,7 @@ def _start(kind: str, labels: list[str], values: dict, model_cfgs, train_cfg,
     run_ids = [next_run_id(label) for label in labels]
     job = Job(target, name=run_ids[0], slots=training_slots())
     job.meta = JobMeta(kind, run_ids, (current_dataset(), values["split"], int(values["seed"])))
-    st.session_state["job"] = job.start()
+    st.session_state["job"] = own(job).start()
     return job
 
 
@@ -93,16 +93,17 @@ def start_training(values: dict) -> Job:
     return _start("train", [model_cfg.cell], values, [model_cfg], train_cfg, prep)
 
 
-def start_comparison(values: dict, seconds: float) -> Job:
-    """Train RNN, LSTM and GRU in sequence with the same data, seed and time budget."""
+def start_comparison(values: dict, seconds: float, ngram: bool = False) -> Job:
+    """Train RNN, LSTM and GRU (and the n-gram baseline) with the same data, seed and budget."""
     values = dict(values, time=seconds)
     if values["batching"] == "padded" and values["bidir"]:
         values["batching"] = "packed"
     prep = current_prepared(values["split"], int(values["seed"]), values["device"])
     model_cfg, train_cfg, _ = params.configs(values, len(prep.train))
     train_cfg.validate()
-    cfgs = [replace(model_cfg, cell=cell) for cell in CELLS]
-    return _start("compare", list(CELLS), values, cfgs, train_cfg, prep)
+    cells = [*CELLS, "ngram"] if ngram else list(CELLS)  # ngram fits in one go, no budget
+    cfgs = [replace(model_cfg, cell=cell) for cell in cells]
+    return _start("compare", cells, values, cfgs, train_cfg, prep)
 
 
 def collect() -> JobMeta | None:

@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import re
 from collections.abc import Callable
 
 import streamlit as st
@@ -16,6 +17,13 @@ from nameclf.ui.cache import builtin_dataset, current_dataset, device, is_downlo
 from nameclf.ui.state import add_run, runs, show_notes, uploaded_dataset
 
 log = logging.getLogger("nameclf.app")
+# CommonMark's backslash-escapable characters, plus Streamlit's `:color[...]` and `$math$`
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~$:])")
+
+
+def plain(text: str) -> str:
+    """`text` escaped for st.markdown/st.error, so labels and file names show as typed."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
 def run_page(main: Callable[[], None]) -> None:
@@ -28,8 +36,8 @@ def guarded(body: Callable[..., None], *args) -> None:
     """Run part of a page (a page body or a fragment) with friendly errors."""
     try:
         body(*args)
-    except NameclfError as err:
-        st.error(str(err))
+    except NameclfError as err:  # its message may quote a visitor's labels or file names
+        st.error(plain(str(err)))
     except Exception:  # a bug: log it for us, apologise to the visitor
         log.exception("page failed")
         st.error("Something went wrong on this page. Try again, or go back to Home and "
@@ -45,10 +53,28 @@ def metric_row(metrics: dict) -> None:
         col.metric(label, "–" if value is None else f"{value:.1%}")
 
 
+def is_ngram(run: Run) -> bool:
+    """Whether a run is the n-gram baseline (no recurrent settings, no step-by-step state)."""
+    return run.model_config.cell == "ngram"
+
+
+def fit_line(run: Run) -> str:
+    """How long a run trained: steps and seconds (L-BFGS iterations for the n-gram baseline)."""
+    steps, seconds = run.info.get("steps"), run.info.get("train_seconds")
+    took = "" if seconds is None else f" in {seconds:.1f} s"
+    if steps is None:
+        return f"trained{took}"
+    if is_ngram(run):
+        return f"fitted{took} ({steps:,} L-BFGS iterations)"
+    return f"{steps:,} steps{took}"
+
+
 def status_message(run_id: str, run: Run) -> None:
     """How a run ended, in the colour it deserves."""
     steps = run.info.get("steps", "?")
     text = f"**{run_id}**: {run.status} after {steps} steps"
+    if is_ngram(run):
+        text = f"**{run_id}**: {run.status}, {fit_line(run)}"
     if run.status == "completed":
         st.success(text)
     elif run.status.startswith("diverged"):
@@ -95,12 +121,12 @@ def checkpoint_uploader(key: str) -> None:
         return
     done = st.session_state.setdefault("loaded_checkpoints", {})
     if file.file_id in done:
-        st.success(f"Loaded {file.name} as {done[file.file_id]}.")
+        st.success(plain(f"Loaded {file.name} as {done[file.file_id]}."))
         return
     try:
         run = checkpoint.from_bytes(file.getvalue(), device())
     except CheckpointError as err:
-        st.error(f"{file.name}: {err}")
+        st.error(plain(f"{file.name}: {err}"))
         return
     stem = file.name.rsplit(".", 1)[0][:40] or "checkpoint"
     run_id = stem if stem not in runs() else f"{stem}-{len(done) + 1}"

@@ -1,0 +1,150 @@
+"""The n-gram baseline in the app, and the prediction drawn as each character is read."""
+
+import json
+
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+from nameclf.prefix import prefix_predictions
+from tests.conftest import app, no_exception, use_tiny, wait_for_job
+from tests.helpers import untrained_run
+
+TINY = dict(preset="fast", cell="gru", hidden="16", emb="8", budget="steps", steps="30",
+            batch="16", split="names", seed="1")
+
+
+def train_page(raw: bytes, **query):
+    at = use_tiny(app("pages/2_Train.py"), raw)
+    at.query_params.update({**TINY, **query})
+    return at.run()
+
+
+def same_session(at, page: str):
+    """Another page opened by the same visitor (their runs and data carried over)."""
+    other = app(page)
+    for key in ("runs", "run_data", "upload", "dataset_source", "run_counter"):
+        other.session_state[key] = at.session_state[key]
+    return other
+
+
+def charts(at) -> list[dict]:
+    """Every plotly figure on the page, as the JSON sent to the browser."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def prefix_chart(at) -> dict:
+    """The 'Prediction as each character is read' figure of the Predict page."""
+    (fig,) = [f for f in charts(at) if "each character" in str(f["layout"].get("title"))]
+    return fig
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """Bytes of every file a download button serves."""
+    files = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        if filename:
+            files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return files
+
+
+def test_an_ngram_run_trains_on_the_train_page_and_works_everywhere(tiny_bytes, served):
+    at = train_page(tiny_bytes, cell="ngram")
+    no_exception(at)
+    assert at.radio(key="tw_cell").value == "ngram"
+    assert at.select_slider(key="tw_hidden").disabled and at.slider(key="tw_layers").disabled
+    assert at.radio(key="tw_opt").disabled and not at.number_input(key="tw_seed").disabled
+    assert at.query_params["cell"] == "ngram"
+    at.button(key="train_start").click().run()
+    wait_for_job(at)
+    no_exception(at)
+    runs = at.session_state["runs"]
+    assert list(runs) == ["run1-ngram"] and runs["run1-ngram"].status == "completed"
+    assert any("completed, fitted in" in s.value for s in at.success)
+    assert [m.label for m in at.metric][:2] == ["Top-1", "Top-2"]
+    assert any("L-BFGS iterations" in c.value for c in at.caption)
+    assert "run1-ngram.safetensors" in served
+
+    evaluate = same_session(at, "pages/3_Evaluate.py").run()
+    no_exception(evaluate)
+    assert evaluate.metric[0].label == "Top-1" and len(evaluate.dataframe) == 3
+    compare = same_session(at, "pages/5_Compare.py").run()
+    no_exception(compare)
+    row = compare.dataframe[0].value.iloc[0]
+    assert row["cell"] == "ngram" and row["hidden"] is None
+    explain = same_session(at, "pages/6_Padding_and_packing.py").run()
+    no_exception(explain)
+    explain.session_state["explainer_step"] = 6  # the answer: needs a recurrent model
+    explain.run()
+    no_exception(explain)
+    assert any("not your latest run: it is the n-gram baseline" in c.value
+               for c in explain.caption)
+
+    predict = app("pages/4_Predict.py").run()  # a new visitor loads the downloaded checkpoint
+    predict.file_uploader(key="predict_checkpoint").set_value(
+        ("run1-ngram.safetensors", served["run1-ngram.safetensors"], "application/octet-stream"))
+    predict.run()
+    no_exception(predict)
+    assert list(predict.session_state["runs"]) == ["run1-ngram"]
+    predict.text_area(key="predict_text").input("Bobski\nTaloson").run()
+    no_exception(predict)
+    assert prefix_chart(predict)["data"][0]["x"] == ["B", "Bo", "Bob", "Bobs", "Bobsk", "Bobski"]
+    assert any("n-gram model has no state" in c.value for c in predict.caption)
+
+
+def test_predict_draws_each_prefix_of_a_recurrent_run():
+    at = app("pages/4_Predict.py")
+    at.session_state["runs"] = {"gru": untrained_run(), "lstm": untrained_run(cell="lstm")}
+    at.run()
+    no_exception(at)
+    at.text_area(key="predict_text").input("Kxzq\n\nRust\nKxzq").run()
+    no_exception(at)
+    assert at.selectbox(key="predict_prefix_name").options == ["Kxzq", "Rust"]
+    fig = prefix_chart(at)
+    assert fig["data"][0]["x"] == ["K", "Kx", "Kxz", "Kxzq"]
+    assert 1 <= len(fig["data"]) <= 4  # the synthetic data has four labels
+    steps = prefix_predictions(at.session_state["runs"]["lstm"], "Kxzq", k=4)
+    top = steps[-1][1][0]  # the full name's best label: its line ends at its probability
+    line = next(d for d in fig["data"] if d["name"] == top[0])
+    assert line["y"][-1] == pytest.approx(top[1], abs=1e-6)
+    assert any("one pass" in c.value for c in at.caption)
+    at.selectbox(key="predict_prefix_name").set_value("Rust").run()
+    no_exception(at)
+    assert prefix_chart(at)["data"][0]["x"] == ["R", "Ru", "Rus", "Rust"]
+    at.text_area(key="predict_text").input("").run()
+    no_exception(at)
+    assert any("letter by letter" in i.value for i in at.info)
+
+
+def test_compare_race_includes_the_ngram_baseline(tiny_bytes):
+    at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
+    at.query_params.update(TINY)
+    at.run()
+    assert at.checkbox(key="compare_ngram").value  # on by default
+    at.slider(key="compare_seconds").set_value(5).run()
+    at.button(key="compare_start").click().run()
+    wait_for_job(at, timeout=120)
+    no_exception(at)
+    ids = ["run1-rnn", "run2-lstm", "run3-gru", "run4-ngram"]
+    assert list(at.session_state["runs"]) == ids
+    assert at.multiselect(key="compare_runs").value == ids
+    assert [m.label for m in at.metric].count("Top-1") == 4
+    assert any("fitted in" in c.value for c in at.caption)
+    assert at.dataframe[0].value["cell"].tolist() == ["rnn", "lstm", "gru", "ngram"]
+
+
+def test_prefix_lines_keeps_the_leaders_of_every_prefix_up_to_max_lines():
+    from nameclf.plots import prefix_lines
+
+    steps = [("a", [("X", 0.5), ("Y", 0.3), ("Z", 0.2)]),
+             ("ab", [("Z", 0.9), ("X", 0.06), ("Y", 0.04)])]
+    fig = prefix_lines(steps, top=1)
+    assert [d.name for d in fig.data] == ["Z", "X"]  # each prefix's top-1, highest peak first
+    assert list(fig.data[0].x) == ["a", "ab"] and list(fig.data[0].y) == [0.2, 0.9]
+    assert [d.name for d in prefix_lines(steps, top=3, max_lines=2).data] == ["Z", "X"]
+    assert prefix_lines([]).data == ()
