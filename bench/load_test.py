@@ -33,7 +33,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TRAINERS, BROWSERS = 3, 4  # plus one leaver: 8 sessions
-TINY = "Train?preset=fast&hidden=16&emb=8&budget=steps&steps=150&batch=32&time=60"
+TINY = "Train?preset=fast&hidden=16&emb=8&budget=steps&steps=100&batch=32&time=60"
 LONG = "Train?preset=fast&hidden=64&emb=16&budget=steps&steps=20000&batch=32&time=600"
 BROWSE = ["", "Data", "Predict", "Evaluate", "Padding_and_packing"]
 MAX_LATENCY_S = 2.0  # health check and page HTML must answer within this during the load
@@ -115,7 +115,7 @@ async def open_page(page: Page, path: str) -> float:
     await page.locator('[data-testid="stSidebar"]').get_by_role("link", name=label,
                                                                 exact=True).click()
     if path:
-        await page.wait_for_url(re.compile(f"/{path}"))
+        await page.wait_for_url(re.compile(f"/{path}"), wait_until="commit")  # no reload
     await settle(page)
     return time.monotonic() - started
 
@@ -148,7 +148,8 @@ async def trainer(ctx, base: str, i: int, out: dict) -> None:
     await page.get_by_role("button", name="Start training").click()
     queued = page.get_by_text(re.compile(r"Waiting for a free training slot"))
     done = page.get_by_text(re.compile(r"completed after \d+ steps"))
-    await expect(queued.or_(page.get_by_text(re.compile("names/s"))).or_(done)).to_be_visible()
+    running = page.get_by_text(re.compile("names/s"))
+    await expect(queued.or_(running).or_(done).first).to_be_visible()
     out["queued"] += await queued.count() > 0
     await expect(done).to_be_visible(timeout=180_000)
     out["finished"] += 1
@@ -160,17 +161,15 @@ async def trainer(ctx, base: str, i: int, out: dict) -> None:
 
 
 async def browser(ctx, base: str, i: int, out: dict, trainers_done: asyncio.Event) -> None:
-    """Walk the pages until the trainers are done; never see a run."""
+    """Walk the pages once, stay until the trainers are done; never see a run."""
     page = await ctx.new_page()
     page.set_default_timeout(120_000)
     out["render_s"].append(await first_page(page, base, ""))
-    rounds = 0
-    while not trainers_done.is_set() and rounds < 4:
-        for path in BROWSE:
-            out["render_s"].append(await open_page(page, path))
-            if await page.locator('[data-testid="stException"]').count():
-                out["errors"].append(f"browser {i}: exception on /{path}")
-        rounds += 1
+    for path in BROWSE:
+        out["render_s"].append(await open_page(page, path))
+        if await page.locator('[data-testid="stException"]').count():
+            out["errors"].append(f"browser {i}: exception on /{path}")
+    await trainers_done.wait()  # the session stays open meanwhile
     listed = await runs_listed(page)
     if listed:
         out["errors"].append(f"browser {i} sees another session's runs {listed}")
@@ -189,22 +188,33 @@ async def leaver(ctx, base: str, out: dict) -> None:
     out["left_at"] = time.monotonic()
 
 
+async def guarded(what: str, coro, out: dict) -> None:
+    """Run one visitor; a failed expectation becomes one error line naming the visitor."""
+    try:
+        await coro
+    except Exception as err:
+        lines = str(err).splitlines()
+        where = next((ln.strip() for ln in lines if "waiting for" in ln), "")
+        out["errors"].append(f"{what}: {lines[0] if lines else type(err).__name__} {where}")
+
+
 async def drive(base: str, out: dict) -> dict:
     expect.set_options(timeout=120_000)  # a busy 2-core machine: be patient, but bounded
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         contexts = [await chromium.new_context(viewport={"width": 1200, "height": 1600})
                     for _ in range(1 + TRAINERS + BROWSERS)]
-        await leaver(contexts[0], base, out)  # it holds the only slot until its tab closes
+        await guarded("leaver", leaver(contexts[0], base, out), out)  # holds a slot till it leaves
         trainers_done = asyncio.Event()
 
         async def trainers() -> None:
-            await asyncio.gather(*(trainer(contexts[1 + i], base, i, out)
-                                   for i in range(TRAINERS)))
+            await asyncio.gather(*(guarded(f"trainer {i}", trainer(contexts[1 + i], base, i, out),
+                                           out) for i in range(TRAINERS)))
             trainers_done.set()
 
-        await asyncio.gather(trainers(), *(browser(contexts[1 + TRAINERS + i], base, i, out,
-                                                   trainers_done) for i in range(BROWSERS)))
+        await asyncio.gather(trainers(), *(
+            guarded(f"browser {i}", browser(contexts[1 + TRAINERS + i], base, i, out,
+                                            trainers_done), out) for i in range(BROWSERS)))
         await chromium.close()
     return out
 
@@ -249,7 +259,11 @@ def main() -> int:
         "runs_finished": out["finished"], "runs_expected": TRAINERS, "runs_queued": out["queued"],
         "health_max_s": round(max(probe.health, default=float("nan")), 3),
         "health_p50_s": round(pct(probe.health, 0.5), 3),
+        "health_p95_s": round(pct(probe.health, 0.95), 3),
         "page_html_max_s": round(max(probe.page, default=float("nan")), 3),
+        "page_html_p95_s": round(pct(probe.page, 0.95), 3),
+        "probes_over_bound": sum(t >= MAX_LATENCY_S for t in probe.health + probe.page),
+        "probes": len(probe.health) + len(probe.page),
         "page_render_p50_s": round(pct(out["render_s"], 0.5), 2),
         "page_render_max_s": round(max(out["render_s"], default=float("nan")), 2),
         "peak_rss_mb": round(probe.peak_rss / 2**20), "rss_bound_mb": MAX_RSS_MB,

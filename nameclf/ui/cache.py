@@ -17,21 +17,24 @@ DATA_DIR = Path("data")  # where downloaded datasets are kept
 MAX_SESSION_PREPARED = 2  # encoded uploads kept per visitor
 CORES = os.cpu_count() or 2
 MAX_TRAINING_JOBS = max(1, CORES // 2)  # trainings at once, all visitors
-# torch's intra-op pool is process-wide: split the cores between the jobs that may run at once,
-# so that concurrent trainings do not oversubscribe the CPU (2 cores: 1 job of 2 threads)
-THREADS_PER_JOB = max(1, CORES // MAX_TRAINING_JOBS)
+# torch's intra-op pool is process-wide, so this is set once per server. Half the cores train
+# (MAX_TRAINING_JOBS), the rest serve pages; a job gets the training cores // jobs, i.e. one
+# thread: the app's small recurrent nets gain little from more, and on a busy 2-core machine a
+# second thread made a tiny GRU 10-20x slower (docs/reliability.md)
+THREADS_PER_JOB = max(1, CORES // (2 * MAX_TRAINING_JOBS))
 
 
 @st.cache_resource(show_spinner=False)
 def device() -> torch.device:
     """The device every visitor trains on: cuda, then mps, then cpu."""
+    torch.set_num_threads(THREADS_PER_JOB)  # once per server, before anything trains
     return pick_device("auto")
 
 
 @st.cache_resource(show_spinner=False)
 def training_slots() -> Slots:
     """The server-wide queue every visitor's training jobs wait in (one object, shared)."""
-    torch.set_num_threads(THREADS_PER_JOB)  # once per server, before the first training
+    torch.set_num_threads(THREADS_PER_JOB)  # also here: a training may come before device()
     return Slots(MAX_TRAINING_JOBS)
 
 

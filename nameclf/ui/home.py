@@ -93,8 +93,8 @@ def dataset_picker() -> None:
 def current_report() -> None:
     """Which dataset training will use, with its report."""
     ds = current_dataset()
-    st.markdown(f"**In use:** {plain(dataset_name())} — {len(ds):,} names, "
-                f"{len(ds.classes)} labels.")
+    name = dataset_name().replace("`", "'")  # inside a code span any other markdown is inert
+    st.markdown(f"**In use:** `{name}` — {len(ds):,} names, {len(ds.classes)} labels.")
     report_view(ds.report)
 
 

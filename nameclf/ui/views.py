@@ -66,7 +66,8 @@ def fit_line(run: Run) -> str:
         return f"trained{took}"
     if is_ngram(run):
         return f"fitted{took} ({steps:,} L-BFGS iterations)"
-    return f"{steps:,} steps{took}"
+    speed = run.info.get("names_per_second")
+    return f"{steps:,} steps{took}" + (f" · {speed:,.0f} names/s" if speed else "")
 
 
 def status_message(run_id: str, run: Run) -> None:
