@@ -31,6 +31,11 @@ def emit(record: dict) -> dict:
     return record
 
 
+def names_labels(ds, rows: list[int]) -> tuple[list[str], list[str]]:
+    """The names and labels of some rows, as the tutorial's loops take them."""
+    return [ds.names[i] for i in rows], [ds.labels[i] for i in rows]
+
+
 def bench_preset(ds, name: str, steps: int | None = None) -> dict:
     """Train a preset on its own split and report accuracy and time."""
     model_cfg, train_cfg, split = preset(name)
@@ -50,8 +55,7 @@ def bench_preset(ds, name: str, steps: int | None = None) -> dict:
 def bench_throughput(ds, seconds: float) -> list[dict]:
     """Our loop vs the tutorial's batched loop, same model and batch size, back to back."""
     prep = prepare(ds, "rows", seed=0)
-    X = [ds.names[i] for i in prep.split.train]
-    y = [ds.labels[i] for i in prep.split.train]
+    X, y = names_labels(ds, prep.split.train)
     out = []
     for cell in ("rnn", "lstm"):
         model_cfg, train_cfg, _ = preset(f"seed-{cell}")
@@ -71,8 +75,7 @@ def bench_throughput(ds, seconds: float) -> list[dict]:
 def bench_race(ds, seconds: float) -> list[dict]:
     """Packed vs padded vs per-sample on 256 names; and the tutorial's own two loops."""
     prep = prepare(ds, "rows", seed=0)
-    X = [ds.names[i] for i in prep.split.train]
-    y = [ds.labels[i] for i in prep.split.train]
+    X, y = names_labels(ds, prep.split.train)
     out = []
     for cell in ("rnn", "lstm"):
         cfg = ModelConfig(cell=cell, vocab_size=len(prep.vocab), n_classes=len(prep.classes))
@@ -92,11 +95,9 @@ def bench_race(ds, seconds: float) -> list[dict]:
 def bench_tutorial_accuracy(ds, cell: str, n_batches: int) -> dict:
     """The tutorial's own code, trained in full, evaluated on the whole rows test split."""
     prep = prepare(ds, "rows", seed=0)
-    X = [ds.names[i] for i in prep.split.train]
-    y = [ds.labels[i] for i in prep.split.train]
+    X, y = names_labels(ds, prep.split.train)
     res = tutorial.train_batched(cell, X, y, prep.classes, n_batches)
-    Xt = [ds.names[i] for i in prep.split.test]
-    yt = [ds.labels[i] for i in prep.split.test]
+    Xt, yt = names_labels(ds, prep.split.test)
     top1, top2 = tutorial.evaluate_full(res["net"], Xt, yt, prep.classes)
     return emit({"bench": "tutorial-accuracy", "model": cell, "batches": res["batches"],
                  "seconds": round(res["seconds"], 1), "top1": round(top1, 4),

@@ -201,6 +201,11 @@ def validate(report: LoadReport) -> None:
         raise DataError(f"{len(tiny)} label(s) have fewer than 2 names: {shown}")
 
 
+def numbered(pairs: list[tuple[str, str]]) -> list[tuple[int, str, str]]:
+    """(name, label) pairs as (1-based row number, name, label) rows."""
+    return [(i + 1, name, label) for i, (name, label) in enumerate(pairs)]
+
+
 def read_raw(raw: bytes, filename: str, report: LoadReport) -> list[tuple[int, str, str]]:
     """Dispatch on the file's name: .zip, .csv, or the tutorial's line format."""
     check_size(len(raw), filename)
@@ -215,7 +220,7 @@ def read_raw(raw: bytes, filename: str, report: LoadReport) -> list[tuple[int, s
         except DataError as err:  # its message names the in-memory buffer; name the file
             raise DataError(f"{filename}: {str(err).split(': ', 1)[-1]}") from err
         report.rows_read = len(pairs)
-        return [(i + 1, n, lab) for i, (n, lab) in enumerate(pairs)]
+        return numbered(pairs)
     if suffix == ".csv":
         return parse_csv(raw, report)
     return parse_lines(decode_bytes(raw), report)
@@ -227,24 +232,26 @@ def load_bytes(raw: bytes, filename: str, ascii_fold: bool = True) -> NameDatase
     return build(read_raw(raw, filename, report), report, ascii_fold)
 
 
+def builtin_pairs(source: str, data_dir: Path, progress=None) -> list[tuple[str, str]]:
+    """The (name, label) pairs of a `builtin:` dataset, downloading it if needed."""
+    from nameclf import builtin
+
+    if source == "builtin:faker-surnames":
+        return builtin.faker_surnames()
+    if source == "builtin:pytorch-names":
+        return builtin.read_names_zip(builtin.download_pytorch_names(data_dir, progress=progress))
+    raise DataError(f"unknown dataset {source!r}; built in: {', '.join(BUILTINS)}")
+
+
 def load_dataset(source: str | Path = DEFAULT_SOURCE, ascii_fold: bool = True,
                  data_dir: Path = Path("data"), progress=None) -> NameDataset:
     """Load a dataset from a file, folder, zip, CSV or `builtin:` name."""
     source = str(source)
     report = LoadReport(source=source)
     if source.startswith("builtin:"):
-        from nameclf import builtin
-    if source == "builtin:faker-surnames":
-        pairs = builtin.faker_surnames()
+        pairs = builtin_pairs(source, Path(data_dir), progress)
         report.rows_read = len(pairs)
-        rows = [(i + 1, n, lab) for i, (n, lab) in enumerate(pairs)]
-    elif source == "builtin:pytorch-names":
-        zip_path = builtin.download_pytorch_names(Path(data_dir), progress=progress)
-        pairs = builtin.read_names_zip(zip_path)
-        report.rows_read = len(pairs)
-        rows = [(i + 1, n, lab) for i, (n, lab) in enumerate(pairs)]
-    elif source.startswith("builtin:"):
-        raise DataError(f"unknown dataset {source!r}; built in: {', '.join(BUILTINS)}")
+        rows = numbered(pairs)
     else:
         path = Path(source)
         if path.is_dir():

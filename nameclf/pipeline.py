@@ -20,6 +20,14 @@ from nameclf.vocab import Vocab, normalize
 MAX_NAME_LEN = 64  # typed names are cut here before prediction
 
 
+def encode_rows(ds: NameDataset, rows: list[int], vocab: Vocab, classes: list[str],
+                device) -> Encoded:
+    """Encode some rows of a dataset with a given vocabulary and label order."""
+    label_id = {c: i for i, c in enumerate(classes)}
+    return encode_names([ds.names[i] for i in rows], [label_id[ds.labels[i]] for i in rows],
+                        vocab, device)
+
+
 @dataclass
 class Prepared:
     """A split dataset, its vocabulary, and the encoded splits on a device."""
@@ -39,12 +47,10 @@ def prepare(ds: NameDataset, split: str = "names", seed: int = 0, valid_frac: fl
     """Split, build the vocabulary from training names, and encode every split once."""
     sp = make_split(ds, split, seed=seed, valid_frac=valid_frac)
     classes = ds.classes
-    label_id = {c: i for i, c in enumerate(classes)}
     vocab = Vocab.build([ds.names[i] for i in sp.train])
 
     def enc(rows: list[int]) -> Encoded:
-        return encode_names([ds.names[i] for i in rows], [label_id[ds.labels[i]] for i in rows],
-                            vocab, device)
+        return encode_rows(ds, rows, vocab, classes, device)
 
     return Prepared(vocab, classes, sp, enc(sp.train), enc(sp.test),
                     enc(sp.valid) if sp.valid else None, leaked_rows(ds, sp),
@@ -109,9 +115,7 @@ def check_compatible(run: Run, ds: NameDataset) -> None:
 
 def encode_for(run: Run, ds: NameDataset, rows: list[int], device) -> Encoded:
     """Encode rows of a dataset with a run's own vocabulary and label order."""
-    label_id = {c: i for i, c in enumerate(run.classes)}
-    return encode_names([ds.names[i] for i in rows], [label_id[ds.labels[i]] for i in rows],
-                        run.vocab, device)
+    return encode_rows(ds, rows, run.vocab, run.classes, device)
 
 
 def clean_query(text: str, ascii_fold: bool) -> tuple[str, str]:

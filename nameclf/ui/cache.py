@@ -34,7 +34,7 @@ def device() -> torch.device:
 @st.cache_resource(show_spinner=False)
 def training_slots() -> Slots:
     """The server-wide queue every visitor's training jobs wait in (one object, shared)."""
-    torch.set_num_threads(THREADS_PER_JOB)  # also here: a training may come before device()
+    device()  # sets torch's threads for the server, should a training come first
     return Slots(MAX_TRAINING_JOBS)
 
 
