@@ -59,6 +59,9 @@ def build_parser() -> Parser:
     o.add_argument("--sampling", choices=["random", "epoch", "bucket"],
                    help="random batches with replacement, shuffled epochs, or length buckets")
     o.add_argument("--batching", choices=["per-sample", "padded", "packed"], help="batching mode")
+    o.add_argument("--kernel", choices=["auto", "torch"],
+                   help="packed batches: auto = nameclf's hand-written backprop on CPU, "
+                        "torch = nn.RNN/LSTM/GRU (same weights, same maths)")
     o.add_argument("--schedule", choices=["constant", "cosine", "linear"], help="LR schedule")
     o.add_argument("--warmup", type=int, help="linear warmup steps")
     o.add_argument("--clip-grad", type=float, help="max gradient norm, 0 = off")

@@ -8,10 +8,12 @@ from torch import nn
 
 from nameclf.encoding import one_hot_table, pack
 from nameclf.errors import ConfigError
+from nameclf.recurrence import packed_final_states, reverse_padded
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 KINDS = (*CELLS, "ngram")  # ngram: the classical baseline of nameclf.ngram, not a recurrent cell
 BATCHING = ("packed", "padded", "naive")  # naive: read the state after the padding (wrong)
+KERNELS = ("auto", "torch")  # auto: nameclf.recurrence where it applies; torch: always nn.RNN
 
 
 @dataclass
@@ -73,6 +75,7 @@ class NameClassifier(nn.Module):
             bidirectional=config.bidirectional,
         )
         self.drop = nn.Dropout(config.dropout)
+        self.kernel = "auto"  # which code runs a packed batch: same weights, same maths
         n_dirs = 2 if config.bidirectional else 1
         self.h2o = nn.Linear(n_dirs * config.hidden_size, config.n_classes)
 
@@ -80,9 +83,34 @@ class NameClassifier(nn.Module):
         """Indices (any shape) to input vectors (..., D): one-hot rows or embeddings."""
         return self.embed(idx) if self.embed is not None else self.one_hot[idx]
 
+    def hand_written(self, idx: torch.Tensor) -> bool:
+        """Whether nameclf.recurrence runs this batch: one layer, on the CPU."""
+        if self.kernel not in KERNELS:
+            raise ConfigError(f"unknown kernel {self.kernel!r}; choose one of {', '.join(KERNELS)}")
+        return (self.kernel == "auto" and self.config.num_layers == 1
+                and idx.device.type == "cpu")  # on a GPU, cuDNN's fused kernels win
+
+    def direction(self, idx: torch.Tensor, lengths: torch.Tensor, suffix: str) -> torch.Tensor:
+        """Final states (B, H) of one direction's weights (suffix "_l0" or "_l0_reverse")."""
+        packed = pack(idx, lengths)
+        w_ih, w_hh, b_ih, b_hh = (getattr(self.rnn, f"{name}{suffix}") for name in
+                                  ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+        bias = b_ih if self.config.cell == "gru" else b_ih + b_hh  # the GRU keeps b_hn inside
+        if self.embed is None:  # a one-hot row times W_ih is a column of W_ih: look it up
+            x = F.embedding(packed.data, w_ih.t() + bias)  # (N, G*H)
+        else:
+            x = F.linear(self.embed(packed.data), w_ih, bias)  # (N, G*H)
+        h = packed_final_states(self.config.cell, x, w_hh, b_hh, packed.batch_sizes.tolist())
+        return h[packed.unsorted_indices]  # (B, H), back in batch order
+
     def features(self, idx: torch.Tensor, lengths: torch.Tensor,
                  batching: str = "packed") -> torch.Tensor:
         """The final hidden state of each name (B, dirs * H), read per `batching`."""
+        if batching == "packed" and self.hand_written(idx):
+            h = [self.direction(idx, lengths, "_l0")]
+            if self.config.bidirectional:  # right to left: the same run over reversed names
+                h.append(self.direction(reverse_padded(idx, lengths), lengths, "_l0_reverse"))
+            return torch.cat(h, dim=1)  # (B, dirs * H)
         if batching == "packed":  # pack the indices, then look up only the real cells
             packed = pack(idx, lengths)
             _, h_n = self.rnn(packed._replace(data=self.inputs(packed.data)))  # data: (N, D)

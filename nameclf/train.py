@@ -11,7 +11,7 @@ import torch
 from nameclf.batches import SAMPLING, Encoded, sample_batches, take, total_steps
 from nameclf.errors import ConfigError
 from nameclf.evaluate import topk_accuracy
-from nameclf.model import NameClassifier
+from nameclf.model import KERNELS, NameClassifier
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "linear")
@@ -32,6 +32,7 @@ class TrainConfig:
     epochs: float = 5.0  # passes over the training names when steps == 0
     sampling: str = "bucket"  # random (with replacement) | epoch | bucket (by length)
     batching: str = "packed"  # packed | padded | per-sample: same model, different speed
+    kernel: str = "auto"  # packed batches: auto (nameclf.recurrence on CPU) | torch (nn.RNN)
     schedule: str = "constant"  # constant | cosine | linear decay after warmup
     warmup: int = 0  # linear warmup steps
     clip_grad: float = 0.0  # max gradient norm; 0 = off
@@ -49,6 +50,7 @@ class TrainConfig:
             (self.batching in BATCHING_MODES,
              f"batching must be one of {', '.join(BATCHING_MODES)}"),
             (self.sampling in SAMPLING, f"sampling must be one of {', '.join(SAMPLING)}"),
+            (self.kernel in KERNELS, f"kernel must be one of {', '.join(KERNELS)}"),
             (math.isfinite(self.lr) and 0 < self.lr <= 100, "learning rate must be in (0, 100]"),
             (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
             (1 <= self.batch_size <= 65536, "batch size must be 1 to 65536"),
@@ -171,6 +173,7 @@ def train(model: NameClassifier, train_set: Encoded, cfg: TrainConfig,
     cfg.validate()
     if cfg.batching == "padded" and model.config.bidirectional:
         raise ConfigError("padded batching is exact only for one-directional models; use packed")
+    model.kernel = cfg.kernel
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     n_steps = total_steps(len(train_set), cfg.batch_size, cfg.steps, cfg.epochs)
