@@ -1,4 +1,4 @@
-"""Named settings: the tutorial's exact setups and our fast default."""
+"""Named settings: the tutorial's exact setups, our fast default, and our best model."""
 
 from dataclasses import fields, replace
 
@@ -24,6 +24,13 @@ PRESETS: dict[str, tuple[dict, dict, str]] = {
         dict(cell="gru", embedding_dim=32, hidden_size=128),
         dict(optimizer="adamw", lr=0.005, batch_size=64, steps=0, epochs=6, sampling="bucket",
              schedule="cosine", clip_grad=1.0, eval_every=100),
+        "names",
+    ),
+    "best": (  # the moonshot's best single model on validation (bench/moonshot.py), ~2 min
+        dict(cell="lstm", embedding_dim=64, hidden_size=256, bidirectional=True, dropout=0.3),
+        dict(optimizer="adamw", lr=0.003, weight_decay=0.01, batch_size=64, steps=0, epochs=8,
+             sampling="bucket", schedule="cosine", clip_grad=1.0, label_smoothing=0.1,
+             eval_every=200),
         "names",
     ),
 }

@@ -49,3 +49,19 @@ def test_the_ngram_baseline_is_a_cell_choice_that_ignores_recurrent_problems():
     assert params.problem(parsed) == ""  # padded + bidirectional means nothing to n-grams
     model, _, _ = params.configs(parsed, n_train=100)
     assert model.cell == "ngram"
+
+
+def test_every_preset_survives_the_train_pages_widgets_unchanged():
+    from dataclasses import replace
+
+    from nameclf.presets import PRESETS, preset
+
+    for name in PRESETS:
+        values = params.from_preset(name, params.defaults())
+        parsed, notes = params.parse(params.to_query(values))
+        assert notes == [], name  # every preset value is one the widgets offer
+        model, train, split = params.configs(parsed)
+        want_model, want_train, want_split = preset(name)
+        assert model == want_model, name
+        assert replace(train, eval_every=0) == replace(want_train, eval_every=0), name
+        assert split == want_split, name
