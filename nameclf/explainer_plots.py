@@ -4,6 +4,7 @@ import plotly.graph_objects as go
 
 from nameclf.encoding import PAD
 from nameclf.explainer import Readout, onehot_slice
+from nameclf.plots import plain, plains
 
 COLORS = {  # cell kind -> colour; the legend shows the kinds a picture uses
     "character": "#bfdbfe",
@@ -42,18 +43,19 @@ def grid_figure(data: dict, kinds: list[list[str]], order: list[int] | None = No
         z.append([KINDS.index(k) for k in kinds[b]])
         row = []
         for t, ch in enumerate(data["padded"][b]):
-            shown = "pad" if ch == PAD else ch
+            shown = "pad" if ch == PAD else plain(ch)
             row.append(f"{shown}<br>{data['padded_indices'][t][b]}" if show_index else shown)
         text.append(row)
-        labels.append(f"b={b} · {data['names'][b]} ({data['lengths'][b]})")
-    ticks = [f"t={t}" + (f"<br><b>{footer[t]}</b>" if footer else "") for t in range(n_steps)]
+        labels.append(plain(f"b={b} · {data['names'][b]} ({data['lengths'][b]})"))
+    ticks = [f"t={t}" + (f"<br><b>{plain(footer[t])}</b>" if footer else "")
+             for t in range(n_steps)]
     fig = go.Figure(go.Heatmap(
         z=z, x=list(range(n_steps)), y=list(range(len(order))), text=text,
         texttemplate="%{text}", textfont=FONT, colorscale=_discrete_scale(), zmin=-0.5,
         zmax=len(KINDS) - 0.5, showscale=False, xgap=3, ygap=3, hoverinfo="skip"))
     used = [k for k in KINDS if any(k in row for row in kinds)]
     for kind in used:  # legend entries only; the heatmap itself has no legend
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=kind,
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=plain(kind),
                                  marker={"size": 14, "symbol": "square", "color": COLORS[kind]}))
     fig.update_layout(
         height=110 + 52 * len(order) + (20 if footer else 0), margin={"l": 10, "r": 10, "t": 10,
@@ -108,16 +110,17 @@ def readout_kinds(data: dict) -> list[list[str]]:
 def onehot_figure(data: dict, b: int) -> go.Figure:
     """The (T, V) one-hot slice of name b: one row per time step, one column per token."""
     z = onehot_slice(data, b)  # (T, V)
-    rows = [f"t={t} '{'pad' if ch == PAD else ch}'" for t, ch in enumerate(data["padded"][b])]
+    rows = [plain(f"t={t} '{'pad' if ch == PAD else ch}'")
+            for t, ch in enumerate(data["padded"][b])]
     fig = go.Figure(go.Heatmap(
         z=z, x=list(range(len(data["vocab"]))), y=rows, colorscale=[[0, "#f8fafc"], [1, "#1d4ed8"]],
         zmin=0, zmax=1, showscale=False, xgap=1, ygap=1,
-        customdata=[data["vocab"]] * len(z),
+        customdata=[plains(data["vocab"])] * len(z),
         hovertemplate="%{y} · column %{x} = %{customdata}: %{z}<extra></extra>"))
     fig.update_layout(
         height=90 + 30 * len(z), margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis={"tickvals": list(range(len(data["vocab"]))), "tickangle": 0,
-               "ticktext": ["pad" if v == PAD else "unk" if v == "<unk>" else v
+               "ticktext": ["pad" if v == PAD else "unk" if v == "<unk>" else plain(v)
                             for v in data["vocab"]], "tickfont": {"size": 10}},
         yaxis={"autorange": "reversed", "tickfont": FONT})
     return fig
@@ -130,16 +133,16 @@ def packed_figure(data: dict) -> go.Figure:
     for t, size in enumerate(data["batch_sizes"]):
         for j in range(size):
             groups.append(t % 2)
-            sources.append(data["names"][data["sorted_indices"][j]])
+            sources.append(plain(data["names"][data["sorted_indices"][j]]))
         centers.append(pos + (size - 1) / 2)
         pos += size
     fig = go.Figure(go.Heatmap(
-        z=[groups], x=list(range(len(chars))), text=[chars], texttemplate="%{text}",
+        z=[groups], x=list(range(len(chars))), text=[plains(chars)], texttemplate="%{text}",
         textfont=FONT, colorscale=[[0, COLORS[KINDS[1]]], [1, COLORS[KINDS[2]]]], showscale=False,
         xgap=3,
         customdata=[sources],
         hovertemplate="data[%{x}] = %{text} from %{customdata}<extra></extra>"))
-    ticks = [f"t={t}<br><b>{s}</b>" for t, s in enumerate(data["batch_sizes"])]
+    ticks = [f"t={t}<br><b>{plain(s)}</b>" for t, s in enumerate(data["batch_sizes"])]
     fig.update_layout(
         height=190, margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis={"tickvals": centers, "ticktext": ticks, "showgrid": False, "tickangle": 0,
@@ -150,7 +153,7 @@ def packed_figure(data: dict) -> go.Figure:
 
 def diff_figure(result: Readout) -> go.Figure:
     """Per name, how far the naive final state is from the exact one."""
-    fig = go.Figure(go.Bar(x=result.names, y=result.max_abs_diff, marker_color="#ef4444",
+    fig = go.Figure(go.Bar(x=plains(result.names), y=result.max_abs_diff, marker_color="#ef4444",
                            text=[f"{d:.3g}" for d in result.max_abs_diff], textposition="outside"))
     fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       yaxis_title="max |h_packed − h_naive|",

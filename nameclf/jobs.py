@@ -1,5 +1,7 @@
 """Background jobs: a function run in a thread, its progress read safely from elsewhere."""
 
+import gc
+import heapq
 import threading
 import time
 import traceback
@@ -9,34 +11,97 @@ from typing import Any
 from nameclf.errors import NameclfError
 
 
+def settle_heap() -> None:
+    """Collect once, then freeze every object alive now out of the garbage collector's way.
+
+    Streamlit runs a full `gc.collect(2)` after every script run, fragment reruns included
+    (`runner.postScriptGC`). With torch, pandas and plotly loaded that walks some 250,000
+    long-lived objects, about 0.3 s holding the GIL each time; eight visitors, four of them
+    polling a progress panel twice a second, kept the GIL busy with it alone, and the event
+    loop (health check, page HTML, websockets) and the training threads waited seconds for it.
+    Frozen objects (modules, classes, caches loaded once per server) are skipped by every later
+    collection, so a run's collection only walks what that run allocated. Call it once the
+    heavy modules are in, e.g. once per server after torch is imported.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def queue_text(ahead: int, wait: float | None) -> str:
+    """What a visitor waiting in the server-wide training queue is told."""
+    text = f"Waiting for a free training slot: you are number {ahead} in the queue"
+    if wait is not None and wait >= 1:
+        text += f", about {wait:,.0f} s to go"
+    return text + "…"
+
+
 class Slots:
-    """A server-wide cap on jobs running at once; the rest wait first come, first served."""
+    """A server-wide cap on jobs running at once; the rest wait first come, first served.
+
+    Every kind of training shares it (a Train run, a comparison, a speed race). A job may say
+    how long it expects to hold its slot (`expected_s`, e.g. its time budget), so a visitor
+    in the queue can be told about how long they will wait.
+    """
 
     def __init__(self, limit: int = 1):
         self.limit = max(1, limit)
         self._cond = threading.Condition()
         self._running: set[int] = set()
         self._queue: list[int] = []
+        self._expected: dict[int, float | None] = {}  # token -> seconds it expects to run
+        self._since: dict[int, float] = {}  # running token -> monotonic time it got its slot
 
-    def acquire(self, token: int, stop: threading.Event) -> bool:
+    def acquire(self, token: int, stop: threading.Event,
+                expected_s: float | None = None) -> bool:
         """Wait for a free slot; False if `stop` was set while waiting."""
         with self._cond:
             self._queue.append(token)
+            self._expected[token] = expected_s
             while not (self._queue[0] == token and len(self._running) < self.limit):
                 if stop.is_set():
                     self._queue.remove(token)
+                    self._expected.pop(token, None)
                     self._cond.notify_all()
                     return False
                 self._cond.wait(0.1)
             self._queue.pop(0)
             self._running.add(token)
+            self._since[token] = time.monotonic()
             self._cond.notify_all()
             return True
 
     def release(self, token: int) -> None:
         with self._cond:
             self._running.discard(token)
+            self._expected.pop(token, None)
+            self._since.pop(token, None)
             self._cond.notify_all()
+
+    def expected_wait(self, token: int) -> float | None:
+        """About how many seconds until `token` gets a slot: 0 if running or unknown to the
+        queue, None if a job it waits for did not say how long it would take.
+
+        Each slot frees when its job's expected time is up (never before now); the jobs
+        ahead in the queue then take the slots in order, each for its expected time.
+        """
+        with self._cond:
+            if token not in self._queue:
+                return 0.0
+            now = time.monotonic()
+            free = []
+            for running in self._running:
+                expected = self._expected.get(running)
+                if expected is None:
+                    return None
+                free.append(max(0.0, self._since[running] + expected - now))
+            free += [0.0] * (self.limit - len(free))
+            heapq.heapify(free)
+            for ahead in self._queue[: self._queue.index(token)]:
+                expected = self._expected.get(ahead)
+                if expected is None:
+                    return None
+                heapq.heappush(free, heapq.heappop(free) + expected)
+            return free[0]
 
     def position(self, token: int) -> int:
         """0 while running (or unknown), else the 1-based place in the queue."""
@@ -57,9 +122,11 @@ class Job:
     """
 
     def __init__(self, target: Callable[[Callable[[Any], None], threading.Event], Any],
-                 name: str = "job", slots: Slots | None = None):
+                 name: str = "job", slots: Slots | None = None,
+                 expected_s: float | None = None):
         self.name = name
         self.slots = slots  # a server-wide cap shared by every visitor's jobs, if any
+        self.expected_s = expected_s  # how long it expects to run once it has a slot
         self._target = target
         self._lock = threading.Lock()
         self._items: list[Any] = []
@@ -67,6 +134,7 @@ class Job:
         self.result: Any = None
         self.error: str | None = None  # one readable line if the target raised
         self.started_at: float | None = None
+        self.running_since: float | None = None  # when it got its slot (time.time())
         self.finished_at: float | None = None
         self._thread = threading.Thread(target=self._run, name=f"nameclf-{name}", daemon=True)
 
@@ -77,9 +145,11 @@ class Job:
     def _run(self) -> None:
         token = id(self)
         try:
-            if self.slots is not None and not self.slots.acquire(token, self.stop_event):
+            if self.slots is not None and not self.slots.acquire(token, self.stop_event,
+                                                                  self.expected_s):
                 self.error = "stopped while waiting for a free training slot"
                 return
+            self.running_since = time.time()
             self.result = self._target(self._report, self.stop_event)
         except NameclfError as err:
             self.error = str(err)
@@ -106,6 +176,10 @@ class Job:
     def queue_position(self) -> int:
         """0 once running, else this job's place in the server-wide queue."""
         return self.slots.position(id(self)) if self.slots is not None else 0
+
+    def expected_wait(self) -> float | None:
+        """About how many seconds until it gets a slot (see Slots.expected_wait)."""
+        return self.slots.expected_wait(id(self)) if self.slots is not None else 0.0
 
     @property
     def running(self) -> bool:

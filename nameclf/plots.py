@@ -1,6 +1,15 @@
-"""Plotly figures for the app: pure functions from data to figures, no Streamlit."""
+"""Plotly figures for the app: pure functions from data to figures, no Streamlit.
 
-from collections.abc import Mapping, Sequence
+Labels, names and file names come from visitors' files, and plotly.js reads a little HTML in
+every piece of text it draws (tick labels, legend entries, hover text, bar text, annotations,
+titles): `<b>` turns bold, `<br>` breaks the line, `<a href>` links, `<sup>` raises, and
+entities such as `&lt;` are decoded. So every figure builder passes visitors' text through
+`plain`, which escapes `&`, `<` and `>`: plotly.js then decodes the entities back and draws
+exactly the characters typed (checked in Chromium: `<b>x</b>` shows as `<b>x</b>`, not bold).
+Only the builders' own markup (a `<br>` between two lines of a bar label) stays HTML.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -9,10 +18,23 @@ HEIGHT = 340  # default figure height in pixels
 MARGIN = dict(l=10, r=10, t=40, b=10)
 
 
+def plain(text: object) -> str:
+    """`text` as plotly.js should show it: literally, tags and entities included."""
+    if text is None:
+        return ""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plains(texts: Iterable[object]) -> list[str]:
+    """`plain` of each."""
+    return [plain(t) for t in texts]
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = HEIGHT) -> go.Figure:
     """The common look: title, axis titles, tight margins, legend on top."""
     margin = MARGIN if title else dict(MARGIN, t=10)
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height, margin=margin,
+    fig.update_layout(title=plain(title), xaxis_title=plain(x), yaxis_title=plain(y),
+                      height=height, margin=margin,
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"))
     return fig
 
@@ -20,7 +42,7 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = HEIGHT) ->
 def class_counts(counts: Mapping[str, int]) -> go.Figure:
     """Bar chart of names per label, largest first."""
     items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    fig = go.Figure(go.Bar(x=[k for k, _ in items], y=[v for _, v in items],
+    fig = go.Figure(go.Bar(x=plains(k for k, _ in items), y=[v for _, v in items],
                            marker_color="#4c78a8"))
     return _layout(fig, "Names per label", "label", "names")
 
@@ -57,7 +79,7 @@ def confusion_heatmap(confusion: pd.DataFrame) -> go.Figure:
     totals = confusion.sum(axis=1).replace(0, 1)
     share = confusion.div(totals, axis=0)
     fig = go.Figure(go.Heatmap(
-        z=share.values, x=list(map(str, confusion.columns)), y=list(map(str, confusion.index)),
+        z=share.values, x=plains(confusion.columns), y=plains(confusion.index),
         colorscale="Blues", zmin=0, zmax=1, customdata=confusion.values,
         hovertemplate=("true %{y}<br>predicted %{x}<br>%{z:.0%} (%{customdata} names)"
                        "<extra></extra>"),
@@ -70,7 +92,7 @@ def confusion_heatmap(confusion: pd.DataFrame) -> go.Figure:
 
 def topk_bars(top: Sequence[tuple[str, float]], title: str = "") -> go.Figure:
     """Horizontal bars of the top-k labels and their probabilities, best on top."""
-    labels = [label for label, _ in top][::-1]
+    labels = plains(label for label, _ in top)[::-1]
     probs = [p for _, p in top][::-1]
     fig = go.Figure(go.Bar(x=probs, y=labels, orientation="h", marker_color="#f58518",
                            text=[f"{p:.0%}" for p in probs], textposition="auto"))
@@ -84,10 +106,10 @@ def compare_curves(histories: Mapping[str, Mapping[str, list]], metric: str) -> 
     for name, hist in histories.items():
         if metric == "loss":
             fig.add_scatter(x=hist.get("step", []), y=hist.get("running_loss", []),
-                            mode="lines", name=name)
+                            mode="lines", name=plain(name))
         else:
             fig.add_scatter(x=hist.get("eval_step", []), y=hist.get(metric, []),
-                            mode="lines+markers", name=name)
+                            mode="lines+markers", name=plain(name))
     if metric == "loss":
         return _layout(fig, "Training loss (running mean)", "step", "loss (NLL)")
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
@@ -102,7 +124,7 @@ def prefix_lines(steps: Sequence[tuple[str, Sequence[tuple[str, float]]]], top: 
     labels) so each line is complete. The lines are the union of every prefix's top `top`
     labels, the `max_lines` with the highest peak kept.
     """
-    prefixes = [prefix for prefix, _ in steps]
+    prefixes = plains(prefix for prefix, _ in steps)
     rows = [dict(row) for _, row in steps]
     leaders = {label for _, row in steps for label, _ in row[:top]}
     peak = {label: max(r.get(label, 0.0) for r in rows) for label in leaders}
@@ -110,7 +132,7 @@ def prefix_lines(steps: Sequence[tuple[str, Sequence[tuple[str, float]]]], top: 
     fig = go.Figure()
     for label in chosen:
         fig.add_scatter(x=prefixes, y=[r.get(label) for r in rows], mode="lines+markers",
-                        name=label, hovertemplate="%{y:.0%} after %{x}")
+                        name=plain(label), hovertemplate="%{y:.0%} after %{x}")
     fig.update_xaxes(type="category")  # prefixes such as "1" and "12" stay text
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     return _layout(fig, "Prediction as each character is read", "characters read", "probability")

@@ -9,6 +9,7 @@ from nameclf.batches import Encoded, encode_names
 from nameclf.bench import ratios
 from nameclf.data import NameDataset
 from nameclf.encoding import padding_waste
+from nameclf.plots import plain, plains
 from nameclf.vocab import Vocab
 
 MODE_COLORS = {"per-sample": "#9ca3af", "padded": "#f59e0b", "packed": "#22c55e"}
@@ -43,10 +44,10 @@ def speed_figure(speeds: dict[str, float], title: str = "") -> go.Figure:
     base = speeds.get("per-sample")
     labels = [f"{speeds[m]:,.0f}/s" + (f"<br>{speeds[m] / base:.1f}× per-sample"
                                         if base and m != "per-sample" else "") for m in modes]
-    fig = go.Figure(go.Bar(x=modes, y=[speeds[m] for m in modes], text=labels,
+    fig = go.Figure(go.Bar(x=plains(modes), y=[speeds[m] for m in modes], text=labels,
                            textposition="outside", cliponaxis=False,
                            marker_color=[MODE_COLORS[m] for m in modes]))
-    fig.update_layout(title=title, height=380, yaxis_title="training names per second",
+    fig.update_layout(title=plain(title), height=380, yaxis_title="training names per second",
                       margin={"l": 10, "r": 10, "t": 60, "b": 10})
     return fig
 
@@ -69,14 +70,14 @@ def waste_figure(table: pd.DataFrame, chosen: int | None = None) -> go.Figure:
     styles = {"padded, random batches": "#ef4444", "padded, length-sorted batches": "#f59e0b",
               "packed": "#22c55e"}
     for column, color in styles.items():
-        fig.add_trace(go.Scatter(x=table["batch size"], y=table[column], name=column,
+        fig.add_trace(go.Scatter(x=table["batch size"], y=table[column], name=plain(column),
                                  mode="lines+markers", line={"color": color}))
     if chosen:  # a trace, not add_vline: shapes on a log axis take log10 coordinates
         fig.add_trace(go.Scatter(x=[chosen, chosen], y=[0, 1], mode="lines",
-                                 name=f"batch of {chosen}",
+                                 name=plain(f"batch of {chosen}"),
                                  line={"color": "#6b7280", "dash": "dot"}))
     fig.update_layout(height=360, xaxis={"type": "log", "title": "batch size"},
-                      yaxis={"tickformat": ".0%", "title": "compute spent on <pad>",
+                      yaxis={"tickformat": ".0%", "title": plain("compute spent on <pad>"),
                              "range": [0, 1]},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})

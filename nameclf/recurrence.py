@@ -86,8 +86,8 @@ class PackedRNN(torch.autograd.Function):
         dh = grad_last.clone()  # (B, H)
         offs = offsets(batch_sizes)
         for t in range(len(batch_sizes) - 1, -1, -1):
-            # names b.. of the batch ended before step t: their dh is still grad_last,
-            # which is exactly what flows into their last cell
+            # names b.. end before step t: their rows of dh stay grad_last until the
+            # loop reaches their own last step, which is exactly where it flows in
             o, b = offs[t], batch_sizes[t]
             d_pre[o : o + b] = tanh_grad(dh[:b], h[o : o + b])
             if t:

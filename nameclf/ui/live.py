@@ -3,6 +3,7 @@
 import streamlit as st
 
 from nameclf import plots
+from nameclf.jobs import queue_text
 from nameclf.ui.state import runs
 from nameclf.ui.training import Live, collect, current_job, is_running
 from nameclf.ui.views import (
@@ -72,8 +73,7 @@ def _panel(kind: str) -> None:
         ahead = job.queue_position()
         start = ("Fitting the n-gram baseline in one go…" if labels[0] == "ngram"
                  else "Starting… (the first step includes warming up)")
-        text = (f"Waiting for a free training slot: you are number {ahead} in the queue…"
-                if ahead else start)
+        text = queue_text(ahead, job.expected_wait()) if ahead else start
         st.progress(0.0, text=text)
         return
     _progress_line(tick, len(labels), labels)

@@ -1,4 +1,10 @@
-"""Widgets, background job and live progress of the Speed race page."""
+"""Widgets, background job and live progress of the Speed race page.
+
+A race is training too: its job takes a slot from the same server-wide queue as the Train and
+Compare pages (`nameclf.ui.cache.training_slots`), so a race never trains alongside the
+server's other trainings on the cores they were given; while it waits, the visitor sees their
+place in the queue and about how long that is.
+"""
 
 import time
 
@@ -8,16 +14,17 @@ import streamlit as st
 from nameclf import race_plots as rp
 from nameclf.bench import RaceConfig, race
 from nameclf.data import NameDataset
-from nameclf.jobs import Job
+from nameclf.jobs import Job, queue_text
 from nameclf.model import ModelConfig
 from nameclf.train import BATCHING_MODES
-from nameclf.ui.cache import device, own
+from nameclf.ui.cache import device, own, training_slots
 from nameclf.ui.explainer import dataset_key
 
 KEY_JOB = "race_job"  # {"job": Job, "setup": dict, "seconds": float} while a race runs
 CELLS = ("lstm", "gru", "rnn")
 HIDDEN = (16, 32, 64, 128, 256, 512)
 EMBEDDING_DIM = 32
+WARM_UP_S = 1.0  # per contestant, on top of its seconds: building the model, a first step
 
 
 def race_form() -> dict:
@@ -59,7 +66,9 @@ def _start(ds: NameDataset, setup: dict) -> None:
         timed = lambda item: report({**item, "at": time.time()})  # for the progress estimate
         return race(model_cfg, enc, cfg, report=timed, stop=stop)
 
-    st.session_state[KEY_JOB] = {"job": own(Job(target, name="race")).start(), "setup": setup}
+    expected = len(BATCHING_MODES) * (setup["seconds"] + WARM_UP_S)
+    job = Job(target, name="race", slots=training_slots(), expected_s=expected)
+    st.session_state[KEY_JOB] = {"job": own(job).start(), "setup": setup}
 
 
 def running() -> bool:
@@ -94,9 +103,14 @@ def live() -> None:
     job = entry["job"]
     if job.done:
         st.rerun()
-    fraction, text = rp.progress(job.snapshot(), len(BATCHING_MODES), entry["setup"]["seconds"],
-                                 time.time(), job.started_at or time.time())
-    st.progress(fraction, text=f"Racing… {text}")
+    if job.running_since is None:  # still in the server-wide queue (or just leaving it)
+        ahead = job.queue_position()
+        text = queue_text(ahead, job.expected_wait()) if ahead else "Starting the race…"
+        st.progress(0.0, text=text)
+    else:
+        fraction, text = rp.progress(job.snapshot(), len(BATCHING_MODES),
+                                     entry["setup"]["seconds"], time.time(), job.running_since)
+        st.progress(fraction, text=f"Racing… {text}")
     st.button("Stop the race", key="race_stop", on_click=job.stop)
 
 

@@ -76,7 +76,9 @@ def _start(kind: str, labels: list[str], values: dict, model_cfgs, train_cfg,
         return out
 
     run_ids = [next_run_id(label) for label in labels]
-    job = Job(target, name=run_ids[0], slots=training_slots())
+    budget = train_cfg.time_budget  # an upper bound, so a race queued behind it can be told
+    job = Job(target, name=run_ids[0], slots=training_slots(),
+              expected_s=budget * len(model_cfgs) if budget else None)
     job.meta = JobMeta(kind, run_ids, (current_dataset(), values["split"], int(values["seed"])))
     st.session_state["job"] = own(job).start()
     return job
