@@ -1,14 +1,21 @@
-"""Home: what the app teaches, which dataset to use, and where training runs."""
+"""Home: what the app teaches, which dataset to use, and where training runs.
+
+The first page a visitor sees, so it is light: it imports no torch, pandas or plotly of its
+own. The device line is filled in last, in its place on the page; on a CPU-only build of torch
+it needs no torch at all. Once the page is drawn, torch starts loading in the background so
+that the next page finds it ready.
+"""
 
 import streamlit as st
 
 from nameclf.ui.state import init_page
 
-init_page("Home", "🔤")
+init_page("Home", ":material/abc:")
 
-from nameclf.device import describe  # noqa: E402
+from nameclf.device import cpu_only_build, describe  # noqa: E402  (torch only when called)
 from nameclf.ui import home, views  # noqa: E402
-from nameclf.ui.cache import device  # noqa: E402
+from nameclf.ui.cache import THREADS_PER_JOB, device  # noqa: E402
+from nameclf.ui.state import preload_torch  # noqa: E402
 
 INTRO = """
 Which language does a surname come from? This app trains small **character-level recurrent
@@ -20,6 +27,17 @@ networks** (RNN, LSTM, GRU) that read a name one letter at a time, and shows wha
 """
 
 
+def device_line() -> str:
+    """Where training runs, as describe(device()) words it.
+
+    A CPU-only torch build trains on the cpu with the app's THREADS_PER_JOB threads (device()
+    sets them), so that needs no torch; anything else asks torch (cuda, then mps).
+    """
+    if cpu_only_build():
+        return f"cpu ({THREADS_PER_JOB} threads)"
+    return describe(device())
+
+
 def main() -> None:
     st.title("nameclf — where is this surname from?")
     st.markdown(INTRO)
@@ -27,11 +45,13 @@ def main() -> None:
     home.dataset_picker()
     home.current_report()
     st.subheader("2 · Train")
-    st.markdown(f"Training runs on **{describe(device())}**.")
+    where = st.empty()  # the device line, filled in last: it may wait for torch to load
     if st.button("Train with the recommended settings", type="primary", key="home_train",
                  icon=":material/rocket_launch:"):
         home.train_recommended()
     st.caption("Or explore the data first, or tune every setting on the Train page.")
+    where.markdown(f"Training runs on **{device_line()}**.")
 
 
 views.run_page(main)
+preload_torch()  # after the page: every other page needs torch, and it takes seconds to load

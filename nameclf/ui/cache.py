@@ -1,17 +1,26 @@
-"""What is cached, and with which intent: data by value, read-only resources shared."""
+"""What is cached, and with which intent: data by value, read-only resources shared.
+
+torch is imported inside the functions that need it, so the Home page can show the dataset
+before torch has loaded (see nameclf.ui.state.preload_torch).
+"""
+
+from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
-import torch
 
 from nameclf import builtin
 from nameclf.data import DEFAULT_SOURCE, NameDataset, load_dataset
-from nameclf.device import pick_device
-from nameclf.jobs import Job, Slots
-from nameclf.pipeline import Prepared, prepare
+from nameclf.jobs import Job, Slots, settle_heap
 from nameclf.ui.state import uploaded_dataset
+
+if TYPE_CHECKING:
+    import torch
+
+    from nameclf.pipeline import Prepared
 
 DATA_DIR = Path("data")  # where downloaded datasets are kept
 MAX_SESSION_PREPARED = 2  # encoded uploads kept per visitor
@@ -27,14 +36,21 @@ THREADS_PER_JOB = max(1, CORES // (2 * MAX_TRAINING_JOBS))
 @st.cache_resource(show_spinner=False)
 def device() -> torch.device:
     """The device every visitor trains on: cuda, then mps, then cpu."""
+    import torch
+
+    from nameclf.device import pick_device
+
     torch.set_num_threads(THREADS_PER_JOB)  # once per server, before anything trains
-    return pick_device("auto")
+    found = pick_device("auto")
+    settle_heap()  # torch is in: keep its objects out of every script run's gc (nameclf.jobs)
+    return found
 
 
 @st.cache_resource(show_spinner=False)
 def training_slots() -> Slots:
     """The server-wide queue every visitor's training jobs wait in (one object, shared)."""
     device()  # sets torch's threads for the server, should a training come first
+    settle_heap()  # once more, with the pages' plotly and pandas loaded by now
     return Slots(MAX_TRAINING_JOBS)
 
 
@@ -65,6 +81,8 @@ def own(job: Job) -> Job:
 @st.cache_resource(show_spinner=False)
 def devices() -> tuple[str, ...]:
     """Devices a visitor may pick, the default first."""
+    import torch
+
     found = [device().type, "cpu"]
     found += ["cuda"] if torch.cuda.is_available() else []
     return tuple(dict.fromkeys(found))
@@ -96,6 +114,8 @@ def is_downloaded(source: str) -> bool:
 @st.cache_resource(max_entries=6, show_spinner="Encoding the dataset…")
 def builtin_prepared(source: str, split: str, seed: int, device_name: str) -> Prepared:
     """Split and encoded tensors of a built-in dataset, on the device; never mutated."""
+    from nameclf.pipeline import prepare
+
     return prepare(builtin_dataset(source), split, seed, device=device_name)
 
 
@@ -114,6 +134,8 @@ def current_prepared(split: str, seed: int, device_name: str) -> Prepared:
     if source != "upload" or upload is None:
         return builtin_prepared(source if source != "upload" else DEFAULT_SOURCE, split, seed,
                                 device_name)
+    from nameclf.pipeline import prepare
+
     store = st.session_state.setdefault("prepared", {})
     key = (upload[0], id(upload[1]), split, seed, device_name)
     if key not in store:

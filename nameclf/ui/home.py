@@ -1,13 +1,15 @@
-"""Home page pieces: choosing the dataset (built in, downloaded or uploaded) and its report."""
+"""Home page pieces: choosing the dataset (built in, downloaded or uploaded) and its report.
 
-import pandas as pd
+Nothing here imports torch or pandas: Home is the first page a visitor sees, and it needs
+neither (torch starts loading in the background once Home is drawn; the Train button waits).
+"""
+
 import streamlit as st
 
 from nameclf.data import DEFAULT_SOURCE, LoadReport, load_bytes
 from nameclf.errors import DataError
 from nameclf.ui.cache import current_dataset, download_builtin, is_downloaded
 from nameclf.ui.state import dataset_name
-from nameclf.ui.train_form import use_preset
 from nameclf.ui.views import plain
 
 CHOICES = {
@@ -17,6 +19,19 @@ CHOICES = {
 }
 
 
+def table(header: tuple[str, str], rows) -> str:
+    """A markdown table with every cell escaped: a label shows as typed, never as markup.
+
+    Home draws its small tables this way, not with st.dataframe, which would load pandas
+    (half a second) on the first page a visitor sees.
+    """
+    def cell(value) -> str:
+        return f"{value:,}" if isinstance(value, int) else plain(" ".join(str(value).split()))
+
+    lines = [f"| {header[0]} | {header[1]} |", "| :-- | :-- |"]
+    return "\n".join(lines + [f"| {cell(a)} | {cell(b)} |" for a, b in rows])
+
+
 def report_view(report: LoadReport) -> None:
     """A load's validation report: summary, skipped lines, class counts."""
     st.info(plain(report.summary()))  # names the visitor's file, which may hold markdown
@@ -24,10 +39,11 @@ def report_view(report: LoadReport) -> None:
         more = report.n_skipped - len(report.skipped)
         st.caption("Skipped lines" + (f" (first {len(report.skipped)} of {report.n_skipped})"
                                       if more else ""))
-        st.dataframe(pd.DataFrame(report.skipped, columns=["line", "reason"]), hide_index=True)
+        st.markdown(table(("line", "reason"), report.skipped))
     with st.expander(f"Names per label ({len(report.class_counts)} labels)"):
-        counts = pd.DataFrame(list(report.class_counts.items()), columns=["label", "names"])
-        st.dataframe(counts, hide_index=True, height=min(400, 36 * len(counts) + 40))
+        counts = list(report.class_counts.items())
+        with st.container(height=min(400, 36 * len(counts) + 60), border=False):
+            st.markdown(table(("label", "names"), counts))
 
 
 def _download() -> None:
@@ -100,5 +116,7 @@ def current_report() -> None:
 
 def train_recommended() -> None:
     """Select the recommended preset and open the Train page."""
+    from nameclf.ui.train_form import use_preset  # imports torch, which Home needs only now
+
     use_preset("fast", on_train_page=False)
     st.switch_page("pages/2_Train.py")

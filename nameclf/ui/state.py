@@ -1,11 +1,51 @@
-"""Per-visitor session state, initialised the same way at the top of every page."""
+"""Per-visitor session state, initialised the same way at the top of every page.
+
+Imports no torch: the Home page shows its title and dataset without it (see preload_torch).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from nameclf.data import DEFAULT_SOURCE, NameDataset
-from nameclf.pipeline import Run
+from nameclf.data import DEFAULT_SOURCE
+
+if TYPE_CHECKING:
+    from nameclf.data import NameDataset
+    from nameclf.pipeline import Run
 
 MAX_RUNS = 10  # runs kept per visitor; the oldest is dropped beyond this
+# slow imports that every page but Home needs at once: torch (~2 s), and the emoji table
+# (~0.3 s) that st.set_page_config loads for an emoji page icon (Home's is a material icon)
+PRELOADED = ("torch", "streamlit.emojis")
+_preload_lock = threading.Lock()
+_preloader: threading.Thread | None = None
+
+
+def preload_torch() -> None:
+    """Start importing torch (and the other PRELOADED) in a background thread, once per process.
+
+    Home calls it once drawn, so the next page a visitor opens finds torch loaded (other pages
+    import it at once anyway). The thread only imports modules: it never calls st.*. Code that
+    needs torch simply imports it; Python's import lock makes it wait for this import.
+    """
+    global _preloader
+    with _preload_lock:
+        if _preloader is not None:
+            return
+        _preloader = threading.Thread(target=_import_all, name="nameclf-preload", daemon=True)
+        _preloader.start()
+
+
+def _import_all() -> None:
+    for name in PRELOADED:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the page's own import reports it properly
+            continue
 
 
 def init_page(title: str, icon: str = "🔤") -> None:
@@ -21,10 +61,12 @@ def init_page(title: str, icon: str = "🔤") -> None:
     ss.setdefault("race_results", [])  # rows of earlier speed races
     ss.setdefault("notes", [])  # messages to show once (e.g. an evicted run)
     from nameclf.ui.nav import sidebar
-    from nameclf.ui.training import collect  # a job that ended while on another page
 
     sidebar()
-    collect()
+    if ss["job"] is not None:  # a job that ended while on another page (it imported torch)
+        from nameclf.ui.training import collect
+
+        collect()
 
 
 def runs() -> dict[str, Run]:

@@ -1,20 +1,27 @@
-"""Pieces of page shared by several pages: guards, run pickers, checkpoints, metrics."""
+"""Pieces of page shared by several pages: guards, run pickers, checkpoints, metrics.
+
+Imports no torch at the top: Home uses `run_page` and `plain` before torch has loaded.
+"""
+
+from __future__ import annotations
 
 import contextlib
 import logging
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from nameclf import checkpoint
 from nameclf.data import BUILTINS
 from nameclf.errors import CheckpointError, NameclfError
-from nameclf.pipeline import Run
-from nameclf.ui.analysis import Evaluation, evaluate_run
 from nameclf.ui.cache import builtin_dataset, current_dataset, device, is_downloaded
 from nameclf.ui.state import add_run, runs, show_notes, uploaded_dataset
+
+if TYPE_CHECKING:
+    from nameclf.pipeline import Run
+    from nameclf.ui.analysis import Evaluation
 
 log = logging.getLogger("nameclf.app")
 # CommonMark's backslash-escapable characters, plus Streamlit's `:color[...]` and `$math$`
@@ -110,6 +117,8 @@ def keep_choices(key: str, options: list[str], default: list[str], fresh: list[s
 
 def download_checkpoint(run_id: str, run: Run, key: str) -> None:
     """A button that downloads the run as `<run>.safetensors`."""
+    from nameclf import checkpoint
+
     st.download_button("Download checkpoint", checkpoint.to_bytes(run),
                        file_name=f"{run_id}.safetensors", mime="application/octet-stream",
                        key=key, on_click="ignore", icon=":material/download:")
@@ -124,6 +133,8 @@ def checkpoint_uploader(key: str) -> None:
     if file.file_id in done:
         st.success(plain(f"Loaded {file.name} as {done[file.file_id]}."))
         return
+    from nameclf import checkpoint
+
     try:
         run = checkpoint.from_bytes(file.getvalue(), device())
     except CheckpointError as err:
@@ -164,6 +175,8 @@ def run_data(run_id: str, run: Run) -> tuple:
 
 def evaluation(run_id: str, run: Run) -> tuple[Evaluation, str]:
     """The run's test-split evaluation, computed once per run and visitor."""
+    from nameclf.ui.analysis import evaluate_run
+
     store = st.session_state.setdefault("evaluations", {})
     ds, split, seed, note = run_data(run_id, run)
     key = (run_id, id(run), len(ds), split, seed)  # cached datasets are copies: no id()

@@ -1,0 +1,153 @@
+"""`import nameclf` and the app's Home page load no torch; every public name still resolves.
+
+Each check runs in a fresh interpreter: this test process has imported torch long ago.
+Behaviour only; how fast the first page is goes in bench/app_targets.py.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+HOME_MODULES = ["nameclf.ui.state", "nameclf.ui.nav", "nameclf.ui.home", "nameclf.ui.views",
+                "nameclf.ui.cache", "nameclf.device"]
+
+
+def fresh(code: str) -> dict:
+    """Run `code` in a new interpreter at the repo root; it prints one JSON line last."""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_nameclf_loads_no_submodule_and_no_torch():
+    got = fresh("""
+import json, sys
+import nameclf
+from nameclf import DEFAULT_SOURCE, DataError, load_dataset
+print(json.dumps({"torch": "torch" in sys.modules,
+                  "loaded": sorted(m for m in sys.modules if m.startswith("nameclf."))}))
+""")
+    assert not got["torch"]
+    assert got["loaded"] == ["nameclf.data", "nameclf.errors", "nameclf.vocab"]
+
+
+def test_every_public_name_resolves_to_its_submodules_object():
+    got = fresh("""
+import importlib, json, sys
+import nameclf
+names = {}
+for name in nameclf.__all__:
+    value = getattr(nameclf, name)
+    home = importlib.import_module("nameclf." + nameclf._WHERE[name])
+    names[name] = value is getattr(home, name)
+ns = {}
+exec("from nameclf import *", ns)
+print(json.dumps({"names": names, "star": sorted(set(nameclf.__all__) - set(ns)),
+                  "dir": sorted(set(nameclf.__all__) - set(dir(nameclf)))}))
+""")
+    assert got["names"] and all(got["names"].values()), got["names"]
+    assert got["star"] == [] and got["dir"] == []
+
+
+def test_unknown_names_still_raise_attribute_error():
+    import nameclf
+
+    with pytest.raises(AttributeError):
+        nameclf.no_such_name  # noqa: B018
+    with pytest.raises(ImportError):
+        exec("from nameclf import no_such_name", {})
+
+
+@pytest.mark.parametrize("first", ["import nameclf.pipeline", "from nameclf import train"])
+def test_train_and_evaluate_are_the_functions_whatever_is_imported_first(first):
+    """As with the eager package: nameclf.train is the function, not the submodule."""
+    got = fresh(f"""
+import json, sys, types
+{first}
+import nameclf, nameclf.train, nameclf.evaluate
+from nameclf import evaluate, train
+print(json.dumps({{"attr": [isinstance(nameclf.train, types.FunctionType),
+                            isinstance(nameclf.evaluate, types.FunctionType)],
+                  "from": [train is sys.modules["nameclf.train"].train,
+                           evaluate is sys.modules["nameclf.evaluate"].evaluate]}}))
+""")
+    assert got == {"attr": [True, True], "from": [True, True]}
+
+
+def test_the_home_pages_modules_import_no_torch_or_pandas():
+    got = fresh(f"""
+import json, sys
+for name in {HOME_MODULES!r}:
+    __import__(name)
+print(json.dumps({{m: m in sys.modules for m in ("torch", "pandas", "nameclf.pipeline")}}))
+""")
+    assert got == {"torch": False, "pandas": False, "nameclf.pipeline": False}
+
+
+def test_the_home_page_renders_without_torch_and_names_the_right_device():
+    """Home's whole script runs without torch (on a CPU-only build), its device line true."""
+    got = fresh("""
+import json, sys
+from streamlit.testing.v1 import AppTest
+from nameclf.ui import state
+state.PRELOADED = ()  # the page's background preload would import torch after the page
+at = AppTest.from_file("streamlit_app.py", default_timeout=120).run()
+torch_loaded = "torch" in sys.modules
+from nameclf.device import cpu_only_build, describe
+from nameclf.ui.cache import device
+print(json.dumps({"torch": torch_loaded, "cpu_only": cpu_only_build(),
+                  "exceptions": [e.value for e in at.exception],
+                  "title": [t.value for t in at.title],
+                  "lines": [m.value for m in at.markdown if "Training runs on" in m.value],
+                  "want": f"Training runs on **{describe(device())}**."}))
+""")
+    assert got["exceptions"] == [] and got["title"]
+    assert got["lines"] == [got["want"]]
+    if got["cpu_only"]:
+        assert not got["torch"]
+
+
+def test_cpu_only_build_agrees_with_torch_loaded_or_not():
+    import torch
+
+    from nameclf.device import cpu_only_build
+
+    truth = (sys.platform != "darwin" and torch.version.cuda is None
+             and torch.version.hip is None)
+    assert cpu_only_build() == truth  # torch loaded: asks torch.version
+    got = fresh("""
+import json, sys
+from nameclf.device import cpu_only_build
+print(json.dumps({"cpu_only": cpu_only_build(), "torch": "torch" in sys.modules}))
+""")
+    assert got == {"cpu_only": truth, "torch": False}  # not loaded: reads torch/version.py
+
+
+def test_preload_imports_torch_once_in_one_background_thread():
+    got = fresh("""
+import json, sys
+from nameclf.ui import state
+before = "torch" in sys.modules
+state.preload_torch()
+first = state._preloader
+state.preload_torch()
+same = state._preloader is first
+first.join(120)
+print(json.dumps({"before": before, "same": same, "daemon": first.daemon,
+                  "torch": "torch" in sys.modules, "emojis": "streamlit.emojis" in sys.modules,
+                  "usable": int(sys.modules["torch"].zeros(2).shape[0])}))
+""")
+    assert got == {"before": False, "same": True, "daemon": True, "torch": True, "emojis": True,
+                   "usable": 2}
+
+
+def test_python_dash_m_nameclf_still_works():
+    out = subprocess.run([sys.executable, "-m", "nameclf", "explain", "Shyam", "Ram", "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["batch_sizes"] == [2, 2, 2, 1, 1]
