@@ -4,7 +4,7 @@ import streamlit as st
 
 from nameclf.ui.state import init_page
 
-init_page("Data", "📊")
+init_page("Data", ":material/bar_chart:")
 
 from nameclf import plots  # noqa: E402
 from nameclf.ui import analysis, views  # noqa: E402

@@ -4,7 +4,7 @@ import streamlit as st
 
 from nameclf.ui.state import init_page
 
-init_page("Train", "🏋️")
+init_page("Train", ":material/model_training:")
 
 from nameclf.ui import live, params, train_form, training, views  # noqa: E402
 

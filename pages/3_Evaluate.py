@@ -4,7 +4,7 @@ import streamlit as st
 
 from nameclf.ui.state import init_page
 
-init_page("Evaluate", "🎯")
+init_page("Evaluate", ":material/analytics:")
 
 from nameclf import plots  # noqa: E402
 from nameclf.evaluate import most_confused  # noqa: E402

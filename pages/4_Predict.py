@@ -4,7 +4,7 @@ import streamlit as st
 
 from nameclf.ui.state import init_page
 
-init_page("Predict", "🔮")
+init_page("Predict", ":material/online_prediction:")
 
 from nameclf import plots  # noqa: E402
 from nameclf.pipeline import predict  # noqa: E402

@@ -5,7 +5,7 @@ import streamlit as st
 
 from nameclf.ui.state import init_page
 
-init_page("Compare", "⚖️")
+init_page("Compare", ":material/compare_arrows:")
 
 from nameclf import plots  # noqa: E402
 from nameclf.ui import analysis, live, train_form, training, views  # noqa: E402

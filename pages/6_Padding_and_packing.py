@@ -4,7 +4,7 @@ import streamlit as st
 
 from nameclf.ui.state import init_page
 
-init_page("Padding & packing", "📦")
+init_page("Padding & packing", ":material/view_week:")
 
 from nameclf import explainer as ex  # noqa: E402
 from nameclf.ui import explainer as ui  # noqa: E402

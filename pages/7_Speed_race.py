@@ -4,7 +4,7 @@ import streamlit as st
 
 from nameclf.ui.state import init_page
 
-init_page("Speed race", "🏁")
+init_page("Speed race", ":material/speed:")
 
 from nameclf.ui import race as ui  # noqa: E402
 from nameclf.ui import views  # noqa: E402

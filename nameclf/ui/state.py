@@ -48,7 +48,7 @@ def _import_all() -> None:
             continue
 
 
-def init_page(title: str, icon: str = "🔤") -> None:
+def init_page(title: str, icon: str = ":material/abc:") -> None:
     """Configure the page and make sure every shared session key exists (deep links too)."""
     st.set_page_config(page_title=f"{title} · nameclf", page_icon=icon, layout="wide")
     ss = st.session_state

@@ -152,7 +152,7 @@ def no_runs_pointer() -> None:
     st.info("No trained model yet. Train one on the **Train** page (it takes seconds), "
             "or load a checkpoint you downloaded earlier below.")
     with contextlib.suppress(StreamlitAPIException):  # a page run alone (tests) has no pages
-        st.page_link("pages/2_Train.py", label="Go to Train", icon="🏋️")
+        st.page_link("pages/2_Train.py", label="Go to Train", icon=":material/model_training:")
 
 
 def run_data(run_id: str, run: Run) -> tuple:
