@@ -32,11 +32,10 @@ def offsets(batch_sizes: list[int]) -> list[int]:
 
 def last_rows(batch_sizes: list[int]) -> torch.Tensor:
     """Row of each name's last cell, names in packed (longest-first) order (B,)."""
-    rows = []
-    for t, (o, b) in enumerate(zip(offsets(batch_sizes), batch_sizes)):
-        nxt = batch_sizes[t + 1] if t + 1 < len(batch_sizes) else 0
-        rows.append(torch.arange(o + nxt, o + b))  # names nxt..b-1 end at step t
-    return torch.cat(rows[::-1]) if rows else torch.zeros(0, dtype=torch.long)
+    sizes = torch.tensor(batch_sizes)  # (T,)
+    steps = (sizes[None, :] > torch.arange(int(sizes[0]))[:, None]).sum(1)  # (B,) lengths
+    starts = torch.cumsum(sizes, 0) - sizes  # (T,) offsets
+    return starts[steps - 1] + torch.arange(len(steps))  # name i is row i of its last step
 
 
 def previous(states: torch.Tensor, batch_sizes: list[int]) -> torch.Tensor:
@@ -55,9 +54,11 @@ def tanh_(x: torch.Tensor) -> torch.Tensor:
     return x.mul_(2).sigmoid_().mul_(2).sub_(1)
 
 
-def tanh_grad(grad: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """grad · (1 − y²) for y = tanh(x), in one kernel."""
-    return torch.ops.aten.tanh_backward(grad, y)
+def tanh_grad(grad: torch.Tensor, y: torch.Tensor, out: torch.Tensor | None = None):
+    """grad · (1 − y²) for y = tanh(x), in one kernel (into `out` if given)."""
+    if out is None:
+        return torch.ops.aten.tanh_backward(grad, y)
+    return torch.ops.aten.tanh_backward.grad_input(grad, y, grad_input=out)
 
 
 class PackedRNN(torch.autograd.Function):
@@ -70,10 +71,11 @@ class PackedRNN(torch.autograd.Function):
         for t, (o, b) in enumerate(zip(offs, batch_sizes)):
             h_t = h[o : o + b]
             if t == 0:  # starting from h = 0
-                h_t.copy_(x[o : o + b])
-            else:
-                torch.addmm(x[o : o + b], h[offs[t - 1] : offs[t - 1] + b], w_hh.t(), out=h_t)
-            tanh_(h_t)
+                torch.mul(x[o : o + b], 2, out=h_t)
+            else:  # 2·(x + W h): the doubled argument of tanh(p) = 2·sigmoid(2p) − 1
+                torch.addmm(x[o : o + b], h[offs[t - 1] : offs[t - 1] + b], w_hh.t(),
+                            beta=2, alpha=2, out=h_t)
+            h_t.sigmoid_().mul_(2).sub_(1)
         ctx.save_for_backward(h, w_hh)
         ctx.batch_sizes = batch_sizes
         return h[last_rows(batch_sizes)]  # (B, H)
@@ -89,7 +91,7 @@ class PackedRNN(torch.autograd.Function):
             # names b.. end before step t: their rows of dh stay grad_last until the
             # loop reaches their own last step, which is exactly where it flows in
             o, b = offs[t], batch_sizes[t]
-            d_pre[o : o + b] = tanh_grad(dh[:b], h[o : o + b])
+            tanh_grad(dh[:b], h[o : o + b], out=d_pre[o : o + b])
             if t:
                 torch.mm(d_pre[o : o + b], w_hh, out=dh[:b])
         return d_pre, d_pre.t() @ previous(h, batch_sizes), None
