@@ -12,7 +12,7 @@ from nameclf.ui.state import init_page
 
 init_page("Home", ":material/abc:")
 
-from nameclf.device import cpu_only_build, describe  # noqa: E402  (torch only when called)
+from nameclf.device import cpu_name, cpu_only_build, describe  # noqa: E402  (torch only when called)
 from nameclf.ui import home, views  # noqa: E402
 from nameclf.ui.cache import THREADS_PER_JOB, device  # noqa: E402
 from nameclf.ui.state import preload_torch  # noqa: E402
@@ -34,7 +34,7 @@ def device_line() -> str:
     sets them), so that needs no torch; anything else asks torch (cuda, then mps).
     """
     if cpu_only_build():
-        return f"cpu ({THREADS_PER_JOB} threads)"
+        return cpu_name(THREADS_PER_JOB)
     return describe(device())
 
 

@@ -43,7 +43,7 @@ def describe(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
-        return f"cpu ({torch.get_num_threads()} threads)"
+        return cpu_name(torch.get_num_threads())
     return device.type
 
 
@@ -66,3 +66,8 @@ def cpu_only_build() -> bool:
         return False
     found = dict(re.findall(r"^(cuda|hip)\b[^=\n]*=\s*(\S.*?)\s*$", text, re.MULTILINE))
     return found.get("cuda") == "None" and found.get("hip") == "None"
+
+
+def cpu_name(threads: int) -> str:
+    """'cpu (1 thread)', 'cpu (2 threads)'."""
+    return f"cpu ({threads} thread{'s' if threads != 1 else ''})"
