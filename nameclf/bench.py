@@ -1,4 +1,9 @@
-"""The batching race: per-sample vs padded vs packed training of one model on the same names."""
+"""The batching race: per-sample vs padded vs packed training of one model on the same names.
+
+On a CPU a fourth contestant, `packed-torch`, trains the same packed batches with PyTorch's
+own `nn.RNN/LSTM/GRU` instead of nameclf's hand-written cells (nameclf.recurrence): same
+weights, same maths, different speed.
+"""
 
 import threading
 from collections.abc import Callable
@@ -9,6 +14,10 @@ import torch
 from nameclf.batches import Encoded
 from nameclf.model import ModelConfig, NameClassifier
 from nameclf.train import BATCHING_MODES, TrainConfig, train
+
+# contestant -> (batching mode, kernel)
+CONTESTANTS = {mode: (mode, "auto") for mode in BATCHING_MODES} | {"packed-torch":
+                                                                    ("packed", "torch")}
 
 
 @dataclass
@@ -29,20 +38,31 @@ def subset(enc: Encoded, n: int, seed: int = 0) -> Encoded:
     return Encoded(enc.idx[dev_sel, : int(lengths.max())], lengths, enc.labels[dev_sel])
 
 
+def contestants(model_cfg: ModelConfig, device: torch.device | str) -> tuple[str, ...]:
+    """Who races this model: padded only one-way, packed-torch only where it differs."""
+    out = tuple(CONTESTANTS)
+    if model_cfg.bidirectional:
+        out = tuple(m for m in out if m != "padded")  # padded is exact one-way only
+    hand_written = model_cfg.num_layers == 1 and torch.device(device).type == "cpu"
+    return out if hand_written else tuple(m for m in out if m != "packed-torch")
+
+
 def race(model_cfg: ModelConfig, enc: Encoded, cfg: RaceConfig,
-         modes: tuple[str, ...] = BATCHING_MODES,
+         modes: tuple[str, ...] | None = None,
          report: Callable[[dict], None] | None = None,
          stop: threading.Event | None = None) -> dict[str, float]:
-    """Names per second of each batching mode training the same model on the same names."""
+    """Names per second of each contestant training the same model on the same names."""
     names = subset(enc, cfg.n_names, cfg.seed)
-    if model_cfg.bidirectional:
-        modes = tuple(m for m in modes if m != "padded")  # padded is exact one-way only
+    allowed = contestants(model_cfg, enc.idx.device)
+    modes = allowed if modes is None else tuple(m for m in modes if m in allowed)
     speeds: dict[str, float] = {}
     for i, mode in enumerate(modes):
         torch.manual_seed(cfg.seed)
         model = NameClassifier(model_cfg).to(enc.idx.device)
+        batching, kernel = CONTESTANTS[mode]
         base = TrainConfig(optimizer="sgd", lr=0.01, batch_size=cfg.batch_size, steps=1,
-                           sampling="epoch", batching=mode, eval_every=0, seed=cfg.seed)
+                           sampling="epoch", batching=batching, kernel=kernel, eval_every=0,
+                           seed=cfg.seed)
         train(model, names, base, stop=stop)  # warm-up: first calls allocate and dispatch
         if stop is not None and stop.is_set():
             break
@@ -56,7 +76,7 @@ def race(model_cfg: ModelConfig, enc: Encoded, cfg: RaceConfig,
 
 
 def ratios(speeds: dict[str, float]) -> dict[str, float]:
-    """Speed-ups over per-sample and packed over padded, where both were measured."""
+    """Speed-ups over per-sample, packed over padded and over PyTorch's cell, where measured."""
     out = {}
     base = speeds.get("per-sample")
     for mode in ("padded", "packed"):
@@ -64,4 +84,6 @@ def ratios(speeds: dict[str, float]) -> dict[str, float]:
             out[f"{mode.replace('-', '_')}_over_per_sample"] = speeds[mode] / base
     if "padded" in speeds and "packed" in speeds:
         out["packed_over_padded"] = speeds["packed"] / speeds["padded"]
+    if "packed-torch" in speeds and "packed" in speeds:
+        out["packed_over_packed_torch"] = speeds["packed"] / speeds["packed-torch"]
     return out

@@ -297,7 +297,7 @@ def cmd_bench(args) -> int:
         print(json.dumps(result))
     else:
         for mode, speed in speeds.items():
-            print(f"{mode:>10}: {speed:>10,.0f} names/s")
+            print(f"{mode:>12}: {speed:>10,.0f} names/s")
         for key, value in ratios(speeds).items():
             print(f"{key}: {value:.1f}x")
     return 0

@@ -5,9 +5,8 @@ import threading
 import pytest
 from helpers import synthetic_encoded
 
-from nameclf.bench import RaceConfig, race, ratios, subset
+from nameclf.bench import CONTESTANTS, RaceConfig, contestants, race, ratios, subset
 from nameclf.model import ModelConfig
-from nameclf.train import BATCHING_MODES
 
 
 @pytest.fixture(scope="module")
@@ -21,22 +20,34 @@ def data():
 FAST = RaceConfig(n_names=16, batch_size=8, seconds=0.05)
 
 
-def test_race_times_every_mode(data):
+def test_race_times_every_mode_and_pytorchs_cell_on_the_cpu(data):
     enc, model_cfg = data
     heard = []
     speeds = race(model_cfg, enc, FAST, report=heard.append)
-    assert list(speeds) == list(BATCHING_MODES)
+    assert list(speeds) == ["packed", "padded", "per-sample", "packed-torch"]
     assert all(s > 0 for s in speeds.values())
-    assert [h["mode"] for h in heard] == list(BATCHING_MODES)
-    assert [(h["done"], h["of"]) for h in heard] == [(1, 3), (2, 3), (3, 3)]
+    assert [h["mode"] for h in heard] == list(speeds)
+    assert [(h["done"], h["of"]) for h in heard] == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert [h["names_per_second"] for h in heard] == list(speeds.values())
+    assert CONTESTANTS["packed-torch"] == ("packed", "torch")
+
+
+def test_contestants_leave_out_what_would_not_differ(data):
+    _, model_cfg = data
+    fields = model_cfg.to_dict()
+    assert contestants(model_cfg, "cpu") == ("packed", "padded", "per-sample", "packed-torch")
+    stacked = ModelConfig(**(fields | dict(num_layers=2)))  # stacked: PyTorch's cell anyway
+    assert contestants(stacked, "cpu") == ("packed", "padded", "per-sample")
+    assert contestants(model_cfg, "cuda") == ("packed", "padded", "per-sample")  # cuDNN
+    bidir = ModelConfig(**(fields | dict(bidirectional=True)))
+    assert contestants(bidir, "cpu") == ("packed", "per-sample", "packed-torch")
 
 
 def test_bidirectional_race_skips_padded(data):
     enc, model_cfg = data
     model_cfg = ModelConfig(**(model_cfg.to_dict() | dict(bidirectional=True)))
     speeds = race(model_cfg, enc, FAST)
-    assert set(speeds) == {"per-sample", "packed"}
+    assert set(speeds) == {"per-sample", "packed", "packed-torch"}
     assert all(s > 0 for s in speeds.values())
 
 
@@ -66,3 +77,5 @@ def test_ratios():
         {"packed_over_per_sample": 2.5})
     assert ratios({"padded": 40.0, "packed": 80.0}) == pytest.approx({"packed_over_padded": 2.0})
     assert ratios({}) == {}
+    assert ratios({"packed": 30.0, "packed-torch": 20.0}) == pytest.approx(
+        {"packed_over_packed_torch": 1.5})
