@@ -22,7 +22,7 @@ PRESETS: dict[str, tuple[dict, dict, str]] = {
     ),
     "fast": (  # best accuracy in about 15 s on a 2-core CPU
         dict(cell="gru", embedding_dim=32, hidden_size=128),
-        dict(optimizer="adamw", lr=0.005, batch_size=64, steps=0, epochs=6, sampling="bucket",
+        dict(optimizer="adamw", lr=0.005, batch_size=64, steps=0, epochs=5, sampling="bucket",
              schedule="cosine", clip_grad=1.0, eval_every=100),
         "names",
     ),

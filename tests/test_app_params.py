@@ -10,7 +10,7 @@ def test_defaults_are_the_fast_preset_and_build_configs():
     assert values["preset"] == "fast" and values["cell"] == "gru"
     model, train, split = params.configs(values, n_train=1000)
     assert (model.cell, model.embedding_dim, split) == ("gru", 32, "names")
-    assert train.steps == 0 and train.epochs == 6.0
+    assert train.steps == 0 and train.epochs == 5.0
     assert train.eval_every >= 10
 
 
