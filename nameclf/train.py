@@ -145,8 +145,13 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Opti
 
 
 def batch_loss(model: NameClassifier, idx, lengths, y, weight, cfg: TrainConfig,
-               stop: threading.Event | None) -> torch.Tensor | None:
-    """Forward and backward one batch in the configured mode; returns the mean loss."""
+               stop: threading.Event | None,
+               deadline: float | None = None) -> torch.Tensor | None:
+    """Forward and backward one batch in the configured mode; returns the mean loss.
+
+    None when `stop` is set, or `deadline` (a perf_counter time) passes, in the middle of a
+    per-sample batch: one name at a time, a batch can take seconds.
+    """
     norm = weight[y].sum() if weight is not None else torch.tensor(float(len(y)))
     if cfg.batching != "per-sample":
         loss = nll(model(idx, lengths, cfg.batching), y, weight, cfg.label_smoothing).sum() / norm
@@ -154,7 +159,7 @@ def batch_loss(model: NameClassifier, idx, lengths, y, weight, cfg: TrainConfig,
         return loss.detach()
     total = torch.zeros((), device=idx.device)
     for b in range(len(y)):  # the tutorial's loop: one name at a time, gradients accumulated
-        if stop is not None and stop.is_set():
+        if (stop is not None and stop.is_set()) or (deadline and time.perf_counter() >= deadline):
             return None
         n = int(lengths[b])
         # one unpadded name: the final state is exact (bidirectional too), as in the tutorial
@@ -203,9 +208,11 @@ def train(model: NameClassifier, train_set: Encoded, cfg: TrainConfig,
             group["lr"] = lr
         idx, lengths, y = take(train_set, next(batches))
         optimizer.zero_grad(set_to_none=True)
-        loss = batch_loss(model, idx, lengths, y, weight, cfg, stop)
+        # the first step always completes, so even a tiny budget measures something
+        deadline = start + cfg.time_budget if cfg.time_budget and step else None
+        loss = batch_loss(model, idx, lengths, y, weight, cfg, stop, deadline)
         if loss is None:
-            status = "stopped"
+            status = "stopped" if stop is not None and stop.is_set() else "time budget reached"
             break
         loss_value = float(loss)
         running = loss_value if running is None else 0.98 * running + 0.02 * loss_value

@@ -140,6 +140,25 @@ def test_stop_interrupts_a_per_sample_batch():
     assert all(torch.equal(a, b) for a, b in zip(before, params(model), strict=True))
 
 
+def test_time_budget_ends_a_per_sample_batch_midway(monkeypatch):
+    import sys
+    import types
+
+    ticks = iter(range(10**6))  # a clock that moves one second each time it is read
+    monkeypatch.setattr(sys.modules["nameclf.train"], "time",
+                        types.SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    enc, vocab, classes = synthetic_encoded(per_label=10)
+    model = small_model(len(vocab), len(classes))
+    before = params(model)
+    cfg = TrainConfig(steps=10, batch_size=32, sampling="random", batching="per-sample",
+                      time_budget=20.0)
+    result = train(model, enc, cfg)
+    # the first batch always completes, reading the clock a few times; from the second on the
+    # clock is read before each name, and the budget runs out after about 15 of its 32 names
+    assert (result.status, result.steps) == ("time budget reached", 1)
+    assert not all(torch.equal(a, b) for a, b in zip(before, params(model), strict=True))
+
+
 def test_time_budget_ends_a_run():
     enc, vocab, classes = synthetic_encoded(per_label=10)
     cfg = TrainConfig(steps=10_000_000, batch_size=4, time_budget=0.3)
