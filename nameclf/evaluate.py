@@ -1,11 +1,16 @@
 """Metrics on a whole split, and predictions for typed names."""
 
-from dataclasses import dataclass, field
+from __future__ import annotations
 
-import pandas as pd
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 import torch
 
 from nameclf.batches import Encoded, take
+
+if TYPE_CHECKING:  # pandas loads when metrics are built: the training loop does not need it
+    import pandas as pd
 
 CHUNK = 4096  # names per forward pass when scoring a whole split
 
@@ -57,6 +62,8 @@ class Metrics:
 
 def metrics_from(logp: torch.Tensor, y: torch.Tensor, classes: list[str]) -> Metrics:
     """Top-k, per-class precision/recall/F1 and the confusion matrix from log-probs."""
+    import pandas as pd
+
     n_classes = len(classes)
     pred = logp.argmax(dim=1)
     confusion = torch.bincount(y * n_classes + pred, minlength=n_classes**2)

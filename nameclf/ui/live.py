@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from nameclf import plots
 from nameclf.jobs import queue_text
 from nameclf.ui.state import runs
 from nameclf.ui.training import Live, collect, current_job, is_running
@@ -77,6 +76,8 @@ def _panel(kind: str) -> None:
         st.progress(0.0, text=text)
         return
     _progress_line(tick, len(labels), labels)
+    from nameclf import plots  # plotly and pandas: only once there is a curve to draw
+
     if kind == "train":
         hist = live.history(0)
         left, right = st.columns(2)
@@ -121,6 +122,8 @@ def run_result(run_id: str) -> None:
     metric_row(run.metrics)
     st.caption(f"{fit_line(run)} · {run.info.get('n_params', 0):,} parameters")
     if run.history.get("step") and not is_ngram(run):  # one point: the fit has no curve
+        from nameclf import plots
+
         left, right = st.columns(2)
         left.plotly_chart(plots.loss_curve(run.history), key=f"loss_{run_id}")
         right.plotly_chart(plots.accuracy_curve(run.history), key=f"acc_{run_id}")
