@@ -29,24 +29,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
+from localhost import ARGS, CHROMIUM, free_port, loadavg, tree_rss
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STEPS = 400  # a short run, long enough for a stable names/s
 LINK = f"Train?preset=fast&cell=lstm&budget=steps&steps={STEPS}&time=0"
 COLD_STARTS = 3
 HOME_TITLE = "nameclf — where is this surname from?"
 PAGES = ["Data", "Train", "Evaluate", "Predict", "Compare", "Padding_and_packing", "Speed_race"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def settle(page) -> None:
@@ -55,11 +46,6 @@ def settle(page) -> None:
     idle = '[data-testid="stApp"]:not([data-test-script-state="running"])'
     expect(page.locator(f'{idle}:not([data-test-script-state="initial"])')).to_have_count(
         1, timeout=60_000)
-
-
-def rss_mb(pid: int) -> float:
-    proc = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
 
 def cli_speed(threads: int | None = None) -> float:
@@ -148,14 +134,9 @@ def first_pages(browser) -> dict:
     return out
 
 
-def load() -> str:
-    """The 1, 5 and 15 minute load averages: the machine is shared."""
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
 def main() -> None:
     only_first = "--first-page" in sys.argv[1:]
-    result = {"load_before": load()}
+    result = {"load_before": loadavg()}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         result["first_page_seconds"] = first_pages(browser)
@@ -205,7 +186,7 @@ def main() -> None:
             text = caption.first.inner_text()
             result["app_names_per_second"] = float(
                 re.search(r"([\d,]+) names/s", text).group(1).replace(",", ""))
-            result["server_rss_mb_after_run"] = round(rss_mb(server.pid), 1)
+            result["server_rss_mb_after_run"] = round(tree_rss(server.pid) / 2**20, 1)
             browser.close()
     finally:
         stop_server(server)
@@ -213,7 +194,7 @@ def main() -> None:
     result["cli_1_thread_names_per_second"] = round(cli_speed(threads=1), 1)
     result["app_over_cli"] = round(result["app_names_per_second"] /
                                    result["cli_names_per_second"], 3)
-    result["load_after"] = load()
+    result["load_after"] = loadavg()
     worst = max(result["page_switch_seconds"].values())
     report_first(result)
     print(f"slowest page switch    : {worst:.2f} s   (target <= 1 s)")

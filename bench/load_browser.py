@@ -9,11 +9,9 @@ import asyncio
 import re
 import time
 
+from localhost import ARGS, CHROMIUM
 from playwright.async_api import Page, async_playwright, expect
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PLAN: dict = {}  # tiny, long, browse, trainers, browsers: set by drive()
 
 

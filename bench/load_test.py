@@ -25,7 +25,6 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from localhost import free_port, loadavg, tree_rss  # noqa: E402
 from st_client import Session  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,12 +48,6 @@ TIME_LIMIT_S = 170  # the visitors, all together
 PROBE_EVERY_S = 0.5
 DONE = r"completed after \d+ steps"
 QUEUED = r"Waiting for a free training slot"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(port: int) -> subprocess.Popen:
@@ -75,17 +69,8 @@ def start_server(port: int) -> subprocess.Popen:
 
 # -- the probe: its own process, so the visitors' event loop never delays a measurement -------
 
-def server_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):  # a child may exit meanwhile
-            total += p.memory_info().rss
-    return total
-
-
 def probe(base: str, pid: int, halt, results) -> None:
     """Time the health check and the page HTML, and sample RSS, until `halt` is set."""
-    proc = psutil.Process(pid)
     out = dict(health=[], page=[], failures=[], peak_rss=0, worst=[])
 
     def timed(url: str, into: list[float]) -> None:
@@ -102,7 +87,7 @@ def probe(base: str, pid: int, halt, results) -> None:
             out["failures"].append(f"{url}: {err}")
 
     while not halt.wait(PROBE_EVERY_S):
-        out["peak_rss"] = max(out["peak_rss"], server_rss(proc))
+        out["peak_rss"] = max(out["peak_rss"], tree_rss(pid))
         timed(f"{base}/_stcore/health", out["health"])
         timed(f"{base}/", out["page"])
     results.put(out)
@@ -231,12 +216,6 @@ def idle_cpu(pid: int, seconds: float = 3.0) -> float:
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
-
-
-def loadavg() -> str:
-    with contextlib.suppress(OSError):
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    return "?"
 
 
 def main() -> int:

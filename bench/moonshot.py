@@ -101,10 +101,9 @@ def mix(logps: list[torch.Tensor], weights: list[float]) -> torch.Tensor:
 def ensembles(prep, out: Path) -> None:
     """Neural members averaged, plus an n-gram weight chosen on validation."""
     saved = {p.stem: torch.load(p, weights_only=True) for p in sorted(out.glob("*.pt"))}
-    neural = sorted((n for n in saved if n in EXPERIMENTS and n != "fast"),
-                    key=lambda n: -topk_hits(saved[n]["valid"], prep.valid.labels, (1,))[0])
-    ngrams = sorted((n for n in saved if n in NGRAMS),
-                    key=lambda n: -topk_hits(saved[n]["valid"], prep.valid.labels, (1,))[0])
+    by_valid = lambda n: -topk_hits(saved[n]["valid"], prep.valid.labels, (1,))[0]  # noqa: E731
+    neural = sorted((n for n in saved if n in EXPERIMENTS and n != "fast"), key=by_valid)
+    ngrams = sorted((n for n in saved if n in NGRAMS), key=by_valid)
     if not neural or not ngrams:
         return
     best_ngram = ngrams[0]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,3 +73,18 @@ def no_exception(at: AppTest) -> None:
     """Assert the page raised nothing and showed no generic apology."""
     assert not at.exception, [e.value for e in at.exception]
     assert not [e for e in at.error if "Something went wrong" in e.value]
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """Bytes of every file a download button serves."""
+    files = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        if filename:
+            files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return files

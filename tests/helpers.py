@@ -3,6 +3,7 @@
 import io
 import random
 import zipfile
+from pathlib import Path
 
 import torch
 
@@ -84,3 +85,15 @@ def names_zip(files: dict[str, str], prefix: str = "data/names/") -> bytes:
         for label, text in files.items():
             archive.writestr(f"{prefix}{label}.txt", text)
     return buf.getvalue()
+
+
+def cli_ngram_run(tmp_path: Path) -> tuple[Path, Path]:
+    """`python -m nameclf train --model ngram` on the synthetic rows: (data file, run folder)."""
+    from nameclf.cli import main
+
+    data = tmp_path / "names.txt"
+    data.write_text(lines_text(synthetic_rows()), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--model", "ngram", "--out", str(out),
+                 "--quiet"]) == 0
+    return data, out

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from nameclf.prefix import prefix_predictions
 from tests.conftest import app, no_exception, use_tiny, wait_for_job
@@ -36,21 +35,6 @@ def prefix_chart(at) -> dict:
     """The 'Prediction as each character is read' figure of the Predict page."""
     (fig,) = [f for f in charts(at) if "each character" in str(f["layout"].get("title"))]
     return fig
-
-
-@pytest.fixture
-def served(monkeypatch):
-    """Bytes of every file a download button serves."""
-    files = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def spy(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            files[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
-    return files
 
 
 def test_an_ngram_run_trains_on_the_train_page_and_works_everywhere(tiny_bytes, served):

@@ -1,7 +1,5 @@
 """Training from the app: to completion, stopped, shared by URL, saved and loaded again."""
 
-import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from tests.conftest import app, no_exception, use_tiny, wait_for_job
 
@@ -98,21 +96,6 @@ def test_a_diverged_run_says_so_and_keeps_its_model(tiny_bytes, monkeypatch):
     assert run.status == train.DIVERGED
     assert any("diverged — lower the learning rate" in e.value for e in at.error)
     assert at.metric[0].label == "Top-1"
-
-
-@pytest.fixture
-def served(monkeypatch):
-    """Bytes of every file a download button serves."""
-    files = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def spy(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            files[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
-    return files
 
 
 def test_checkpoint_download_then_upload_on_predict(tiny_bytes, served):

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 import torch
-from helpers import ALPHABETS, encoded, lines_text, synthetic_dataset, synthetic_rows
+from helpers import ALPHABETS, cli_ngram_run, encoded, synthetic_dataset
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -173,11 +173,7 @@ def test_lowercase_setting_decides_whether_case_matters():
 
 
 def test_cli_trains_predicts_and_evaluates_an_ngram_model(tmp_path, capsys):
-    data = tmp_path / "names.txt"
-    data.write_text(lines_text(synthetic_rows()), encoding="utf-8")
-    out = tmp_path / "run"
-    assert main(["train", "--data", str(data), "--model", "ngram", "--out", str(out),
-                 "--quiet"]) == 0
+    data, out = cli_ngram_run(tmp_path)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     summary = json.loads(lines[0])

@@ -20,6 +20,7 @@ from nameclf import race_plots as rp
 from nameclf.explainer import Readout, walkthrough
 from nameclf.plots import plain
 from nameclf.vocab import Vocab
+from tests.test_browser import CHROMIUM
 
 HOSTILE = ["<b>Bold</b>", "<img src=x onerror=alert(1)>", "Ab<br>Cd", "&lt;ent&gt;", "AT&T",
            '<a href="javascript:alert(1)">x</a>']
@@ -134,7 +135,6 @@ def test_explainer_readout_bars():
     assert_escaped(ep.diff_figure(result))
 
 
-CHROMIUM = "/usr/bin/chromium"
 READ_SVG = """(id) => {
   const d = document.getElementById(id);
   const t = s => Array.from(d.querySelectorAll(s)).map(e => e.textContent);

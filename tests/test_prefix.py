@@ -5,7 +5,7 @@ import json
 
 import pytest
 import torch
-from helpers import lines_text, synthetic_dataset, synthetic_rows, untrained_run
+from helpers import cli_ngram_run, synthetic_dataset, untrained_run
 
 from nameclf.checkpoint import save
 from nameclf.cli import main
@@ -101,11 +101,7 @@ def test_cli_predict_steps_prints_a_table_and_json(tmp_path, capsys):
 
 
 def test_cli_steps_work_on_an_ngram_checkpoint(tmp_path, capsys):
-    data = tmp_path / "names.txt"
-    data.write_text(lines_text(synthetic_rows()), encoding="utf-8")
-    out = tmp_path / "run"
-    assert main(["train", "--data", str(data), "--model", "ngram", "--out", str(out),
-                 "--quiet"]) == 0
+    _, out = cli_ngram_run(tmp_path)
     capsys.readouterr()
     assert main(["predict", "--checkpoint", str(out / "model.safetensors"), "Rstu", "--steps",
                  "--json"]) == 0
