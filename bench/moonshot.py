@@ -4,7 +4,9 @@
 
 Every model is tuned on a validation split carved out of training (10% of the training
 names, grouped and stratified like the test split) and chosen by its validation top-1;
-the test split is only reported. Each experiment prints one JSON line, saves its
+the test split is only reported. The `+faker` experiments add Faker's surnames of the
+same labels to training (never a validation or test name) and undo the label prior they
+shift. Each experiment prints one JSON line, saves its
 validation and test log-probabilities under --out, and the ensembles at the end mix
 those files, picking their weights on validation. The README's ablation table is this
 script's output.
@@ -12,6 +14,7 @@ script's output.
 
 import argparse
 import json
+import random
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +22,7 @@ from pathlib import Path
 import torch
 
 from nameclf import ModelConfig, TrainConfig, fit, load_dataset, prepare, preset
+from nameclf.batches import encode_names
 from nameclf.evaluate import log_probs, metrics_from, topk_hits
 from nameclf.ngram import NgramConfig, fit_ngram
 
@@ -58,6 +62,13 @@ NGRAMS: dict[str, dict] = {  # NgramConfig fields
     "ngram-C30": dict(C=30.0),
     "ngram-char": dict(analyzer="char"),
 }
+# outside data: Faker's surnames of the same labels (bar any name in validation or test) added
+# to training, and the label prior they shift put back: experiment -> (base, share of Faker's)
+EXTERNAL: dict[str, tuple[str, float]] = {
+    "lstm+faker-0.3": ("lstm", 0.3),
+    "ngram-C30+faker-0.3": ("ngram-C30", 0.3),
+    "ngram-C30+faker-1": ("ngram-C30", 1.0),
+}
 
 
 def configs(name: str) -> tuple[ModelConfig, TrainConfig]:
@@ -69,19 +80,48 @@ def configs(name: str) -> tuple[ModelConfig, TrainConfig]:
     return ModelConfig(**(BASE_MODEL | model)), TrainConfig(**(BASE_TRAIN | train))
 
 
-def run_one(prep, name: str, out: Path) -> dict:
-    """Train one experiment; save its log-probabilities; report validation and test."""
-    start = time.perf_counter()
+def with_faker(ds, prep, share: float, seed: int = 0):
+    """Training plus `share` of Faker's surnames of the same labels, and the log-prior shift
+    (reference training prior over the mixed one) that gives back reference probabilities."""
+    faker = load_dataset()  # the offline built-in dataset
+    label_id = {c: i for i, c in enumerate(prep.classes)}
+    held = {ds.names[i] for i in prep.split.valid + prep.split.test}
+    extra = [(n, label_id[lab]) for n, lab in zip(faker.names, faker.labels)
+             if lab in label_id and n not in held]
+    random.Random(seed).shuffle(extra)
+    extra = extra[: round(share * len(extra))]
+    train_rows = prep.split.train
+    train = encode_names([ds.names[i] for i in train_rows] + [n for n, _ in extra],
+                         [label_id[ds.labels[i]] for i in train_rows] + [lab for _, lab in extra],
+                         prep.vocab)
+    prior = lambda labels: torch.bincount(labels, minlength=len(prep.classes)) / len(labels)  # noqa: E731
+    return replace(prep, train=train), prior(prep.train.labels).log() - prior(train.labels).log()
+
+
+def train_model(prep, name: str):
+    """Fit one reference-data experiment: (model, training seconds)."""
     if name in NGRAMS:
         model_cfg = ModelConfig(cell="ngram", vocab_size=len(prep.vocab),
                                 n_classes=len(prep.classes))
         model, result = fit_ngram(prep.train, prep.vocab, model_cfg, TrainConfig(),
                                   ngram_config=NgramConfig(**NGRAMS[name]))
-        seconds = result.seconds
+        return model, result.seconds
+    run = fit(prep, *configs(name))
+    return run.model, run.info["train_seconds"]
+
+
+def run_one(ds, prep, name: str, out: Path) -> dict:
+    """Train one experiment; save its log-probabilities; report validation and test."""
+    start = time.perf_counter()
+    if name in EXTERNAL:
+        base, share = EXTERNAL[name]
+        mixed, shift = with_faker(ds, prep, share)
+        model, seconds = train_model(mixed, base)
+        valid, test = (log_probs(model, s) + shift for s in (prep.valid, prep.test))
+        valid, test = valid.log_softmax(1), test.log_softmax(1)
     else:
-        run = fit(prep, *configs(name))
-        model, seconds = run.model, run.info["train_seconds"]
-    valid, test = log_probs(model, prep.valid), log_probs(model, prep.test)
+        model, seconds = train_model(prep, name)
+        valid, test = log_probs(model, prep.valid), log_probs(model, prep.test)
     torch.save({"valid": valid, "test": test}, out / f"{name}.pt")
     metrics = metrics_from(test, prep.test.labels, prep.classes).summary()
     record = {"experiment": name, "train_seconds": round(seconds, 1),
@@ -130,7 +170,7 @@ def ensembles(prep, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(REFERENCE), help="the reference name2lang.txt")
-    parser.add_argument("--only", default=",".join([*EXPERIMENTS, *NGRAMS]),
+    parser.add_argument("--only", default=",".join([*EXPERIMENTS, *NGRAMS, *EXTERNAL]),
                         help="comma list of experiments (default: all)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     parser.add_argument("--out", type=Path, default=Path("runs/moonshot"),
@@ -141,13 +181,14 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
-    prep = prepare(load_dataset(args.data), "names", seed=0, valid_frac=0.1)
+    ds = load_dataset(args.data)
+    prep = prepare(ds, "names", seed=0, valid_frac=0.1)
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads; "
           f"{len(prep.train)} train / {len(prep.valid)} valid / {len(prep.test)} test names",
           flush=True)
     if not args.ensembles_only:
         for name in args.only.split(","):
-            run_one(prep, name, args.out)
+            run_one(ds, prep, name, args.out)
     ensembles(prep, args.out)
 
 
