@@ -16,7 +16,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from nameclf.model import CELLS, ModelConfig, NameClassifier
+from nameclf.config import ModelConfig
+from nameclf.model import CELLS, NameClassifier
 
 
 def median_ms(fn, repeats: int = 30) -> float:

@@ -21,7 +21,8 @@ import tutorial  # noqa: E402
 
 from nameclf import fit, load_dataset, prepare, preset  # noqa: E402
 from nameclf.bench import RaceConfig, race, ratios  # noqa: E402
-from nameclf.model import ModelConfig, NameClassifier  # noqa: E402
+from nameclf.config import ModelConfig  # noqa: E402
+from nameclf.model import NameClassifier  # noqa: E402
 from nameclf.train import train  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "name2lang.txt"

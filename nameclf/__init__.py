@@ -23,14 +23,14 @@ _WHERE = {
     "NameclfError": "errors",
     "Metrics": "evaluate", "Prediction": "evaluate", "evaluate": "evaluate",
     "metrics_from": "evaluate", "most_confused": "evaluate",
-    "ModelConfig": "model", "NameClassifier": "model",
+    "ModelConfig": "config", "NameClassifier": "model",
     "NgramConfig": "ngram", "NgramModel": "ngram",
     "Prepared": "pipeline", "Run": "pipeline", "fit": "pipeline", "predict": "pipeline",
     "prepare": "pipeline",
     "prefix_predictions": "prefix",
     "PRESETS": "presets", "preset": "presets",
     "Split": "splits", "leaked_rows": "splits", "make_split": "splits",
-    "Progress": "train", "TrainConfig": "train", "TrainResult": "train", "train": "train",
+    "Progress": "train", "TrainConfig": "config", "TrainResult": "train", "train": "train",
     "Vocab": "vocab", "normalize": "vocab",
 }
 
@@ -79,16 +79,17 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from nameclf.batches import Encoded, encode_names
     from nameclf.checkpoint import load, save
+    from nameclf.config import ModelConfig, TrainConfig
     from nameclf.data import DEFAULT_SOURCE, LoadReport, NameDataset, load_bytes, load_dataset
     from nameclf.device import pick_device
     from nameclf.encoding import encode_batch, explain, one_hot, pack, pack_sorted, sort_by_length
     from nameclf.errors import CheckpointError, ConfigError, DataError, NameclfError
     from nameclf.evaluate import Metrics, Prediction, evaluate, metrics_from, most_confused
-    from nameclf.model import ModelConfig, NameClassifier
+    from nameclf.model import NameClassifier
     from nameclf.ngram import NgramConfig, NgramModel
     from nameclf.pipeline import Prepared, Run, fit, predict, prepare
     from nameclf.prefix import prefix_predictions
     from nameclf.presets import PRESETS, preset
     from nameclf.splits import Split, leaked_rows, make_split
-    from nameclf.train import Progress, TrainConfig, TrainResult, train
+    from nameclf.train import Progress, TrainResult, train
     from nameclf.vocab import Vocab, normalize

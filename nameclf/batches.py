@@ -1,14 +1,12 @@
 """A dataset encoded once as tensors, and the batches sampled from it."""
 
-import math
 from dataclasses import dataclass
 
 import torch
 
+from nameclf.config import SAMPLING
 from nameclf.errors import ConfigError
 from nameclf.vocab import Vocab
-
-SAMPLING = ("random", "epoch", "bucket")
 
 
 @dataclass
@@ -39,15 +37,6 @@ def take(enc: Encoded, sel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
     dev_sel = sel.to(enc.idx.device)
     idx = enc.idx[dev_sel, : int(lengths.max())].T  # (T, B)
     return idx, lengths, enc.labels[dev_sel]
-
-
-def total_steps(n: int, batch_size: int, steps: int, epochs: float) -> int:
-    """Steps to run: `steps` random batches, or enough batches for `epochs` passes."""
-    if steps > 0:
-        return steps
-    if epochs > 0:
-        return max(1, math.ceil(epochs * n / batch_size))
-    raise ConfigError("set steps or epochs to a positive number")
 
 
 def sample_batches(lengths: torch.Tensor, batch_size: int, sampling: str,

@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 import torch
 
 from nameclf.batches import Encoded
-from nameclf.model import ModelConfig, NameClassifier
-from nameclf.train import BATCHING_MODES, TrainConfig, train
+from nameclf.config import BATCHING_MODES, ModelConfig, TrainConfig
+from nameclf.model import NameClassifier
+from nameclf.train import train
 
 # contestant -> (batching mode, kernel)
 CONTESTANTS = {mode: (mode, "auto") for mode in BATCHING_MODES} | {"packed-torch":

@@ -9,11 +9,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from nameclf.config import ModelConfig, TrainConfig
 from nameclf.errors import CheckpointError, NameclfError
-from nameclf.model import ModelConfig, NameClassifier
+from nameclf.model import NameClassifier
 from nameclf.ngram import NgramConfig, NgramModel
 from nameclf.pipeline import Run
-from nameclf.train import TrainConfig
 from nameclf.vocab import Vocab
 
 FORMAT = "nameclf-checkpoint"

@@ -278,8 +278,8 @@ def cmd_bench(args) -> int:
     import torch
 
     from nameclf.bench import RaceConfig, race, ratios
+    from nameclf.config import ModelConfig
     from nameclf.device import describe, pick_device
-    from nameclf.model import ModelConfig
     from nameclf.pipeline import prepare
 
     device = pick_device(args.device)

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 import torch
 
+from nameclf.config import ModelConfig
 from nameclf.encoding import encode_batch, explain, one_hot, padding_waste
-from nameclf.model import ModelConfig, NameClassifier
+from nameclf.model import NameClassifier
 from nameclf.vocab import Vocab, normalize
 
 MIN_NAMES, MAX_NAMES = 2, 8

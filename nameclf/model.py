@@ -1,55 +1,15 @@
 """One character-level recurrent classifier; the cell (RNN, LSTM, GRU) chosen by name."""
 
-from dataclasses import asdict, dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nameclf.config import BATCHING, KERNELS, RECURRENT, ModelConfig
 from nameclf.encoding import one_hot_table, pack
 from nameclf.errors import ConfigError
 from nameclf.recurrence import packed_final_states, reverse_padded
 
-CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-KINDS = (*CELLS, "ngram")  # ngram: the classical baseline of nameclf.ngram, not a recurrent cell
-BATCHING = ("packed", "padded", "naive")  # naive: read the state after the padding (wrong)
-KERNELS = ("auto", "torch")  # auto: nameclf.recurrence where it applies; torch: always nn.RNN
-
-
-@dataclass
-class ModelConfig:
-    """Architecture of a NameClassifier."""
-
-    cell: str = "lstm"  # rnn | lstm | gru | ngram (baseline: only the sizes apply)
-    vocab_size: int = 0  # filled from the training data (includes <pad> and <unk>)
-    n_classes: int = 0  # filled from the training data
-    embedding_dim: int = 0  # 0: one-hot input like the tutorial; >0: a learned embedding
-    hidden_size: int = 128  # units per direction
-    num_layers: int = 1  # stacked recurrent layers
-    bidirectional: bool = False  # also read each name right to left
-    dropout: float = 0.0  # between layers and before the output layer
-
-    def validate(self) -> None:
-        """Raise ConfigError for values no model can be built from."""
-        if self.cell not in KINDS:
-            raise ConfigError(f"unknown cell {self.cell!r}; choose one of {', '.join(KINDS)}")
-        checks = [
-            (3 <= self.vocab_size <= 100_000, "vocab_size must be 3 to 100,000"),
-            # the one-hot table is vocab_size² floats; a foreign checkpoint must not make it huge
-            (self.embedding_dim or self.vocab_size <= 5000,
-             "one-hot input takes at most 5,000 characters; use an embedding"),
-            (self.n_classes >= 2, "n_classes must be at least 2"),
-            (0 <= self.embedding_dim <= 1024, "embedding_dim must be 0 (one-hot) to 1024"),
-            (1 <= self.hidden_size <= 2048, "hidden_size must be 1 to 2048"),
-            (1 <= self.num_layers <= 8, "num_layers must be 1 to 8"),
-            (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+CELLS = dict(zip(RECURRENT, (nn.RNN, nn.LSTM, nn.GRU), strict=True))
 
 
 class NameClassifier(nn.Module):

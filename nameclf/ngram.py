@@ -20,10 +20,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from nameclf.batches import Encoded
+from nameclf.config import BATCHING, ModelConfig, TrainConfig
 from nameclf.errors import ConfigError
 from nameclf.evaluate import topk_accuracy
-from nameclf.model import BATCHING, ModelConfig
-from nameclf.train import History, Progress, TrainConfig, TrainResult
+from nameclf.train import History, Progress, TrainResult
 from nameclf.vocab import Vocab
 
 ANALYZERS = ("char_wb", "char")  # char_wb: n-grams inside words padded with spaces

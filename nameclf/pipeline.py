@@ -8,13 +8,14 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from nameclf.batches import Encoded, encode_names
+from nameclf.config import ModelConfig, TrainConfig
 from nameclf.data import NameDataset
 from nameclf.errors import ConfigError
 from nameclf.evaluate import Metrics, Prediction, evaluate
-from nameclf.model import ModelConfig, NameClassifier
+from nameclf.model import NameClassifier
 from nameclf.ngram import fit_ngram
 from nameclf.splits import Split, leaked_pairs, leaked_rows, make_split
-from nameclf.train import Progress, TrainConfig, TrainResult, train
+from nameclf.train import Progress, TrainResult, train
 from nameclf.vocab import Vocab, normalize
 
 MAX_NAME_LEN = 64  # typed names are cut here before prediction

@@ -2,9 +2,8 @@
 
 from dataclasses import fields, replace
 
+from nameclf.config import ModelConfig, TrainConfig
 from nameclf.errors import ConfigError
-from nameclf.model import ModelConfig
-from nameclf.train import TrainConfig
 
 # name -> (model fields, training fields, split)
 PRESETS: dict[str, tuple[dict, dict, str]] = {

@@ -8,61 +8,13 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from nameclf.batches import SAMPLING, Encoded, sample_batches, take, total_steps
+from nameclf.batches import Encoded, sample_batches, take
+from nameclf.config import TrainConfig, total_steps
 from nameclf.errors import ConfigError
 from nameclf.evaluate import topk_accuracy
-from nameclf.model import KERNELS, NameClassifier
+from nameclf.model import NameClassifier
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("constant", "cosine", "linear")
-BATCHING_MODES = ("packed", "padded", "per-sample")
 DIVERGED = "diverged — lower the learning rate"
-
-
-@dataclass
-class TrainConfig:
-    """How to train: optimizer, batches, budget, evaluation."""
-
-    optimizer: str = "adamw"  # sgd | adam | adamw
-    lr: float = 0.003  # peak learning rate
-    momentum: float = 0.9  # SGD only
-    weight_decay: float = 0.0
-    batch_size: int = 128
-    steps: int = 0  # number of batches; 0 means use `epochs`
-    epochs: float = 5.0  # passes over the training names when steps == 0
-    sampling: str = "bucket"  # random (with replacement) | epoch | bucket (by length)
-    batching: str = "packed"  # packed | padded | per-sample: same model, different speed
-    kernel: str = "auto"  # packed batches: auto (nameclf.recurrence on CPU) | torch (nn.RNN)
-    schedule: str = "constant"  # constant | cosine | linear decay after warmup
-    warmup: int = 0  # linear warmup steps
-    clip_grad: float = 0.0  # max gradient norm; 0 = off
-    class_weighting: bool = False  # weight classes by inverse frequency
-    label_smoothing: float = 0.0
-    eval_every: int = 100  # test accuracy every this many steps (0 = only at the end)
-    time_budget: float = 0.0  # seconds; 0 = no limit
-    seed: int = 0
-
-    def validate(self) -> None:
-        """Raise ConfigError for settings no run can use."""
-        checks = [
-            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
-            (self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}"),
-            (self.batching in BATCHING_MODES,
-             f"batching must be one of {', '.join(BATCHING_MODES)}"),
-            (self.sampling in SAMPLING, f"sampling must be one of {', '.join(SAMPLING)}"),
-            (self.kernel in KERNELS, f"kernel must be one of {', '.join(KERNELS)}"),
-            (math.isfinite(self.lr) and 0 < self.lr <= 100, "learning rate must be in (0, 100]"),
-            (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
-            (1 <= self.batch_size <= 65536, "batch size must be 1 to 65536"),
-            (0 <= self.steps <= 10_000_000, "steps must be 0 to 10,000,000"),
-            (0 <= self.epochs <= 10_000, "epochs must be 0 to 10,000"),
-            (self.steps > 0 or self.epochs > 0, "set steps or epochs to a positive number"),
-            (0 <= self.label_smoothing < 1, "label smoothing must be in [0, 1)"),
-            (self.clip_grad >= 0 and self.time_budget >= 0, "clip and time budget must be >= 0"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from nameclf.ui.state import init_page
 init_page("Train", ":material/model_training:")
 
 from nameclf.ui import live, params, train_form, training, views  # noqa: E402
+from nameclf.ui.state import preload_torch  # noqa: E402
 
 
 def main() -> None:
@@ -21,3 +22,4 @@ def main() -> None:
 
 
 views.run_page(main)
+preload_torch()  # the form is drawn without torch; Start will need it

@@ -8,10 +8,10 @@ from pathlib import Path
 import torch
 
 from nameclf.batches import Encoded, encode_names
+from nameclf.config import ModelConfig, TrainConfig
 from nameclf.data import LoadReport, NameDataset
-from nameclf.model import ModelConfig, NameClassifier
+from nameclf.model import NameClassifier
 from nameclf.pipeline import Run
-from nameclf.train import TrainConfig
 from nameclf.vocab import Vocab
 
 # each label writes its names with its own letters, so one character gives the label away

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from nameclf.config import TrainConfig
 from nameclf.explainer import STEPS, fresh_model
 from nameclf.pipeline import Run
-from nameclf.train import TrainConfig
 from nameclf.vocab import Vocab
 from tests.conftest import use_tiny
 

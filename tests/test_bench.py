@@ -6,7 +6,7 @@ import pytest
 from helpers import synthetic_encoded
 
 from nameclf.bench import CONTESTANTS, RaceConfig, contestants, race, ratios, subset
-from nameclf.model import ModelConfig
+from nameclf.config import ModelConfig
 
 
 @pytest.fixture(scope="module")

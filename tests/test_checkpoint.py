@@ -12,10 +12,9 @@ from safetensors.torch import save_file
 
 from nameclf import checkpoint
 from nameclf.checkpoint import from_bytes, load, save, to_bytes
+from nameclf.config import ModelConfig, TrainConfig
 from nameclf.errors import CheckpointError
-from nameclf.model import ModelConfig
 from nameclf.pipeline import fit, predict, prepare
-from nameclf.train import TrainConfig
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import torch
 from nameclf import explainer as ex
 from nameclf import explainer_plots as xp
 from nameclf import race_plots as rp
-from nameclf.model import ModelConfig, NameClassifier
+from nameclf.config import ModelConfig
+from nameclf.model import NameClassifier
 from nameclf.vocab import Vocab
 
 NAMES = ["Shyam", "Ram"]

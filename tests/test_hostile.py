@@ -18,14 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nameclf import data
+from nameclf.config import ModelConfig, TrainConfig
 from nameclf.data import LoadReport, NameDataset, load_bytes
 from nameclf.encoding import explain
 from nameclf.errors import ConfigError, DataError, NameclfError
 from nameclf.explainer import parse_names, walkthrough
 from nameclf.jobs import Job
-from nameclf.model import ModelConfig
 from nameclf.pipeline import check_compatible, fit, predict, prepare
-from nameclf.train import TrainConfig
 from nameclf.vocab import Vocab
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -151,3 +151,28 @@ def test_python_dash_m_nameclf_still_works():
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["batch_sizes"] == [2, 2, 2, 1, 1]
+
+
+def test_a_shared_train_link_draws_its_form_without_torch():
+    """/Train?… as a visitor's first page: the whole form, from the link, before torch loads."""
+    got = fresh("""
+import json, sys
+from streamlit.testing.v1 import AppTest
+from nameclf.ui import state
+state.PRELOADED = ()  # the page's background preload would import torch after the page
+at = AppTest.from_file("pages/2_Train.py", default_timeout=120)
+at.query_params.update({"cell": "gru", "hidden": "64"})
+at.run()
+torch_loaded = "torch" in sys.modules
+from nameclf.device import cpu_only_build
+print(json.dumps({"torch": torch_loaded, "cpu_only": cpu_only_build(),
+                  "exceptions": [e.value for e in at.exception],
+                  "errors": [e.value for e in at.error],
+                  "cell": at.radio(key="tw_cell").value,
+                  "hidden": at.select_slider(key="tw_hidden").value,
+                  "start": [b.disabled for b in at.button if b.label == "Start training"]}))
+""")
+    assert got["exceptions"] == [] and got["errors"] == []
+    assert (got["cell"], got["hidden"], got["start"]) == ("gru", 64, [False])
+    if got["cpu_only"]:
+        assert not got["torch"]

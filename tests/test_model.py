@@ -8,9 +8,10 @@ import torch.nn.functional as F
 from helpers import encoded, small_model
 from torch import nn
 
+from nameclf.config import ModelConfig
 from nameclf.encoding import encode_batch
 from nameclf.errors import ConfigError
-from nameclf.model import CELLS, ModelConfig, NameClassifier
+from nameclf.model import CELLS, NameClassifier
 from nameclf.presets import preset
 from nameclf.vocab import Vocab
 

@@ -14,12 +14,12 @@ from sklearn.linear_model import LogisticRegression
 
 from nameclf.checkpoint import from_bytes, load, save, to_bytes
 from nameclf.cli import main
+from nameclf.config import ModelConfig, TrainConfig
 from nameclf.errors import CheckpointError, ConfigError
 from nameclf.evaluate import evaluate
-from nameclf.model import ModelConfig, NameClassifier
+from nameclf.model import NameClassifier
 from nameclf.ngram import NgramConfig, NgramModel, char_ngrams, fit_ngram
 from nameclf.pipeline import fit, predict, prepare
-from nameclf.train import TrainConfig
 
 TRICKY = ["Ab", "A", "van der  Berg", "O'Neil\tX", "Abcdefgh", "Ng Li", "  x  "]
 

@@ -10,9 +10,10 @@ from helpers import small_model, synthetic_encoded
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from nameclf.config import ModelConfig, TrainConfig
 from nameclf.encoding import encode_batch
 from nameclf.errors import ConfigError
-from nameclf.model import ModelConfig, NameClassifier
+from nameclf.model import NameClassifier
 from nameclf.recurrence import (
     last_rows,
     offsets,
@@ -21,7 +22,7 @@ from nameclf.recurrence import (
     reverse_padded,
     tanh_,
 )
-from nameclf.train import TrainConfig, train
+from nameclf.train import train
 from nameclf.vocab import Vocab
 
 MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}

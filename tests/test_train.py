@@ -10,11 +10,11 @@ import torch
 import torch.nn.functional as F
 from helpers import encoded, small_model, synthetic_dataset, synthetic_encoded
 
-from nameclf.batches import sample_batches, take, total_steps
+from nameclf.batches import sample_batches, take
+from nameclf.config import ModelConfig, TrainConfig, total_steps
 from nameclf.errors import ConfigError
-from nameclf.model import ModelConfig
 from nameclf.pipeline import fit, prepare
-from nameclf.train import DIVERGED, TrainConfig, class_weights, lr_at, nll, train
+from nameclf.train import DIVERGED, class_weights, lr_at, nll, train
 
 
 def noise_encoded(n: int = 300, n_classes: int = 8, seed: int = 0):

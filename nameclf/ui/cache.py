@@ -80,7 +80,11 @@ def own(job: Job) -> Job:
 
 @st.cache_resource(show_spinner=False)
 def devices() -> tuple[str, ...]:
-    """Devices a visitor may pick, the default first."""
+    """Devices a visitor may pick, the default first (a CPU-only torch: told without it)."""
+    from nameclf.device import cpu_only_build
+
+    if cpu_only_build():
+        return ("cpu",)
     import torch
 
     found = [device().type, "cpu"]

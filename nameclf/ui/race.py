@@ -13,9 +13,9 @@ import streamlit as st
 
 from nameclf import race_plots as rp
 from nameclf.bench import RaceConfig, contestants, race
+from nameclf.config import ModelConfig
 from nameclf.data import NameDataset
 from nameclf.jobs import Job, queue_text
-from nameclf.model import ModelConfig
 from nameclf.ui.cache import device, own, training_slots
 from nameclf.ui.explainer import dataset_key
 

@@ -4,17 +4,22 @@ The Job's thread only calls `fit` and appends progress under a lock; it never ca
 Pages read `job.snapshot()` and call `collect()`, which moves finished runs into the history.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from nameclf.errors import ConfigError
 from nameclf.jobs import Job
-from nameclf.pipeline import Prepared, fit
-from nameclf.train import Progress
 from nameclf.ui import params
 from nameclf.ui.cache import current_dataset, current_prepared, own, training_slots
 from nameclf.ui.state import add_run, dataset_name, next_run_id
+
+if TYPE_CHECKING:  # torch loads when a job starts, not when a page with a Start button draws
+    from nameclf.pipeline import Prepared
+    from nameclf.train import Progress
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -61,6 +66,8 @@ def _run_info(values: dict) -> dict:
 def _start(kind: str, labels: list[str], values: dict, model_cfgs, train_cfg,
            prep: Prepared) -> Job:
     """Start a job training one model per config in sequence; refuses a second job."""
+    from nameclf.pipeline import fit
+
     if is_running():
         raise ConfigError("a training job is already running; stop it first")
     info = _run_info(values)
