@@ -175,6 +175,9 @@ def cmd_train(args) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if run.status == "stopped" and not run.info["steps"]:  # an n-gram fit cut short
+        raise NameclfError(f"the {run.model_config.cell} model did not finish within "
+                           f"--time-budget {train_cfg.time_budget:g} s; nothing was saved")
     args.out.mkdir(parents=True, exist_ok=True)
     save(run, args.out / "model.safetensors")
     summary = {"model": run.model_config.cell, "preset": args.preset, "status": run.status,

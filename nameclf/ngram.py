@@ -2,8 +2,8 @@
 
 It is fitted with scikit-learn but predicts with torch alone, behind the same
 `forward(idx, lengths)` as the recurrent models, so evaluation, prediction and
-checkpoints need no special case. Its state is three tensors plus JSON (the n-gram
-list and settings); nothing is ever pickled.
+checkpoints need no special case. Its saved state is three tensors plus JSON (the n-gram
+list and settings): a checkpoint is never pickled. The fit itself is nameclf.logistic.
 """
 
 import math
@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -23,12 +22,12 @@ from nameclf.batches import Encoded
 from nameclf.config import BATCHING, ModelConfig, TrainConfig
 from nameclf.errors import ConfigError
 from nameclf.evaluate import topk_accuracy
+from nameclf.logistic import fit_sklearn, fit_stoppable
 from nameclf.train import History, Progress, TrainResult
 from nameclf.vocab import Vocab
 
 ANALYZERS = ("char_wb", "char")  # char_wb: n-grams inside words padded with spaces
 MAX_FEATURES = 2_000_000  # a foreign checkpoint must not make the model huge
-ABSENT_LOGIT = -50.0  # intercept of a label with no training names: never predicted
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn normalizes whitespace
 
 
@@ -176,42 +175,16 @@ def uniform_model(config: ModelConfig, vocab: Vocab, ngram_config: NgramConfig) 
                       torch.zeros(0))
 
 
-def fit_sklearn(names: list[str], labels: np.ndarray, n_classes: int, cfg: NgramConfig, seed: int):
-    """Fit TF-IDF and the logistic regression: (ngrams, coef, intercept, idf, loss, iterations)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import log_loss
-    from threadpoolctl import threadpool_limits
-
-    if len(set(labels.tolist())) < 2:
-        raise ConfigError("the training split must hold at least two labels")
-    vectorizer = TfidfVectorizer(analyzer=cfg.analyzer, ngram_range=(cfg.min_n, cfg.max_n),
-                                 lowercase=cfg.lowercase, sublinear_tf=cfg.sublinear_tf,
-                                 min_df=cfg.min_df, dtype=np.float32)
-    x = vectorizer.fit_transform(names)  # (N, F), sparse
-    clf = LogisticRegression(C=cfg.C, max_iter=cfg.max_iter, random_state=seed)
-    with threadpool_limits(1):  # a small sparse problem: more threads only contend (4x slower)
-        clf.fit(x, labels)
-    ngrams = [""] * len(vectorizer.vocabulary_)
-    for gram, i in vectorizer.vocabulary_.items():
-        ngrams[i] = gram
-    # scatter the learned rows into all labels; a binary fit has one row, for classes_[1]
-    coef = np.zeros((n_classes, x.shape[1]))
-    intercept = np.full(n_classes, ABSENT_LOGIT)
-    rows = clf.classes_[1:] if len(clf.classes_) == 2 else clf.classes_
-    coef[rows] = clf.coef_
-    intercept[clf.classes_] = 0.0
-    intercept[rows] = clf.intercept_
-    loss = log_loss(labels, clf.predict_proba(x), labels=clf.classes_)
-    return ngrams, coef, intercept, vectorizer.idf_, float(loss), int(np.max(clf.n_iter_))
-
-
 def fit_ngram(train_set: Encoded, vocab: Vocab, config: ModelConfig, train_cfg: TrainConfig,
               eval_set: Encoded | None = None,
               callback: Callable[[Progress], None] | None = None,
               stop: threading.Event | None = None,
               ngram_config: NgramConfig | None = None) -> tuple[NgramModel, TrainResult]:
-    """Fit the baseline in one go (it cannot be interrupted); one Progress at the end."""
+    """Fit the baseline in one go; one Progress at the end.
+
+    With a `stop` event or a time budget the fit runs in a child process that either ends;
+    a fit ended early has no partial model, so the run is "stopped" with uniform predictions.
+    """
     ngram_config = ngram_config or NgramConfig()
     ngram_config.validate()
     config.validate()
@@ -222,8 +195,15 @@ def fit_ngram(train_set: Encoded, vocab: Vocab, config: ModelConfig, train_cfg: 
     decoder = uniform_model(config, vocab, ngram_config)
     names = decoder.decode(train_set.idx.T, train_set.lengths)
     labels = train_set.labels.cpu().numpy()
-    ngrams, coef, intercept, idf, loss, iters = fit_sklearn(names, labels, config.n_classes,
-                                                            ngram_config, train_cfg.seed)
+    args = (names, labels, config.n_classes, asdict(ngram_config), train_cfg.seed)
+    budget = train_cfg.time_budget
+    if stop is None and not budget:
+        fitted = fit_sklearn(*args)
+    else:
+        fitted = fit_stoppable(*args, stop=stop, deadline=start + budget if budget else None)
+    if fitted is None:  # ended early: nothing to keep
+        return decoder, TrainResult("stopped", 0, time.perf_counter() - start, 0.0, History())
+    ngrams, coef, intercept, idf, loss, iters = fitted
     model = NgramModel(config, vocab, ngrams, ngram_config, torch.from_numpy(coef),
                        torch.from_numpy(intercept), torch.from_numpy(idf))
     model = model.to(train_set.idx.device).eval()

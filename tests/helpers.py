@@ -2,6 +2,7 @@
 
 import io
 import random
+import sys
 import zipfile
 from pathlib import Path
 
@@ -97,3 +98,23 @@ def cli_ngram_run(tmp_path: Path) -> tuple[Path, Path]:
     assert main(["train", "--data", str(data), "--model", "ngram", "--out", str(out),
                  "--quiet"]) == 0
     return data, out
+
+
+def silent_children(monkeypatch) -> list:
+    """Make nameclf.logistic's fit children never answer (a fit too slow to wait for).
+
+    Each child is a real process that sleeps; the list holds them for inspection.
+    """
+    import subprocess
+
+    from nameclf import logistic
+
+    started, real = [], subprocess.Popen
+
+    def popen(cmd, **kwargs):
+        child = real([sys.executable, "-c", "import time; time.sleep(600)"], **kwargs)
+        started.append(child)
+        return child
+
+    monkeypatch.setattr(logistic.subprocess, "Popen", popen)
+    return started

@@ -6,7 +6,7 @@ import pytest
 
 from nameclf.prefix import prefix_predictions
 from tests.conftest import app, no_exception, use_tiny, wait_for_job
-from tests.helpers import untrained_run
+from tests.helpers import silent_children, untrained_run
 
 TINY = dict(preset="fast", cell="gru", hidden="16", emb="8", budget="steps", steps="30",
             batch="16", split="names", seed="1")
@@ -103,6 +103,20 @@ def test_predict_draws_each_prefix_of_a_recurrent_run():
     at.text_area(key="predict_text").input("").run()
     no_exception(at)
     assert any("letter by letter" in i.value for i in at.info)
+
+
+def test_stop_ends_an_ngram_fit_at_once_and_keeps_nothing(tiny_bytes, monkeypatch):
+    children = silent_children(monkeypatch)  # a fit that would never finish by itself
+    at = train_page(tiny_bytes, cell="ngram")
+    at.button(key="train_start").click().run()
+    assert at.button(key="train_stop").disabled is False
+    at.button(key="train_stop").click().run()
+    wait_for_job(at, timeout=30)
+    no_exception(at)
+    assert at.session_state["runs"] == {}
+    assert any("Stopped before **run1-ngram** learned anything" in i.value for i in at.info)
+    assert children[0].poll() is not None  # its process is gone
+    assert not at.button(key="train_start").disabled  # free to train again
 
 
 def test_compare_race_includes_the_ngram_baseline(tiny_bytes):

@@ -2,11 +2,20 @@
 
 import json
 import threading
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 import torch
-from helpers import ALPHABETS, cli_ngram_run, encoded, synthetic_dataset
+from helpers import (
+    ALPHABETS,
+    cli_ngram_run,
+    encoded,
+    lines_text,
+    silent_children,
+    synthetic_dataset,
+    synthetic_rows,
+)
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -16,7 +25,8 @@ from nameclf.checkpoint import from_bytes, load, save, to_bytes
 from nameclf.cli import main
 from nameclf.config import ModelConfig, TrainConfig
 from nameclf.errors import CheckpointError, ConfigError
-from nameclf.evaluate import evaluate
+from nameclf.evaluate import evaluate, log_probs
+from nameclf.logistic import fit_sklearn, fit_stoppable
 from nameclf.model import NameClassifier
 from nameclf.ngram import NgramConfig, NgramModel, char_ngrams, fit_ngram
 from nameclf.pipeline import fit, predict, prepare
@@ -186,3 +196,60 @@ def test_cli_trains_predicts_and_evaluates_an_ngram_model(tmp_path, capsys):
     assert main(["evaluate", "--checkpoint", ckpt, "--data", str(data)]) == 0
     assert json.loads(capsys.readouterr().out)["top1"] == pytest.approx(summary["top1"])
     assert set(ALPHABETS) == set(load(ckpt).classes)
+
+
+def synthetic_job() -> tuple[list[str], np.ndarray, int, dict]:
+    ds = synthetic_dataset()
+    classes = sorted(set(ds.labels))
+    labels = np.array([classes.index(lab) for lab in ds.labels])
+    return ds.names, labels, len(classes), asdict(NgramConfig())
+
+
+def test_the_fit_in_a_child_process_is_the_fit_in_this_one():
+    names, labels, n_classes, settings = synthetic_job()
+    here = fit_sklearn(names, labels, n_classes, settings, 0)
+    there = fit_stoppable(names, labels, n_classes, settings, 0, stop=threading.Event())
+    assert there[0] == here[0]  # the same n-grams, in the same order
+    for mine, theirs in zip(here[1:4], there[1:4], strict=True):  # coef, intercept, idf
+        np.testing.assert_array_equal(theirs, mine)
+    assert there[4:] == here[4:]  # loss, iterations
+
+
+def test_a_config_error_in_the_child_comes_back_as_a_config_error():
+    names, labels, n_classes, settings = synthetic_job()
+    with pytest.raises(ConfigError, match="at least two labels"):
+        fit_stoppable(names, np.zeros_like(labels), n_classes, settings, 0,
+                      stop=threading.Event())
+
+
+def test_stop_ends_a_fit_that_has_not_answered_and_its_process(monkeypatch):
+    children = silent_children(monkeypatch)
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    assert fit_stoppable(*synthetic_job(), 0, stop=stop) is None
+    (child,) = children
+    assert child.poll() is not None  # ended, not left running
+
+
+def test_a_time_budget_ends_an_ngram_fit_as_a_stopped_run_with_nothing_learned(prep,
+                                                                              monkeypatch):
+    children = silent_children(monkeypatch)
+    run = fit(prep, ModelConfig(cell="ngram"), TrainConfig(time_budget=0.3))
+    assert run.status == "stopped" and run.info["steps"] == 0
+    assert children[0].poll() is not None
+    probs = log_probs(run.model, prep.test).exp()
+    torch.testing.assert_close(probs, torch.full_like(probs, 1 / len(prep.classes)))
+
+
+def test_cli_says_in_one_line_when_an_ngram_fit_misses_its_time_budget(tmp_path, capsys,
+                                                                      monkeypatch):
+    silent_children(monkeypatch)
+    data = tmp_path / "names.txt"
+    data.write_text(lines_text(synthetic_rows()), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--model", "ngram", "--time-budget", "0.3",
+                 "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["nameclf train: error: the ngram model did not finish within "
+                   "--time-budget 0.3 s; nothing was saved"]
+    assert not (out / "model.safetensors").exists()

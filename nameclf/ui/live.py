@@ -112,6 +112,9 @@ def finished(kind: str) -> list[str]:
         st.info(f"Nothing was trained: {meta.error}.")
     elif meta.error:
         st.error(f"Training failed: {meta.error}")
+    if meta.empty:
+        labels = ", ".join(f"**{rid}**" for rid in meta.empty)
+        st.info(f"Stopped before {labels} learned anything, so nothing of it was kept.")
     return [rid for rid in meta.run_ids if rid in runs()]
 
 

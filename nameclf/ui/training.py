@@ -34,6 +34,7 @@ class JobMeta:
     collected: bool = False  # runs moved into the history already
     error: str = ""  # the job's error line, if it failed
     stopped: bool = False  # the visitor pressed Stop
+    empty: list[str] = field(default_factory=list)  # n-gram fits ended early: nothing kept
 
 
 @dataclass
@@ -77,8 +78,11 @@ def _start(kind: str, labels: list[str], values: dict, model_cfgs, train_cfg,
         for i, model_cfg in enumerate(model_cfgs):
             if stop.is_set() and out:
                 break
-            run = fit(prep, model_cfg, replace(train_cfg), stop=stop, info=dict(info),
-                      callback=lambda p, i=i: report(Tick(i, p)))
+            # the n-gram baseline fits in one go, with no half-fitted model a budget could
+            # keep: it gets no time budget (Stop still ends it)
+            budget = 0.0 if model_cfg.cell == "ngram" else train_cfg.time_budget
+            run = fit(prep, model_cfg, replace(train_cfg, time_budget=budget), stop=stop,
+                      info=dict(info), callback=lambda p, i=i: report(Tick(i, p)))
             out.append(run)
         return out
 
@@ -110,7 +114,7 @@ def start_comparison(values: dict, seconds: float, ngram: bool = False) -> Job:
     prep = current_prepared(values["split"], int(values["seed"]), values["device"])
     model_cfg, train_cfg, _ = params.configs(values, len(prep.train))
     train_cfg.validate()
-    cells = [*CELLS, "ngram"] if ngram else list(CELLS)  # ngram fits in one go, no budget
+    cells = [*CELLS, "ngram"] if ngram else list(CELLS)
     cfgs = [replace(model_cfg, cell=cell) for cell in cells]
     return _start("compare", cells, values, cfgs, train_cfg, prep)
 
@@ -127,9 +131,18 @@ def collect() -> JobMeta | None:
     st.session_state[f"last_{meta.kind}_job"] = meta  # outlives a later job of another kind
     results = job.result or []
     meta.run_ids = meta.run_ids[: len(results)]
-    for run_id, run in zip(meta.run_ids, results, strict=False):
-        add_run(run_id, run, meta.data)
+    for run_id, run in zip(list(meta.run_ids), results, strict=False):
+        if learned_nothing(run):
+            meta.run_ids.remove(run_id)
+            meta.empty.append(run_id)
+        else:
+            add_run(run_id, run, meta.data)
     return meta
+
+
+def learned_nothing(run) -> bool:
+    """An n-gram fit ended early: unlike a stopped recurrent model, it has nothing to keep."""
+    return run.model_config.cell == "ngram" and run.status == "stopped"
 
 
 @dataclass

@@ -1,0 +1,121 @@
+"""The n-gram baseline's fit: TF-IDF and a logistic regression with scikit-learn, no torch.
+
+scikit-learn's L-BFGS cannot be interrupted, so a fit that Stop or a time budget may end runs
+in a child process (`python -m nameclf.logistic`), which is simply ended: the app's Stop button
+and Compare's budget then work for the baseline as for the recurrent models, and the fit never
+holds the server's GIL. The child reads a JSON file and answers with an .npz, which is read
+back without pickle.
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from nameclf.errors import ConfigError
+
+ABSENT_LOGIT = -50.0  # intercept of a label with no training names: never predicted
+POLL_SECONDS = 0.05  # how often a waiting parent checks Stop and the deadline
+
+
+def fit_sklearn(names: list[str], labels: np.ndarray, n_classes: int, settings: Mapping,
+                seed: int):
+    """Fit TF-IDF and the logistic regression: (ngrams, coef, intercept, idf, loss, iterations).
+
+    `settings` holds the fields of nameclf.ngram.NgramConfig.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+    from threadpoolctl import threadpool_limits
+
+    if len(set(labels.tolist())) < 2:
+        raise ConfigError("the training split must hold at least two labels")
+    vectorizer = TfidfVectorizer(analyzer=settings["analyzer"],
+                                 ngram_range=(settings["min_n"], settings["max_n"]),
+                                 lowercase=settings["lowercase"],
+                                 sublinear_tf=settings["sublinear_tf"],
+                                 min_df=settings["min_df"], dtype=np.float32)
+    x = vectorizer.fit_transform(names)  # (N, F), sparse
+    clf = LogisticRegression(C=settings["C"], max_iter=settings["max_iter"], random_state=seed)
+    with threadpool_limits(1):  # a small sparse problem: more threads only contend (4x slower)
+        clf.fit(x, labels)
+    ngrams = [""] * len(vectorizer.vocabulary_)
+    for gram, i in vectorizer.vocabulary_.items():
+        ngrams[i] = gram
+    # scatter the learned rows into all labels; a binary fit has one row, for classes_[1]
+    coef = np.zeros((n_classes, x.shape[1]))
+    intercept = np.full(n_classes, ABSENT_LOGIT)
+    rows = clf.classes_[1:] if len(clf.classes_) == 2 else clf.classes_
+    coef[rows] = clf.coef_
+    intercept[clf.classes_] = 0.0
+    intercept[rows] = clf.intercept_
+    loss = log_loss(labels, clf.predict_proba(x), labels=clf.classes_)
+    return ngrams, coef, intercept, vectorizer.idf_, float(loss), int(np.max(clf.n_iter_))
+
+
+def fit_stoppable(names: list[str], labels: np.ndarray, n_classes: int, settings: Mapping,
+                  seed: int, stop: threading.Event | None = None,
+                  deadline: float | None = None):
+    """fit_sklearn in a child process; None if Stop or the deadline (perf_counter) came first."""
+    job = {"names": list(names), "labels": np.asarray(labels).tolist(), "n_classes": n_classes,
+           "settings": dict(settings), "seed": seed}
+    package_root = str(Path(__file__).resolve().parents[1])  # importable however we were run
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(
+        p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+    with tempfile.TemporaryDirectory(prefix="nameclf-ngram-") as folder:
+        job_file = Path(folder) / "job.json"
+        job_file.write_text(json.dumps(job))
+        child = subprocess.Popen([sys.executable, "-m", "nameclf.logistic", str(job_file)],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, env=env)
+        try:
+            while True:
+                try:
+                    out, err = child.communicate(timeout=POLL_SECONDS)
+                    break
+                except subprocess.TimeoutExpired:  # retrying loses no output (subprocess docs)
+                    ended = stop is not None and stop.is_set()
+                    if ended or (deadline is not None and time.perf_counter() > deadline):
+                        return None
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
+    if child.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines() or ["no message"]
+        if child.returncode == 2:  # a ConfigError, its message on the last line
+            raise ConfigError(lines[-1])
+        raise RuntimeError(f"the n-gram fit failed: {lines[-1]}")
+    with np.load(io.BytesIO(out), allow_pickle=False) as saved:
+        return (saved["ngrams"].tolist(), saved["coef"], saved["intercept"], saved["idf"],
+                float(saved["loss"]), int(saved["iterations"]))
+
+
+def main() -> int:
+    """The child: a JSON job file named by argv, an .npz of fit_sklearn's results on stdout."""
+    job = json.loads(Path(sys.argv[1]).read_text())
+    try:
+        ngrams, coef, intercept, idf, loss, iterations = fit_sklearn(
+            job["names"], np.array(job["labels"], dtype=np.int64), job["n_classes"],
+            job["settings"], job["seed"])
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+    buffer = io.BytesIO()
+    np.savez(buffer, ngrams=np.array(ngrams, dtype=str), coef=coef, intercept=intercept, idf=idf,
+             loss=loss, iterations=iterations)
+    sys.stdout.buffer.write(buffer.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
