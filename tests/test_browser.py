@@ -1,4 +1,4 @@
-"""The real app in a real browser: a deep link first, training, Stop, every page.
+"""The real app in a real browser: a deep link first, training, Stop, every page, n-grams.
 
 Starts `streamlit run` on a free local port and drives it with Playwright's Chromium.
 Set NAMECLF_SHOTS=1 to save a screenshot of every page to /tmp/shots/.
@@ -177,3 +177,13 @@ def test_the_app_in_a_browser(server, page):
     expect(alert).to_contain_text("only one label ('**bold** <b>b</b> :red[r]')")
     settle(page)
     check(page, "9_Home_markdown_labels")
+
+    # the n-gram baseline on that file, fitted in its child process of the real server
+    open_from_sidebar(page, "Train")
+    page.get_by_text("ngram (TF-IDF + logistic regression)").click()
+    settle(page)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(re.compile(r"run\d+-ngram: completed, fitted in"))).to_be_visible(
+        timeout=90_000)
+    settle(page)
+    check(page, "9_Train_ngram_done")
