@@ -24,6 +24,7 @@ from nameclf.errors import ConfigError
 
 ABSENT_LOGIT = -50.0  # intercept of a label with no training names: never predicted
 POLL_SECONDS = 0.05  # how often a waiting parent checks Stop and the deadline
+CONFIG_ERROR_EXIT = 3  # the child's exit status for a ConfigError, its message on stderr
 
 
 def fit_sklearn(names: list[str], labels: np.ndarray, n_classes: int, settings: Mapping,
@@ -92,12 +93,13 @@ def fit_stoppable(names: list[str], labels: np.ndarray, n_classes: int, settings
                 child.communicate()
     if child.returncode != 0:
         lines = err.decode(errors="replace").strip().splitlines() or ["no message"]
-        if child.returncode == 2:  # a ConfigError, its message on the last line
+        if child.returncode == CONFIG_ERROR_EXIT:
             raise ConfigError(lines[-1])
         raise RuntimeError(f"the n-gram fit failed: {lines[-1]}")
     with np.load(io.BytesIO(out), allow_pickle=False) as saved:
-        return (saved["ngrams"].tolist(), saved["coef"], saved["intercept"], saved["idf"],
-                float(saved["loss"]), int(saved["iterations"]))
+        ngrams = json.loads(saved["ngrams"].tobytes())
+        return (ngrams, saved["coef"], saved["intercept"], saved["idf"], float(saved["loss"]),
+                int(saved["iterations"]))
 
 
 def main() -> int:
@@ -109,10 +111,11 @@ def main() -> int:
             job["settings"], job["seed"])
     except ConfigError as err:
         print(err, file=sys.stderr)
-        return 2
+        return CONFIG_ERROR_EXIT
     buffer = io.BytesIO()
-    np.savez(buffer, ngrams=np.array(ngrams, dtype=str), coef=coef, intercept=intercept, idf=idf,
-             loss=loss, iterations=iterations)
+    as_bytes = np.frombuffer(json.dumps(ngrams).encode(), dtype=np.uint8)  # exact, unlike <U
+    np.savez(buffer, ngrams=as_bytes, coef=coef, intercept=intercept, idf=idf, loss=loss,
+             iterations=iterations)
     sys.stdout.buffer.write(buffer.getvalue())
     return 0
 

@@ -199,10 +199,12 @@ def test_cli_trains_predicts_and_evaluates_an_ngram_model(tmp_path, capsys):
 
 
 def synthetic_job() -> tuple[list[str], np.ndarray, int, dict]:
+    """Names (tricky whitespace and letters included), label ids, label count, settings."""
     ds = synthetic_dataset()
     classes = sorted(set(ds.labels))
-    labels = np.array([classes.index(lab) for lab in ds.labels])
-    return ds.names, labels, len(classes), asdict(NgramConfig())
+    labels = [classes.index(lab) for lab in ds.labels] + [i % 2 for i in range(len(TRICKY))]
+    names = ds.names + [*TRICKY[:-1], "Ångström ß\u00a0x"]
+    return names, np.array(labels), len(classes), asdict(NgramConfig())
 
 
 def test_the_fit_in_a_child_process_is_the_fit_in_this_one():
