@@ -1,6 +1,7 @@
 """Benchmark the project's targets on the reference file, side by side in one run.
 
-    python bench/targets.py [--data ../shared/data/name2lang.txt] [--only fast,throughput,race,seed]
+    python bench/targets.py [--data ../shared/data/name2lang.txt] [--only fast,throughput,race]
+    python bench/targets.py --only seed,fast,best,ngram     # every preset and the baseline
 
 Prints one JSON line per measurement and a summary table. Speeds are compared as ratios
 measured back to back in the same process, since the machine is shared and noisy.
@@ -21,7 +22,7 @@ import tutorial  # noqa: E402
 
 from nameclf import fit, load_dataset, prepare, preset  # noqa: E402
 from nameclf.bench import RaceConfig, race, ratios  # noqa: E402
-from nameclf.config import ModelConfig  # noqa: E402
+from nameclf.config import ModelConfig, TrainConfig  # noqa: E402
 from nameclf.model import NameClassifier  # noqa: E402
 from nameclf.train import train  # noqa: E402
 
@@ -39,8 +40,11 @@ def names_labels(ds, rows: list[int]) -> tuple[list[str], list[str]]:
 
 
 def bench_preset(ds, name: str, steps: int | None = None) -> dict:
-    """Train a preset on its own split and report accuracy and time."""
-    model_cfg, train_cfg, split = preset(name)
+    """Train a preset (or `ngram`, the baseline) on its split; report accuracy and time."""
+    if name == "ngram":
+        model_cfg, train_cfg, split = ModelConfig(cell="ngram"), TrainConfig(), "names"
+    else:
+        model_cfg, train_cfg, split = preset(name)
     if steps:
         train_cfg = replace(train_cfg, steps=steps)
     prep = prepare(ds, split, seed=0)
@@ -123,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(REFERENCE), help="the reference name2lang.txt")
     parser.add_argument("--only", default="fast,throughput,race",
-                        help="comma list of: fast, throughput, race, seed, tutorial")
+                        help="comma list of: fast, best, ngram, throughput, race, seed, tutorial")
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="seconds per speed contestant (in turns, for throughput)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
@@ -136,8 +140,9 @@ def main() -> None:
     only = set(args.only.split(","))
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {len(ds)} rows",
           flush=True)
-    if "fast" in only:
-        bench_preset(ds, "fast")
+    for name in ("fast", "best", "ngram"):
+        if name in only:
+            bench_preset(ds, name)
     if "throughput" in only:
         bench_throughput(ds, args.seconds)
     if "race" in only:
