@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+CHROMIUM = "/usr/bin/chromium"  # Debian's package, driven by Playwright in the browser tests
 SUFFIXES = {"Ski": ("ski", "wicz", "czak"), "Son": ("son", "sen", "ston"),
             "Ez": ("ez", "es", "ado")}  # three labels a tiny model learns in seconds
 

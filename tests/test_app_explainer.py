@@ -145,6 +145,7 @@ def test_speed_race_runs_and_table_grows():
     at.number_input(key="race_batch").set_value(8)
     at.slider(key="race_seconds").set_value(0.5)
     at.select_slider(key="race_hidden").set_value(16)
+    at.selectbox(key="race_device").set_value("cpu")  # also on a machine with a GPU
     at.run()
     _race(at)
     ratios = _metrics(at)

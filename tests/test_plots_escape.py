@@ -20,7 +20,7 @@ from nameclf import race_plots as rp
 from nameclf.explainer import Readout, walkthrough
 from nameclf.plots import plain
 from nameclf.vocab import Vocab
-from tests.test_browser import CHROMIUM
+from tests.conftest import CHROMIUM
 
 HOSTILE = ["<b>Bold</b>", "<img src=x onerror=alert(1)>", "Ab<br>Cd", "&lt;ent&gt;", "AT&T",
            '<a href="javascript:alert(1)">x</a>']
