@@ -56,18 +56,20 @@ EXPERIMENTS: dict[str, tuple[dict, dict]] = {
     "lstm-seed-1": (dict(cell="lstm"), dict(seed=1)),
 }
 NGRAMS: dict[str, dict] = {  # NgramConfig fields
-    "ngram": {},
-    "ngram-1-5": dict(max_n=5),
-    "ngram-C3": dict(C=3.0),
+    "ngram": {},  # the default: n-grams seen in at least 2 training names (min_df 2)
     "ngram-C30": dict(C=30.0),
-    "ngram-char": dict(analyzer="char"),
+    "ngram-every": dict(min_df=1),  # every n-gram kept, the default before
+    "ngram-every-1-5": dict(min_df=1, max_n=5),
+    "ngram-every-C3": dict(min_df=1, C=3.0),
+    "ngram-every-C30": dict(min_df=1, C=30.0),
+    "ngram-every-char": dict(min_df=1, analyzer="char"),
 }
 # outside data: Faker's surnames of the same labels (bar any name in validation or test) added
 # to training, and the label prior they shift put back: experiment -> (base, share of Faker's)
 EXTERNAL: dict[str, tuple[str, float]] = {
     "lstm+faker-0.3": ("lstm", 0.3),
-    "ngram-C30+faker-0.3": ("ngram-C30", 0.3),
-    "ngram-C30+faker-1": ("ngram-C30", 1.0),
+    "ngram-every-C30+faker-0.3": ("ngram-every-C30", 0.3),
+    "ngram-every-C30+faker-1": ("ngram-every-C30", 1.0),
 }
 
 

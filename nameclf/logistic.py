@@ -45,7 +45,11 @@ def fit_sklearn(names: list[str], labels: np.ndarray, n_classes: int, settings: 
                                  lowercase=settings["lowercase"],
                                  sublinear_tf=settings["sublinear_tf"],
                                  min_df=settings["min_df"], dtype=np.float32)
-    x = vectorizer.fit_transform(names)  # (N, F), sparse
+    try:
+        x = vectorizer.fit_transform(names)  # (N, F), sparse
+    except ValueError as err:  # every n-gram pruned: too few or too different names
+        raise ConfigError(f"no character n-gram occurs in {settings['min_df']} or more "
+                          "training names; lower min_df or add names") from err
     clf = LogisticRegression(C=settings["C"], max_iter=settings["max_iter"], random_state=seed)
     with threadpool_limits(1):  # a small sparse problem: more threads only contend (4x slower)
         clf.fit(x, labels)

@@ -1,6 +1,7 @@
 """The n-gram baseline in the app, and the prediction drawn as each character is read."""
 
 import json
+import time
 
 import pytest
 
@@ -110,6 +111,9 @@ def test_stop_ends_an_ngram_fit_at_once_and_keeps_nothing(tiny_bytes, monkeypatc
     at = train_page(tiny_bytes, cell="ngram")
     at.button(key="train_start").click().run()
     assert at.button(key="train_stop").disabled is False
+    deadline = time.monotonic() + 30
+    while not children and time.monotonic() < deadline:  # Stop while its process runs
+        time.sleep(0.05)
     at.button(key="train_stop").click().run()
     wait_for_job(at, timeout=30)
     no_exception(at)

@@ -48,7 +48,7 @@ def sklearn_probs(names, labels, test_names, cfg: NgramConfig) -> np.ndarray:
     """The same model fitted and applied by scikit-learn alone: the oracle."""
     vec = TfidfVectorizer(analyzer=cfg.analyzer, ngram_range=(cfg.min_n, cfg.max_n),
                           lowercase=cfg.lowercase, sublinear_tf=cfg.sublinear_tf,
-                          dtype=np.float32)
+                          min_df=cfg.min_df, dtype=np.float32)
     clf = LogisticRegression(C=cfg.C, max_iter=cfg.max_iter).fit(vec.fit_transform(names), labels)
     return clf.predict_proba(vec.transform(test_names))
 
@@ -255,3 +255,9 @@ def test_cli_says_in_one_line_when_an_ngram_fit_misses_its_time_budget(tmp_path,
     assert err == ["nameclf train: error: the ngram model did not finish within "
                    "--time-budget 0.3 s; nothing was saved"]
     assert not (out / "model.safetensors").exists()
+
+
+def test_names_sharing_no_ngram_are_a_config_error_not_a_crash():
+    settings = asdict(NgramConfig(analyzer="char", min_df=2))  # char: no shared edge spaces
+    with pytest.raises(ConfigError, match="no character n-gram occurs in 2 or more"):
+        fit_sklearn(["Ab", "Cd", "Ef", "Gh"], np.array([0, 1, 0, 1]), 2, settings, 0)
