@@ -20,7 +20,7 @@ def race() -> list[str]:
     ngram = st.checkbox("Include the n-gram baseline (TF-IDF + logistic regression)", True,
                         key="compare_ngram",
                         help="Does reading characters in order beat counting letter groups? "
-                             "The baseline fits in one go (10–30 s for 20,000 names on a "
+                             "The baseline fits in one go (5–15 s for 20,000 names on a "
                              "2-core CPU), so the seconds per model do not apply to it; "
                              "Stop does.")
     st.caption(f"Uses the Train page's settings — `{values['dataset']}`, {values['split']} split, "
