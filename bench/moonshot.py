@@ -119,8 +119,8 @@ def run_one(ds, prep, name: str, out: Path) -> dict:
         base, share = EXTERNAL[name]
         mixed, shift = with_faker(ds, prep, share)
         model, seconds = train_model(mixed, base)
-        valid, test = (log_probs(model, s) + shift for s in (prep.valid, prep.test))
-        valid, test = valid.log_softmax(1), test.log_softmax(1)
+        valid, test = ((log_probs(model, s) + shift).log_softmax(1)
+                       for s in (prep.valid, prep.test))
     else:
         model, seconds = train_model(prep, name)
         valid, test = log_probs(model, prep.valid), log_probs(model, prep.test)

@@ -175,7 +175,7 @@ def cmd_train(args) -> int:
     finally:
         if bar is not None:
             bar.close()
-    if run.status == "stopped" and not run.info["steps"]:  # an n-gram fit cut short
+    if run.learned_nothing:
         raise NameclfError(f"the {run.model_config.cell} model did not finish within "
                            f"--time-budget {train_cfg.time_budget:g} s; nothing was saved")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -190,11 +190,10 @@ def fit_ngram(train_set: Encoded, vocab: Vocab, config: ModelConfig, train_cfg: 
     ngram_config.validate()
     config.validate()
     start = time.perf_counter()
+    uniform = uniform_model(config, vocab, ngram_config)  # decodes names; a stopped fit's model
     if stop is not None and stop.is_set():
-        model = uniform_model(config, vocab, ngram_config)
-        return model, TrainResult("stopped", 0, 0.0, 0.0, History())
-    decoder = uniform_model(config, vocab, ngram_config)
-    names = decoder.decode(train_set.idx.T, train_set.lengths)
+        return uniform, TrainResult("stopped", 0, 0.0, 0.0, History())
+    names = uniform.decode(train_set.idx.T, train_set.lengths)
     labels = train_set.labels.cpu().numpy()
     args = (names, labels, config.n_classes, asdict(ngram_config), train_cfg.seed)
     budget = train_cfg.time_budget
@@ -203,7 +202,7 @@ def fit_ngram(train_set: Encoded, vocab: Vocab, config: ModelConfig, train_cfg: 
     else:
         fitted = fit_stoppable(*args, stop=stop, deadline=start + budget if budget else None)
     if fitted is None:  # ended early: nothing to keep
-        return decoder, TrainResult("stopped", 0, time.perf_counter() - start, 0.0, History())
+        return uniform, TrainResult("stopped", 0, time.perf_counter() - start, 0.0, History())
     ngrams, coef, intercept, idf, loss, iters = fitted
     model = NgramModel(config, vocab, ngrams, ngram_config, torch.from_numpy(coef),
                        torch.from_numpy(intercept), torch.from_numpy(idf))

@@ -75,6 +75,12 @@ class Run:
     def model_config(self) -> ModelConfig:
         return self.model.config
 
+    @property
+    def learned_nothing(self) -> bool:
+        """An n-gram fit ended early (Stop, a time budget): unlike a stopped recurrent model,
+        which keeps what it learned so far, there is no model to keep."""
+        return self.model.config.cell == "ngram" and self.status == "stopped"
+
 
 def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,
         callback: Callable[[Progress], None] | None = None,

@@ -1,7 +1,7 @@
 """Home page pieces: choosing the dataset (built in, downloaded or uploaded) and its report.
 
 Nothing here imports torch or pandas: Home is the first page a visitor sees, and it needs
-neither (torch starts loading in the background once Home is drawn; the Train button waits).
+neither (torch starts loading in the background once Home is drawn).
 """
 
 import streamlit as st
@@ -10,6 +10,7 @@ from nameclf.data import DEFAULT_SOURCE, LoadReport, load_bytes
 from nameclf.errors import DataError
 from nameclf.ui.cache import current_dataset, download_builtin, is_downloaded
 from nameclf.ui.state import dataset_name
+from nameclf.ui.train_form import use_preset
 from nameclf.ui.views import plain
 
 CHOICES = {
@@ -116,7 +117,5 @@ def current_report() -> None:
 
 def train_recommended() -> None:
     """Select the recommended preset and open the Train page."""
-    from nameclf.ui.train_form import use_preset  # imports torch, which Home needs only now
-
     use_preset("fast", on_train_page=False)
     st.switch_page("pages/2_Train.py")

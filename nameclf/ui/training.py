@@ -80,8 +80,8 @@ def _start(kind: str, labels: list[str], values: dict, model_cfgs, train_cfg,
                 break
             # the n-gram baseline fits in one go, with no half-fitted model a budget could
             # keep: it gets no time budget (Stop still ends it)
-            budget = 0.0 if model_cfg.cell == "ngram" else train_cfg.time_budget
-            run = fit(prep, model_cfg, replace(train_cfg, time_budget=budget), stop=stop,
+            limit = 0.0 if model_cfg.cell == "ngram" else train_cfg.time_budget
+            run = fit(prep, model_cfg, replace(train_cfg, time_budget=limit), stop=stop,
                       info=dict(info), callback=lambda p, i=i: report(Tick(i, p)))
             out.append(run)
         return out
@@ -130,19 +130,15 @@ def collect() -> JobMeta | None:
     meta.stopped = job.stop_event.is_set()
     st.session_state[f"last_{meta.kind}_job"] = meta  # outlives a later job of another kind
     results = job.result or []
-    meta.run_ids = meta.run_ids[: len(results)]
-    for run_id, run in zip(list(meta.run_ids), results, strict=False):
-        if learned_nothing(run):
-            meta.run_ids.remove(run_id)
+    kept = []
+    for run_id, run in zip(meta.run_ids, results, strict=False):
+        if run.learned_nothing:
             meta.empty.append(run_id)
         else:
             add_run(run_id, run, meta.data)
+            kept.append(run_id)
+    meta.run_ids = kept
     return meta
-
-
-def learned_nothing(run) -> bool:
-    """An n-gram fit ended early: unlike a stopped recurrent model, it has nothing to keep."""
-    return run.model_config.cell == "ngram" and run.status == "stopped"
 
 
 @dataclass
