@@ -50,12 +50,15 @@ def bench_preset(ds, name: str, steps: int | None = None) -> dict:
     prep = prepare(ds, split, seed=0)
     start = time.perf_counter()
     run = fit(prep, model_cfg, replace(train_cfg, eval_every=0))
-    return emit({"bench": "preset", "preset": name, "split": split, "steps": run.info["steps"],
-                 "train_seconds": round(run.info["train_seconds"], 1),
-                 "wall_seconds": round(time.perf_counter() - start, 1),
-                 "names_per_second": round(run.info["names_per_second"]),
-                 "top1": round(run.metrics["top1"], 4), "top2": round(run.metrics["top2"], 4),
-                 "macro_f1": round(run.metrics["macro_f1"], 4)})
+    record = {"bench": "preset", "preset": name, "split": split, "steps": run.info["steps"],
+              "train_seconds": round(run.info["train_seconds"], 1),
+              "wall_seconds": round(time.perf_counter() - start, 1),
+              "names_per_second": round(run.info["names_per_second"]),
+              "top1": round(run.metrics["top1"], 4), "top2": round(run.metrics["top2"], 4),
+              "macro_f1": round(run.metrics["macro_f1"], 4)}
+    if "parts_top1" in run.info:  # a mixture: each part's top-1 alone
+        record["parts_top1"] = {k: round(v, 4) for k, v in run.info["parts_top1"].items()}
+    return emit(record)
 
 
 def bench_throughput(ds, seconds: float, rounds: int = 5) -> list[dict]:

@@ -11,6 +11,7 @@ from safetensors.torch import save as st_save
 
 from nameclf.config import ModelConfig, TrainConfig
 from nameclf.errors import CheckpointError, NameclfError
+from nameclf.mixture import Mixture, ngram_part
 from nameclf.model import NameClassifier
 from nameclf.ngram import NgramConfig, NgramModel
 from nameclf.pipeline import Run
@@ -30,8 +31,9 @@ def to_bytes(run: Run) -> bytes:
         "chars": list(run.vocab.chars), "classes": run.classes,
         "info": run.info, "metrics": run.metrics, "status": run.status,
     }
-    if isinstance(run.model, NgramModel):  # its n-gram list and settings are JSON
-        meta["ngram"] = run.model.metadata()
+    ngram = run.model.ngram if isinstance(run.model, Mixture) else run.model
+    if isinstance(ngram, NgramModel):  # its n-gram list and settings are JSON
+        meta["ngram"] = ngram.metadata()
     state = {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
     return st_save(state, metadata={"nameclf": json.dumps(meta)})
 
@@ -58,6 +60,31 @@ def config_from(cls, values: dict):
     return config
 
 
+def ngram_from(config: ModelConfig, vocab: Vocab, state: dict, meta: dict) -> NgramModel:
+    """The n-gram model of a checkpoint: its tensors, n-gram list and settings."""
+    extra = meta["ngram"]
+    return NgramModel.from_state(config, vocab, state, extra["ngrams"],
+                                 config_from(NgramConfig, extra["config"]))
+
+
+def build(config: ModelConfig, vocab: Vocab, state: dict, meta: dict) -> torch.nn.Module:
+    """The model a checkpoint describes, its weights loaded; every tensor must be used."""
+    if config.cell == "ngram":
+        return ngram_from(config, vocab, state, meta)
+    recurrent = NameClassifier(config)
+    if not config.ngram_weight:
+        recurrent.load_state_dict(state, strict=True)
+        return recurrent
+    parts = {"recurrent": {}, "ngram": {}}  # a mixture's tensors: "recurrent.*", "ngram.*"
+    for key, tensor in state.items():
+        part, _, name = key.partition(".")
+        if part not in parts:
+            raise CheckpointError(f"unexpected tensor {key[:80]!r} in a mixture checkpoint")
+        parts[part][name] = tensor
+    recurrent.load_state_dict(parts["recurrent"], strict=True)
+    return Mixture(recurrent, ngram_from(ngram_part(config), vocab, parts["ngram"], meta))
+
+
 def from_bytes(raw: bytes, device: torch.device | str = "cpu") -> Run:
     """Load a run from bytes; anything but a well-formed nameclf checkpoint is refused."""
     if len(raw) > MAX_CHECKPOINT_BYTES:
@@ -81,13 +108,7 @@ def from_bytes(raw: bytes, device: torch.device | str = "cpu") -> Run:
         if any(len(c) != 1 for c in vocab.chars) or len(set(vocab.chars)) != len(vocab.chars):
             raise CheckpointError("the vocabulary must list distinct single characters")
         info, metrics = dict(meta.get("info", {})), dict(meta.get("metrics", {}))
-        if model_cfg.cell == "ngram":
-            extra = meta["ngram"]
-            model = NgramModel.from_state(model_cfg, vocab, state, extra["ngrams"],
-                                          config_from(NgramConfig, extra["config"]))
-        else:
-            model = NameClassifier(model_cfg)
-            model.load_state_dict(state, strict=True)
+        model = build(model_cfg, vocab, state, meta)
     except CheckpointError:
         raise
     except (SafetensorError, ValueError, TypeError, KeyError, AttributeError, RuntimeError,

@@ -48,6 +48,9 @@ def build_parser() -> Parser:
                    help="read names both ways")
     m.add_argument("--embedding-dim", type=int, help="0 = one-hot input like the tutorial")
     m.add_argument("--dropout", type=float, help="dropout between layers and before the output")
+    m.add_argument("--ngram-weight", type=float,
+                   help="after training, mix in the n-gram baseline's probabilities with this "
+                        "weight (0 = the recurrent model alone; the best preset uses 0.3)")
     o = t.add_argument_group("optimization")
     o.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help="optimizer")
     o.add_argument("--lr", type=float, help="learning rate")
@@ -135,6 +138,8 @@ def cmd_train(args) -> int:
     model_cfg, train_cfg, split = preset(args.preset)
     values = vars(args)
     model_cfg = override(model_cfg, values)
+    if model_cfg.cell == "ngram" and args.ngram_weight is None:  # --preset best --model ngram
+        model_cfg.ngram_weight = 0.0
     if args.steps is not None and args.epochs is None:
         values = dict(values, epochs=0.0)
     elif args.epochs is not None and args.steps is None:
@@ -176,11 +181,11 @@ def cmd_train(args) -> int:
         if bar is not None:
             bar.close()
     if run.learned_nothing:
-        raise NameclfError(f"the {run.model_config.cell} model did not finish within "
+        raise NameclfError(f"the {run.model_config.kind} model did not finish within "
                            f"--time-budget {train_cfg.time_budget:g} s; nothing was saved")
     args.out.mkdir(parents=True, exist_ok=True)
     save(run, args.out / "model.safetensors")
-    summary = {"model": run.model_config.cell, "preset": args.preset, "status": run.status,
+    summary = {"model": run.model_config.kind, "preset": args.preset, "status": run.status,
                **{k: run.info[k] for k in ("split", "n_train", "n_test", "steps", "train_seconds",
                                             "names_per_second", "leaked_test_rows",
                                             "leaked_test_pairs")},

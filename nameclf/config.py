@@ -27,6 +27,12 @@ class ModelConfig:
     num_layers: int = 1  # stacked recurrent layers
     bidirectional: bool = False  # also read each name right to left
     dropout: float = 0.0  # between layers and before the output layer
+    ngram_weight: float = 0.0  # mix in the n-gram baseline's probabilities (nameclf.mixture)
+
+    @property
+    def kind(self) -> str:
+        """What the model is, in one word: `lstm`, `ngram`, or `lstm+ngram` for a mixture."""
+        return f"{self.cell}+ngram" if self.ngram_weight else self.cell
 
     def validate(self) -> None:
         """Raise ConfigError for values no model can be built from."""
@@ -42,6 +48,9 @@ class ModelConfig:
             (1 <= self.hidden_size <= 2048, "hidden_size must be 1 to 2048"),
             (1 <= self.num_layers <= 8, "num_layers must be 1 to 8"),
             (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
+            (0.0 <= self.ngram_weight < 1.0, "ngram_weight must be in [0, 1)"),
+            (self.cell != "ngram" or not self.ngram_weight,
+             "the n-gram baseline cannot mix in itself: ngram_weight must be 0"),
         ]
         for ok, message in checks:
             if not ok:

@@ -12,6 +12,7 @@ from nameclf.config import ModelConfig, TrainConfig
 from nameclf.data import NameDataset
 from nameclf.errors import ConfigError
 from nameclf.evaluate import Metrics, Prediction, evaluate
+from nameclf.mixture import Mixture, mix_in
 from nameclf.model import NameClassifier
 from nameclf.ngram import fit_ngram
 from nameclf.splits import Split, leaked_pairs, leaked_rows, make_split
@@ -90,15 +91,25 @@ def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,
     train_cfg.validate()
     torch.manual_seed(train_cfg.seed)
     eval_set = prep.valid if prep.valid is not None else prep.test
+    info = dict(info or {})
+    started = time.perf_counter()
     if model_cfg.cell == "ngram":  # one scikit-learn fit; train_cfg gives only the seed
         model, result = fit_ngram(prep.train, prep.vocab, model_cfg, train_cfg, eval_set,
                                   callback, stop)
     else:
         model = NameClassifier(model_cfg).to(prep.train.idx.device)
         result: TrainResult = train(model, prep.train, train_cfg, eval_set, callback, stop)
+        if model_cfg.ngram_weight:
+            model, result, note = mix_in(model, result, prep.train, prep.vocab, train_cfg,
+                                         started, stop)
+            if note:
+                info["mix_note"] = note
     t0 = time.perf_counter()
     metrics = evaluate(model, prep.test, prep.classes)
-    info = dict(info or {}, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),
+    if isinstance(model, Mixture):  # what each part scores alone, beside the mixture
+        info["parts_top1"] = {part.config.cell: evaluate(part, prep.test, prep.classes).top1
+                              for part in (model.recurrent, model.ngram)}
+    info = dict(info, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),
                 leaked_test_rows=prep.leaked, leaked_test_pairs=prep.leaked_pairs,
                 steps=result.steps, train_seconds=result.seconds,
                 names_per_second=result.names_per_second,

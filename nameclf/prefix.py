@@ -5,8 +5,9 @@ one-directional recurrent model gives them all in one pass: its state after char
 t has read exactly the prefix of length t, so the output layer applied to the top
 layer's per-step outputs answers each prefix. A bidirectional model cannot: its
 backward direction starts at the end of the name, so every step of a pass over the
-full name has already seen the characters after the prefix. For it, and for the n-gram
-baseline (which has no running state), each prefix is run as its own name, in one batch.
+full name has already seen the characters after the prefix. For it, for the n-gram
+baseline (which has no running state) and for a recurrent model with the n-gram model
+mixed in, each prefix is run as its own name, in one batch.
 """
 
 import torch
@@ -31,6 +32,9 @@ def prefix_note(run: Run) -> str:
     if isinstance(run.model, NameClassifier):
         return ("each prefix re-run as its own name: the backward direction reads the name from "
                 "its end, so one pass over the full name would let every prefix see what follows")
+    if run.model_config.ngram_weight:
+        return ("each prefix re-run as its own name: the mixed-in n-gram model has no state to "
+                "read step by step")
     return "each prefix run as its own name: the n-gram model has no state to read step by step"
 
 

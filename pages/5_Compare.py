@@ -25,7 +25,8 @@ def race() -> list[str]:
                              "Stop does.")
     st.caption(f"Uses the Train page's settings — `{values['dataset']}`, {values['split']} split, "
                f"seed {values['seed']}, hidden {values['hidden']}, {values['opt']} at lr "
-               f"{values['lr']:g}, batch {values['batch']} — with only the cell changed.")
+               f"{values['lr']:g}, batch {values['batch']} — with only the cell changed"
+               + (", and each cell alone: no n-gram model mixed in." if values["mix"] else "."))
     label = "Train RNN, LSTM and GRU" + (" + the n-gram baseline" if ngram else "")
     live.controls(label, lambda: training.start_comparison(values, seconds, ngram),
                   key="compare")
@@ -61,7 +62,7 @@ def main() -> None:
         st.caption("Runs loaded from a checkpoint have no curves.")
     table = pd.DataFrame([analysis.settings_row(r, runs()[r]) for r in chosen])
     formats = {k: "{:.1%}" for k in ("top1", "top2", "top3", "macro_f1")}
-    formats.update(dropout="{:g}", lr="{:g}")
+    formats.update(dropout="{:g}", ngram_weight="{:g}", lr="{:g}")
     st.dataframe(table.style.format(formats, na_rep="–"), hide_index=True)
 
 

@@ -150,3 +150,55 @@ def test_prefix_lines_keeps_the_leaders_of_every_prefix_up_to_max_lines():
     assert list(fig.data[0].x) == ["a", "ab"] and list(fig.data[0].y) == [0.2, 0.9]
     assert [d.name for d in prefix_lines(steps, top=3, max_lines=2).data] == ["Z", "X"]
     assert prefix_lines([]).data == ()
+
+
+def test_a_mixture_trains_from_a_link_and_the_other_pages_use_it(tiny_bytes):
+    from nameclf.mixture import Mixture
+
+    at = train_page(tiny_bytes, mix="0.3")
+    no_exception(at)
+    assert at.slider(key="tw_mix").value == 0.3 and at.query_params["mix"] == "0.3"
+    at.button(key="train_start").click().run()
+    wait_for_job(at)
+    no_exception(at)
+    (run_id, run), = at.session_state["runs"].items()
+    assert run_id == "run1-gru-ngram" and isinstance(run.model, Mixture)
+    assert run.status == "completed" and run.model_config.ngram_weight == 0.3
+    (line,) = [c.value for c in at.caption if "n-gram model, mixed" in c.value]
+    assert line.startswith("70% GRU + 30% n-gram model") and "GRU " in line and "n-gram " in line
+
+    explainer = same_session(at, "pages/6_Padding_and_packing.py").run()
+    explainer.slider(key="explainer_step").set_value(explainer.slider(key="explainer_step").max)
+    explainer.run()
+    no_exception(explainer)
+    assert any("without its mixed-in n-gram model" in c.value for c in explainer.caption)
+
+    predict_page = same_session(at, "pages/4_Predict.py").run()
+    no_exception(predict_page)
+    assert any("mixed-in n-gram model" in c.value for c in predict_page.caption)
+
+    compare = same_session(at, "pages/5_Compare.py").run()
+    no_exception(compare)
+    table = compare.dataframe[0].value
+    assert table["ngram_weight"].tolist() == [0.3]
+
+
+def test_the_ngram_baseline_disables_the_mix_slider(tiny_bytes):
+    at = train_page(tiny_bytes, cell="ngram", mix="0.3")
+    no_exception(at)
+    assert at.slider(key="tw_mix").disabled
+
+
+def test_compare_races_each_cell_alone_even_with_a_mix_set(tiny_bytes):
+    at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
+    at.query_params.update({**TINY, "steps": "5", "mix": "0.5"})
+    at.run()
+    assert any("no n-gram model mixed in" in c.value for c in at.caption)
+    at.slider(key="compare_seconds").set_value(5).run()
+    at.checkbox(key="compare_ngram").uncheck().run()
+    at.button(key="compare_start").click().run()
+    wait_for_job(at, timeout=120)
+    no_exception(at)
+    runs = at.session_state["runs"]
+    assert list(runs) == ["run1-rnn", "run2-lstm", "run3-gru"]
+    assert all(r.model_config.ngram_weight == 0.0 for r in runs.values())

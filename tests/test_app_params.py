@@ -65,3 +65,15 @@ def test_every_preset_survives_the_train_pages_widgets_unchanged():
         assert model == want_model, name
         assert replace(train, eval_every=0) == replace(want_train, eval_every=0), name
         assert split == want_split, name
+
+
+def test_the_mix_weight_is_clamped_and_becomes_the_ngram_weight():
+    values, notes = params.parse({"mix": "5"})
+    assert values["mix"] == 0.9 and notes == ["mix=5 adjusted to 0.9"]
+    values, notes = params.parse({"mix": "-1e9"})
+    assert values["mix"] == 0.0 and "mix" in notes[0]
+    model, _, _ = params.configs(dict(values, mix=0.25))
+    assert model.ngram_weight == 0.25 and model.kind == "gru+ngram"
+    model, _, _ = params.configs(dict(values, mix=0.25, cell="ngram"))
+    assert model.ngram_weight == 0.0 and model.kind == "ngram"  # the baseline mixes in nothing
+    assert params.from_preset("best")["mix"] == 0.3 and params.defaults()["mix"] == 0.0

@@ -11,8 +11,9 @@ from nameclf.pipeline import Run, check_compatible, encode_for
 from nameclf.splits import leaked_rows, make_split
 
 MAX_TABLE_ROWS = 500  # rows of a sample table sent to the browser
-RECURRENT_ONLY = ("hidden", "layers", "bidir", "emb", "dropout", "optimizer", "lr", "batch",
-                  "batching")  # settings-table columns that mean nothing for the n-gram baseline
+# settings-table columns that mean nothing for the n-gram baseline
+RECURRENT_ONLY = ("hidden", "layers", "bidir", "emb", "dropout", "ngram_weight", "optimizer",
+                  "lr", "batch", "batching")
 
 
 def sample_table(ds: NameDataset, query: str = "", limit: int = MAX_TABLE_ROWS) -> pd.DataFrame:
@@ -103,7 +104,8 @@ def settings_row(run_id: str, run: Run) -> dict:
         "top3": run.metrics.get("top3"), "macro_f1": run.metrics.get("macro_f1"),
         "cell": m.cell, "hidden": m.hidden_size,
         "layers": m.num_layers, "bidir": m.bidirectional, "emb": m.embedding_dim,
-        "dropout": m.dropout, "optimizer": t.optimizer, "lr": t.lr, "batch": t.batch_size,
+        "dropout": m.dropout, "ngram_weight": m.ngram_weight, "optimizer": t.optimizer,
+        "lr": t.lr, "batch": t.batch_size,
         "batching": t.batching, "steps": info.get("steps"), "split": info.get("split"),
         "seed": t.seed, "dataset": info.get("dataset"),
         "train s": round(info.get("train_seconds", 0.0), 1),

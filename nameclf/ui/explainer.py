@@ -4,6 +4,7 @@ import streamlit as st
 
 from nameclf import explainer as ex
 from nameclf.data import NameDataset
+from nameclf.mixture import Mixture
 from nameclf.model import NameClassifier
 from nameclf.ui.state import latest_run
 from nameclf.vocab import Vocab
@@ -74,9 +75,14 @@ def names_input(ds: NameDataset) -> list[str] | None:
 def model_and_vocab(ds: NameDataset) -> tuple[NameClassifier, Vocab, list[str], str]:
     """The latest run's model and vocabulary, else a fresh model on the dataset's vocabulary."""
     run = latest_run()
-    if run is not None and isinstance(run.model, NameClassifier):
-        name = f"your latest trained run ({run.model_config.cell.upper()}, its own vocabulary)"
-        return run.model, run.vocab, run.classes, name
+    model = run.model if run is not None else None
+    if isinstance(model, Mixture):  # the batches are read by its recurrent part
+        model = model.recurrent
+    if isinstance(model, NameClassifier):
+        mixed = ", without its mixed-in n-gram model" if model is not run.model else ""
+        name = (f"your latest trained run ({run.model_config.cell.upper()}, its own "
+                f"vocabulary{mixed})")
+        return model, run.vocab, run.classes, name
     vocab = Vocab(dataset_vocab(dataset_key(ds), ds))
     model = fresh_model(len(vocab), len(ds.classes))
     fresh = "a freshly initialised LSTM (random weights: train one to see a real model)"

@@ -11,6 +11,7 @@ from nameclf.ui.views import (
     guarded,
     is_ngram,
     metric_row,
+    mix_line,
     status_message,
 )
 
@@ -50,9 +51,12 @@ def _stop() -> None:
 def _progress_line(tick, n_models: int, labels: list[str]) -> None:
     """st.progress with step, speed and time left."""
     p = tick.progress
-    which = f"{labels[tick.model]} ({tick.model + 1}/{n_models}) · " if n_models > 1 else ""
+    label = labels[tick.model]
+    which = f"{label} ({tick.model + 1}/{n_models}) · " if n_models > 1 else ""
     text = (f"{which}step {p.step:,}/{p.total_steps:,} · {p.names_per_second:,.0f} names/s · "
             f"about {p.eta:,.0f} s left")
+    if label.endswith("+ngram") and p.step >= p.total_steps:  # a mixture's second part
+        text = f"{which}step {p.step:,}/{p.total_steps:,} · fitting the n-gram model to mix in…"
     st.progress(min(1.0, p.step / max(1, p.total_steps)), text=text)
 
 
@@ -66,7 +70,7 @@ def _panel(kind: str) -> None:
     if job.done:
         return
     live = Live(job.snapshot())
-    labels = [rid.split("-", 1)[-1] for rid in job.meta.run_ids]
+    labels = job.meta.models
     tick = live.latest()
     if tick is None:
         ahead = job.queue_position()
@@ -124,6 +128,8 @@ def run_result(run_id: str) -> None:
     status_message(run_id, run)
     metric_row(run.metrics)
     st.caption(f"{fit_line(run)} · {run.info.get('n_params', 0):,} parameters")
+    if mix_line(run):
+        st.caption(mix_line(run))
     if run.history.get("step") and not is_ngram(run):  # one point: the fit has no curve
         from nameclf import plots
 

@@ -86,7 +86,7 @@ def ngram_chosen() -> bool:
 
 
 def model_widgets() -> None:
-    """Cell, sizes, layers, direction, embedding and dropout."""
+    """Cell, sizes, layers, direction, embedding, dropout and the n-gram model mixed in."""
     k = WIDGET
     st.radio("Cell", params.BY_KEY["cell"].choices, key=k + "cell", format_func=CELL_LABELS.get,
              horizontal=True, help="The recurrent unit that reads a name one character at a "
@@ -100,6 +100,12 @@ def model_widgets() -> None:
     st.select_slider("Embedding size (0 = one-hot like the tutorial)", params.EMBEDDING,
                      key=k + "emb", disabled=off)
     st.slider("Dropout", 0.0, 0.5, step=0.05, key=k + "dropout", disabled=off)
+    st.slider("Mix in the n-gram baseline (weight)", 0.0, 0.9, step=0.05, key=k + "mix",
+              disabled=off, help="After training, fit the n-gram baseline on the same names "
+                                 "and predict with the weighted mean of both models' "
+                                 "probabilities (0 = the recurrent model alone). They err on "
+                                 "different names, so the mix beats either: the best preset "
+                                 "uses 0.3.")
 
 
 def optimizer_widgets() -> None:

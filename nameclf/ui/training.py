@@ -31,6 +31,7 @@ class JobMeta:
     kind: str  # train | compare
     run_ids: list[str]  # one per model the job trains, in order
     data: tuple  # (NameDataset, split kind, seed): what the runs are evaluated on
+    models: list[str] = field(default_factory=list)  # ModelConfig.kind of each, in order
     collected: bool = False  # runs moved into the history already
     error: str = ""  # the job's error line, if it failed
     stopped: bool = False  # the visitor pressed Stop
@@ -64,8 +65,7 @@ def _run_info(values: dict) -> dict:
                 device=values["device"], preset=values.get("preset"))
 
 
-def _start(kind: str, labels: list[str], values: dict, model_cfgs, train_cfg,
-           prep: Prepared) -> Job:
+def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared) -> Job:
     """Start a job training one model per config in sequence; refuses a second job."""
     from nameclf.pipeline import fit
 
@@ -86,11 +86,13 @@ def _start(kind: str, labels: list[str], values: dict, model_cfgs, train_cfg,
             out.append(run)
         return out
 
+    labels = [model_cfg.kind for model_cfg in model_cfgs]  # lstm, ngram, lstm+ngram
     run_ids = [next_run_id(label) for label in labels]
     budget = train_cfg.time_budget  # an upper bound, so a race queued behind it can be told
     job = Job(target, name=run_ids[0], slots=training_slots(),
               expected_s=budget * len(model_cfgs) if budget else None)
-    job.meta = JobMeta(kind, run_ids, (current_dataset(), values["split"], int(values["seed"])))
+    job.meta = JobMeta(kind, run_ids, (current_dataset(), values["split"], int(values["seed"])),
+                       labels)
     st.session_state["job"] = own(job).start()
     return job
 
@@ -103,11 +105,14 @@ def start_training(values: dict) -> Job:
     prep = current_prepared(values["split"], int(values["seed"]), values["device"])
     model_cfg, train_cfg, _ = params.configs(values, len(prep.train))
     train_cfg.validate()
-    return _start("train", [model_cfg.cell], values, [model_cfg], train_cfg, prep)
+    return _start("train", values, [model_cfg], train_cfg, prep)
 
 
 def start_comparison(values: dict, seconds: float, ngram: bool = False) -> Job:
-    """Train RNN, LSTM and GRU (and the n-gram baseline) with the same data, seed and budget."""
+    """Train RNN, LSTM and GRU (and the n-gram baseline) with the same data, seed and budget.
+
+    Each recurrent model races alone: no n-gram model is mixed into it, whatever the Train
+    page's mix weight, so that the n-gram baseline is beaten (or not) by the cell itself."""
     values = dict(values, time=seconds)
     if values["batching"] == "padded" and values["bidir"]:
         values["batching"] = "packed"
@@ -115,8 +120,8 @@ def start_comparison(values: dict, seconds: float, ngram: bool = False) -> Job:
     model_cfg, train_cfg, _ = params.configs(values, len(prep.train))
     train_cfg.validate()
     cells = [*CELLS, "ngram"] if ngram else list(CELLS)
-    cfgs = [replace(model_cfg, cell=cell) for cell in cells]
-    return _start("compare", cells, values, cfgs, train_cfg, prep)
+    cfgs = [replace(model_cfg, cell=cell, ngram_weight=0.0) for cell in cells]
+    return _start("compare", values, cfgs, train_cfg, prep)
 
 
 def collect() -> JobMeta | None:

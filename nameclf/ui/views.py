@@ -77,6 +77,19 @@ def fit_line(run: Run) -> str:
     return f"{steps:,} steps{took}" + (f" · {speed:,.0f} names/s" if speed else "")
 
 
+def mix_line(run: Run) -> str:
+    """For a mixture: its weights and what each part scores alone; why a mix did not happen."""
+    parts, m = run.info.get("parts_top1"), run.model_config
+    if not parts or not m.ngram_weight:
+        return run.info.get("mix_note", "")
+    cell = m.cell.upper()
+    alone = ", ".join(f"{'n-gram' if k == 'ngram' else k.upper()} {v:.1%}"
+                      for k, v in parts.items())
+    return (f"{1 - m.ngram_weight:.0%} {cell} + {m.ngram_weight:.0%} n-gram model, mixed: "
+            f"top-1 alone on the test split {alone}. The curves are the {cell}'s, before the "
+            "n-gram model was fitted.")
+
+
 def status_message(run_id: str, run: Run) -> None:
     """How a run ended, in the colour it deserves."""
     steps = run.info.get("steps", "?")
@@ -100,7 +113,7 @@ def run_picker(key: str, label: str = "Run") -> tuple[str, Run] | None:
         st.session_state.pop(key, None)
     run_id = st.selectbox(label, ids, key=key)
     run = runs()[run_id]
-    st.caption(f"{run_id}: {run.model_config.cell}, {run.status}, trained on "
+    st.caption(f"{run_id}: {run.model_config.kind}, {run.status}, trained on "
                f"{run.info.get('dataset', 'unknown data')}.")
     return run_id, run
 

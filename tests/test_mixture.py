@@ -1,0 +1,218 @@
+"""A recurrent model with the n-gram baseline mixed in: exact maths, training, saving, the CLI."""
+
+import json
+import math
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+import torch
+from helpers import lines_text, silent_children, synthetic_dataset, synthetic_rows
+
+from nameclf.checkpoint import from_bytes, load, to_bytes
+from nameclf.cli import main
+from nameclf.config import ModelConfig, TrainConfig
+from nameclf.errors import CheckpointError, ConfigError
+from nameclf.evaluate import evaluate, log_probs
+from nameclf.mixture import Mixture, mix_in, ngram_part
+from nameclf.model import NameClassifier
+from nameclf.ngram import NgramConfig, fit_ngram, uniform_model
+from nameclf.pipeline import fit, predict, prepare
+from nameclf.prefix import prefix_note, prefix_predictions
+from nameclf.train import History, TrainResult
+
+GRU = dict(cell="gru", embedding_dim=4, hidden_size=8)
+SHORT = TrainConfig(steps=8, batch_size=16, eval_every=0, seed=3)
+
+
+@pytest.fixture(scope="module")
+def prep():
+    return prepare(synthetic_dataset(), "names", seed=0)
+
+
+@pytest.fixture(scope="module")
+def mixed(prep):
+    return fit(prep, ModelConfig(**GRU, ngram_weight=0.3), SHORT, info={"ascii_fold": True})
+
+
+def test_the_mixture_is_the_weighted_mean_of_both_models_probabilities(prep, mixed):
+    model = mixed.model
+    assert isinstance(model, Mixture) and mixed.model_config.kind == "gru+ngram"
+    idx, lengths = prep.test.idx.T, prep.test.lengths
+    got = model(idx, lengths).exp()  # (B, C)
+    expected = 0.7 * model.recurrent(idx, lengths).exp() + 0.3 * model.ngram(idx, lengths).exp()
+    assert torch.allclose(got, expected, atol=1e-6)
+    assert torch.allclose(got.sum(1), torch.ones(len(got)), atol=1e-6)
+    assert model.n_params() == model.recurrent.n_params() + model.ngram.n_params()
+
+
+def test_each_part_is_what_it_would_be_alone(prep, mixed):
+    alone = fit(prep, ModelConfig(**GRU), SHORT)  # same seed, no mixing
+    state, mixed_state = alone.model.state_dict(), mixed.model.recurrent.state_dict()
+    assert all(torch.equal(state[k], mixed_state[k]) for k in state)
+    ngram, _ = fit_ngram(prep.train, prep.vocab, ngram_part(mixed.model_config), SHORT)
+    assert torch.equal(ngram.coef, mixed.model.ngram.coef)
+    assert mixed.metrics == evaluate(mixed.model, prep.test, prep.classes).summary()
+    assert mixed.info["parts_top1"] == {
+        "gru": evaluate(alone.model, prep.test, prep.classes).top1,
+        "ngram": evaluate(ngram, prep.test, prep.classes).top1}
+    assert mixed.info["train_seconds"] > alone.info["train_seconds"]  # the n-gram fit counts
+    assert mixed.history["step"] == alone.history["step"]  # the curves are the GRU's
+    assert "mix_note" not in mixed.info and mixed.status == "completed"
+
+
+@pytest.mark.parametrize("weight", [-0.1, 1.0, 1.5, math.nan])
+def test_a_weight_outside_zero_to_one_is_refused(prep, weight):
+    with pytest.raises(ConfigError, match="ngram_weight must be in"):
+        fit(prep, ModelConfig(**GRU, ngram_weight=weight), SHORT)
+
+
+def test_the_ngram_baseline_cannot_mix_in_itself(prep, mixed):
+    with pytest.raises(ConfigError, match="cannot mix in itself"):
+        fit(prep, ModelConfig(cell="ngram", ngram_weight=0.3), SHORT)
+    recurrent = mixed.model.recurrent
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        Mixture(NameClassifier(replace(recurrent.config, ngram_weight=0.0)), mixed.model.ngram)
+    more_labels = ModelConfig(cell="ngram", vocab_size=len(prep.vocab),
+                              n_classes=len(prep.classes) + 1)
+    with pytest.raises(ConfigError, match="same characters and labels"):
+        Mixture(recurrent, uniform_model(more_labels, prep.vocab, NgramConfig()))
+
+
+def test_stop_during_training_keeps_the_recurrent_model_alone(prep):
+    stop = threading.Event()
+    run = fit(prep, ModelConfig(**GRU, ngram_weight=0.3), replace(SHORT, steps=10_000),
+              callback=lambda p: stop.set() if p.step == 2 else None, stop=stop)
+    assert isinstance(run.model, NameClassifier) and run.status == "stopped"
+    assert run.model_config.ngram_weight == 0.0 and run.model_config.kind == "gru"
+    assert run.info["mix_note"] == "n-gram model not mixed in: training stopped"
+    assert "parts_top1" not in run.info
+
+
+def test_stop_during_the_ngram_fit_keeps_the_recurrent_model_alone(prep, monkeypatch):
+    children = silent_children(monkeypatch)  # the n-gram fit never answers...
+    stop = threading.Event()
+    timer = threading.Timer(1.0, stop.set)  # ...until Stop, after the GRU has trained
+    timer.start()
+    try:
+        run = fit(prep, ModelConfig(**GRU, ngram_weight=0.3), SHORT, stop=stop)
+    finally:
+        timer.cancel()
+    assert children and all(c.poll() is not None for c in children)  # the child was ended
+    assert isinstance(run.model, NameClassifier) and run.status == "stopped"
+    assert run.info["steps"] == SHORT.steps  # the GRU finished first
+    assert run.info["mix_note"] == "n-gram model not mixed in: its fit was stopped"
+
+
+def test_no_time_left_for_the_ngram_fit_keeps_the_recurrent_model_alone(prep):
+    model = NameClassifier(ModelConfig(**GRU, ngram_weight=0.3, vocab_size=len(prep.vocab),
+                                       n_classes=len(prep.classes)))
+    done = TrainResult("completed", 8, 1.0, 100.0, History())
+    cfg = replace(SHORT, time_budget=5.0)
+    kept, result, note = mix_in(model, done, prep.train, prep.vocab, cfg,
+                                started=time.perf_counter() - 6.0)  # the budget is spent
+    assert kept is model and kept.config.ngram_weight == 0.0
+    assert result.status == "time budget reached" and "no time left" in note
+
+
+def test_a_mixture_checkpoint_round_trips(mixed, tmp_path):
+    raw = to_bytes(mixed)
+    loaded = from_bytes(raw)
+    assert isinstance(loaded.model, Mixture) and loaded.model_config == mixed.model_config
+    state, loaded_state = mixed.model.state_dict(), loaded.model.state_dict()
+    assert state.keys() == loaded_state.keys()
+    assert {k.split(".")[0] for k in state} == {"recurrent", "ngram"}
+    assert all(torch.equal(state[k], loaded_state[k]) for k in state)
+    names = ["Kqxz", "Lomno", "Rust", "🙂", ""]
+    for a, b in zip(predict(mixed, names), predict(loaded, names), strict=True):
+        assert a.top == b.top and a.note == b.note
+
+
+@pytest.mark.parametrize("how", ["drop ngram", "drop recurrent", "stray tensor", "no metadata"])
+def test_a_tampered_mixture_checkpoint_is_refused(mixed, how):
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    raw = to_bytes(mixed)
+    header_len = int.from_bytes(raw[:8], "little")
+    meta = json.loads(json.loads(raw[8 : 8 + header_len])["__metadata__"]["nameclf"])
+    state = st_load(raw)
+    if how == "drop ngram":
+        del state["ngram.coef"]
+    elif how == "drop recurrent":
+        state = {k: v for k, v in state.items() if not k.startswith("recurrent.rnn")}
+    elif how == "stray tensor":
+        state["extra.x"] = torch.zeros(1)
+    else:
+        del meta["ngram"]
+    with pytest.raises(CheckpointError):
+        from_bytes(st_save(state, metadata={"nameclf": json.dumps(meta)}))
+
+
+def test_a_checkpoint_from_before_mixtures_still_loads(prep):
+    run = fit(prep, ModelConfig(**GRU), SHORT)
+    raw = to_bytes(run)
+    header_len = int.from_bytes(raw[:8], "little")
+    meta = json.loads(json.loads(raw[8 : 8 + header_len])["__metadata__"]["nameclf"])
+    del meta["model_config"]["ngram_weight"]  # what an older nameclf wrote
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    loaded = from_bytes(st_save(st_load(raw), metadata={"nameclf": json.dumps(meta)}))
+    assert isinstance(loaded.model, NameClassifier) and loaded.model_config == run.model_config
+
+
+def test_prefix_predictions_rerun_each_prefix_through_the_mixture(mixed):
+    name = "Kqlmorstvz"
+    steps = prefix_predictions(mixed, name, k=2)
+    expected = predict(mixed, [name[:t] for t in range(1, len(name) + 1)], k=2)
+    for (prefix, top), pred in zip(steps, expected, strict=True):
+        assert prefix == pred.normalized
+        assert [label for label, _ in top] == [label for label, _ in pred.top]
+        assert [p for _, p in top] == pytest.approx([p for _, p in pred.top], abs=1e-6)
+    assert "mixed-in n-gram" in prefix_note(mixed)
+
+
+def test_log_probs_of_a_mixture_match_its_forward(prep, mixed):
+    expected = mixed.model(prep.test.idx.T, prep.test.lengths)
+    assert torch.allclose(log_probs(mixed.model, prep.test), expected, atol=1e-6)
+
+
+def test_cli_trains_saves_and_predicts_with_a_mixture(tmp_path, capsys):
+    data = tmp_path / "names.txt"
+    data.write_text(lines_text(synthetic_rows()), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--model", "gru", "--hidden", "8", "--steps",
+                 "5", "--ngram-weight", "0.4", "--out", str(out), "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model"] == "gru+ngram" and summary["status"] == "completed"
+    run = load(out / "model.safetensors")
+    assert isinstance(run.model, Mixture) and run.model_config.ngram_weight == 0.4
+    record = json.loads((out / "metrics.json").read_text())
+    assert set(record["info"]["parts_top1"]) == {"gru", "ngram"}
+    assert main(["predict", "--checkpoint", str(out / "model.safetensors"), "Kqxz"]) == 0
+    assert "Kqxz" in capsys.readouterr().out
+
+
+def test_cli_best_preset_with_the_ngram_model_drops_the_mix(tmp_path, capsys):
+    data = tmp_path / "names.txt"
+    data.write_text(lines_text(synthetic_rows()), encoding="utf-8")
+    assert main(["train", "--data", str(data), "--preset", "best", "--model", "ngram",
+                 "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "ngram"
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--model", "ngram", "--ngram-weight", "0.3"], "cannot mix in itself"),
+    (["--ngram-weight", "1.5"], "ngram_weight must be in [0, 1)"),
+    (["--ngram-weight", "nan"], "ngram_weight must be in [0, 1)"),
+])
+def test_cli_refuses_a_bad_weight_in_one_line(tmp_path, capsys, flags, message):
+    data = tmp_path / "names.txt"
+    data.write_text(lines_text(synthetic_rows()), encoding="utf-8")
+    code = main(["train", "--data", str(data), "--steps", "2", *flags,
+                 "--out", str(tmp_path / "run"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
