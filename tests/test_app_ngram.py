@@ -165,7 +165,11 @@ def test_a_mixture_trains_from_a_link_and_the_other_pages_use_it(tiny_bytes):
     assert run_id == "run1-gru-ngram" and isinstance(run.model, Mixture)
     assert run.status == "completed" and run.model_config.ngram_weight == 0.3
     (line,) = [c.value for c in at.caption if "n-gram model, mixed" in c.value]
-    assert line.startswith("70% GRU + 30% n-gram model") and "GRU " in line and "n-gram " in line
+    parts = run.info["parts_top1"]
+    assert line == (f"70% GRU + 30% n-gram model, mixed. Top-1 on the test split, each alone: "
+                    f"GRU {parts['gru']:.1%}, n-gram {parts['ngram']:.1%} (mixed: "
+                    f"{run.metrics['top1']:.1%}). The curves are the GRU's, from before the "
+                    "n-gram model was fitted.")
 
     explainer = same_session(at, "pages/6_Padding_and_packing.py").run()
     explainer.slider(key="explainer_step").set_value(explainer.slider(key="explainer_step").max)

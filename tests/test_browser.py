@@ -186,3 +186,19 @@ def test_the_app_in_a_browser(server, page):
         timeout=90_000)
     settle(page)
     check(page, "9_Train_ngram_done")
+
+    # a GRU with the n-gram model mixed in: the slider moved with the keyboard, as a person can
+    page.get_by_text("gru", exact=True).click()
+    settle(page)
+    mix = page.locator('[data-testid="stSlider"]').filter(has_text="Mix in the n-gram")
+    mix.get_by_role("slider").focus()
+    for _ in range(6):  # 0.05 a step
+        page.keyboard.press("ArrowRight")
+    settle(page)
+    expect(mix).to_contain_text("0.30")
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(re.compile(r"run\d+-gru-ngram: completed after"))).to_be_visible(
+        timeout=120_000)
+    expect(page.get_by_text(re.compile(r"70% GRU \+ 30% n-gram model, mixed"))).to_be_visible()
+    settle(page)
+    check(page, "9_Train_mixture_done")

@@ -85,9 +85,11 @@ def mix_line(run: Run) -> str:
     cell = m.cell.upper()
     alone = ", ".join(f"{'n-gram' if k == 'ngram' else k.upper()} {v:.1%}"
                       for k, v in parts.items())
-    return (f"{1 - m.ngram_weight:.0%} {cell} + {m.ngram_weight:.0%} n-gram model, mixed: "
-            f"top-1 alone on the test split {alone}. The curves are the {cell}'s, before the "
-            "n-gram model was fitted.")
+    mixed = run.metrics.get("top1")
+    mixed = "" if mixed is None else f" (mixed: {mixed:.1%})"
+    return (f"{1 - m.ngram_weight:.0%} {cell} + {m.ngram_weight:.0%} n-gram model, mixed. "
+            f"Top-1 on the test split, each alone: {alone}{mixed}. The curves are the {cell}'s, "
+            "from before the n-gram model was fitted.")
 
 
 def status_message(run_id: str, run: Run) -> None:
