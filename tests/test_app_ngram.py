@@ -181,6 +181,10 @@ def test_a_mixture_trains_from_a_link_and_the_other_pages_use_it(tiny_bytes):
     no_exception(predict_page)
     assert any("mixed-in n-gram model" in c.value for c in predict_page.caption)
 
+    evaluate = same_session(at, "pages/3_Evaluate.py").run()
+    no_exception(evaluate)
+    assert evaluate.metric[0].value == f"{run.metrics['top1']:.1%}"  # the mixture's own
+
     compare = same_session(at, "pages/5_Compare.py").run()
     no_exception(compare)
     table = compare.dataframe[0].value
@@ -206,3 +210,25 @@ def test_compare_races_each_cell_alone_even_with_a_mix_set(tiny_bytes):
     runs = at.session_state["runs"]
     assert list(runs) == ["run1-rnn", "run2-lstm", "run3-gru"]
     assert all(r.model_config.ngram_weight == 0.0 for r in runs.values())
+
+
+def test_stop_while_the_ngram_model_is_fitted_for_a_mixture_keeps_the_gru(tiny_bytes,
+                                                                          monkeypatch):
+    children = silent_children(monkeypatch)  # the n-gram fit never answers by itself
+    at = train_page(tiny_bytes, mix="0.3")
+    at.button(key="train_start").click().run()
+    deadline = time.monotonic() + 60
+    while not children and time.monotonic() < deadline:  # the GRU has trained: the fit is on
+        time.sleep(0.05)
+    assert children, "the n-gram fit never started"
+    at.run()
+    assert any("fitting the n-gram model to mix in" in p.proto.text
+               for p in at.get("progress")), "the panel does not say what it waits for"
+    at.button(key="train_stop").click().run()
+    wait_for_job(at, timeout=30)
+    no_exception(at)
+    (run_id, run), = at.session_state["runs"].items()
+    assert run_id == "run1-gru-ngram" and run.status == "stopped"
+    assert run.model_config.kind == "gru" and run.info["steps"] == 30
+    assert any(c.value == "n-gram model not mixed in: its fit was stopped" for c in at.caption)
+    assert any("stopped after 30 steps" in w.value for w in at.warning)
