@@ -10,8 +10,10 @@ Each check prints one JSON line and never stops the others; the script exits 1 i
 3. a model trained on cuda: completes with finite weights that stay on cuda; its checkpoint
    loads on the CPU and predicts the same; prefix predictions equal each prefix run alone;
 4. the n-gram baseline predicts the same on cuda as on the CPU;
-5. the speed race on cuda (per-sample, padded, packed names/s and ratios, printed);
-6. the `fast` preset on the built-in dataset, cuda against the CPU (printed).
+5. a GRU with the n-gram model mixed in, trained on cuda: every tensor stays there, and its
+   checkpoint predicts the same on the CPU;
+6. the speed race on cuda (per-sample, padded, packed names/s and ratios, printed);
+7. the `fast` preset on the built-in dataset, cuda against the CPU (printed).
 """
 
 import argparse
@@ -136,6 +138,21 @@ def check_ngram_on_cuda() -> dict:
     return {"max_abs_diff": err, "top1": run.metrics["top1"]}
 
 
+def check_mixture_on_cuda() -> dict:
+    prep = prepare(synthetic(), "names", seed=0, device=CUDA)
+    model_cfg = ModelConfig(cell="gru", embedding_dim=8, hidden_size=32, ngram_weight=0.3)
+    run = fit(prep, model_cfg, TrainConfig(batch_size=16, steps=100, eval_every=0, lr=0.01))
+    assert run.status == "completed" and run.model_config.kind == "gru+ngram", run.status
+    assert all(t.device.type == CUDA.type for t in [*run.model.parameters(),
+                                                    *run.model.buffers()])
+    back = from_bytes(to_bytes(run), device="cpu")
+    names = ["Kstr", "Aeio", "Lmnp", "Zz", "Q"]
+    gap = max_gap([x.top for x in predict(back, names)], [x.top for x in predict(run, names)])
+    assert gap < 2e-3, gap  # the recurrent part: cuDNN (TF32) against our CPU kernel
+    return {"top1": run.metrics["top1"], "parts_top1": run.info["parts_top1"],
+            "checkpoint_on_cpu_max_prob_gap": gap}
+
+
 def check_race() -> dict:
     ds = load_dataset()  # the built-in Faker surnames
     prep = prepare(ds, "names", seed=0, device=CUDA)
@@ -166,7 +183,7 @@ def check_fast_preset() -> dict:
 
 
 CHECKS = [check_device, check_same_outputs, check_training_on_cuda, check_ngram_on_cuda,
-          check_race, check_fast_preset]
+          check_mixture_on_cuda, check_race, check_fast_preset]
 
 
 def main() -> int:
