@@ -9,6 +9,8 @@ from dataclasses import replace
 import pytest
 import torch
 from helpers import lines_text, silent_children, synthetic_dataset, synthetic_rows
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
 
 from nameclf.checkpoint import from_bytes, load, to_bytes
 from nameclf.cli import main
@@ -19,7 +21,6 @@ from nameclf.mixture import Mixture, mix_in, ngram_part
 from nameclf.model import NameClassifier
 from nameclf.ngram import NgramConfig, fit_ngram, uniform_model
 from nameclf.pipeline import fit, predict, prepare
-from nameclf.prefix import prefix_note, prefix_predictions
 from nameclf.train import History, TrainResult
 
 GRU = dict(cell="gru", embedding_dim=4, hidden_size=8)
@@ -129,49 +130,39 @@ def test_a_mixture_checkpoint_round_trips(mixed, tmp_path):
         assert a.top == b.top and a.note == b.note
 
 
-@pytest.mark.parametrize("how", ["drop ngram", "drop recurrent", "stray tensor", "no metadata"])
-def test_a_tampered_mixture_checkpoint_is_refused(mixed, how):
-    from safetensors.torch import load as st_load
-    from safetensors.torch import save as st_save
-
-    raw = to_bytes(mixed)
+def rewritten(raw: bytes, change) -> bytes:
+    """A checkpoint with its tensors and nameclf metadata passed through `change(state, meta)`."""
     header_len = int.from_bytes(raw[:8], "little")
     meta = json.loads(json.loads(raw[8 : 8 + header_len])["__metadata__"]["nameclf"])
     state = st_load(raw)
-    if how == "drop ngram":
-        del state["ngram.coef"]
-    elif how == "drop recurrent":
-        state = {k: v for k, v in state.items() if not k.startswith("recurrent.rnn")}
-    elif how == "stray tensor":
-        state["extra.x"] = torch.zeros(1)
-    else:
-        del meta["ngram"]
+    change(state, meta)
+    return st_save(state, metadata={"nameclf": json.dumps(meta)})
+
+
+def drop_recurrent_cell(state, meta):
+    for key in [k for k in state if k.startswith("recurrent.rnn")]:
+        del state[key]
+
+
+TAMPERING = {
+    "drop ngram": lambda state, meta: state.pop("ngram.coef"),
+    "drop recurrent": drop_recurrent_cell,
+    "stray tensor": lambda state, meta: state.update({"extra.x": torch.zeros(1)}),
+    "no metadata": lambda state, meta: meta.pop("ngram"),
+}
+
+
+@pytest.mark.parametrize("how", list(TAMPERING))
+def test_a_tampered_mixture_checkpoint_is_refused(mixed, how):
     with pytest.raises(CheckpointError):
-        from_bytes(st_save(state, metadata={"nameclf": json.dumps(meta)}))
+        from_bytes(rewritten(to_bytes(mixed), TAMPERING[how]))
 
 
 def test_a_checkpoint_from_before_mixtures_still_loads(prep):
     run = fit(prep, ModelConfig(**GRU), SHORT)
-    raw = to_bytes(run)
-    header_len = int.from_bytes(raw[:8], "little")
-    meta = json.loads(json.loads(raw[8 : 8 + header_len])["__metadata__"]["nameclf"])
-    del meta["model_config"]["ngram_weight"]  # what an older nameclf wrote
-    from safetensors.torch import load as st_load
-    from safetensors.torch import save as st_save
-
-    loaded = from_bytes(st_save(st_load(raw), metadata={"nameclf": json.dumps(meta)}))
+    older = rewritten(to_bytes(run), lambda state, meta: meta["model_config"].pop("ngram_weight"))
+    loaded = from_bytes(older)  # what an older nameclf wrote: no ngram_weight at all
     assert isinstance(loaded.model, NameClassifier) and loaded.model_config == run.model_config
-
-
-def test_prefix_predictions_rerun_each_prefix_through_the_mixture(mixed):
-    name = "Kqlmorstvz"
-    steps = prefix_predictions(mixed, name, k=2)
-    expected = predict(mixed, [name[:t] for t in range(1, len(name) + 1)], k=2)
-    for (prefix, top), pred in zip(steps, expected, strict=True):
-        assert prefix == pred.normalized
-        assert [label for label, _ in top] == [label for label, _ in pred.top]
-        assert [p for _, p in top] == pytest.approx([p for _, p in pred.top], abs=1e-6)
-    assert "mixed-in n-gram" in prefix_note(mixed)
 
 
 def test_log_probs_of_a_mixture_match_its_forward(prep, mixed):

@@ -62,15 +62,20 @@ def test_bidirectional_models_rerun_each_prefix(cell):
         stepwise_log_probs(run.model, idx)
 
 
-def test_ngram_prefixes_equal_predicting_each_prefix():
-    run = fit(prepare(synthetic_dataset()), ModelConfig(cell="ngram"), TrainConfig())
+@pytest.mark.parametrize("model_cfg, note", [
+    (ModelConfig(cell="ngram"), "the n-gram model has no state"),
+    (ModelConfig(cell="gru", embedding_dim=4, hidden_size=8, ngram_weight=0.3),
+     "the mixed-in n-gram model has no state"),
+])
+def test_ngram_and_mixture_prefixes_equal_predicting_each_prefix(model_cfg, note):
+    run = fit(prepare(synthetic_dataset()), model_cfg, TrainConfig(steps=8, batch_size=16))
     steps = prefix_predictions(run, NAME, k=2)
     expected = predict(run, [NAME[:t] for t in range(1, len(NAME) + 1)], k=2)
     for (prefix, top), pred in zip(steps, expected, strict=True):
         assert prefix == pred.normalized
         assert [label for label, _ in top] == [label for label, _ in pred.top]
         assert [p for _, p in top] == pytest.approx([p for _, p in pred.top], abs=1e-6)
-    assert "n-gram" in prefix_note(run)
+    assert note in prefix_note(run)
 
 
 def test_names_are_cleaned_and_the_full_name_comes_last():
