@@ -23,7 +23,7 @@ _WHERE = {
     "NameclfError": "errors",
     "Metrics": "evaluate", "Prediction": "evaluate", "evaluate": "evaluate",
     "metrics_from": "evaluate", "most_confused": "evaluate",
-    "ModelConfig": "config", "NameClassifier": "model",
+    "Mixture": "mixture", "ModelConfig": "config", "NameClassifier": "model",
     "NgramConfig": "ngram", "NgramModel": "ngram",
     "Prepared": "pipeline", "Run": "pipeline", "fit": "pipeline", "predict": "pipeline",
     "prepare": "pipeline",
@@ -36,10 +36,10 @@ _WHERE = {
 
 __all__ = [
     "CheckpointError", "ConfigError", "DEFAULT_SOURCE", "DataError", "Encoded", "LoadReport",
-    "Metrics", "ModelConfig", "NameClassifier", "NameDataset", "NameclfError", "NgramConfig",
-    "NgramModel", "PRESETS", "Prediction", "Prepared", "Progress", "Run", "Split", "TrainConfig",
-    "TrainResult", "Vocab", "encode_batch", "encode_names", "evaluate", "explain", "fit",
-    "leaked_rows", "load", "load_bytes", "load_dataset", "make_split", "metrics_from",
+    "Metrics", "Mixture", "ModelConfig", "NameClassifier", "NameDataset", "NameclfError",
+    "NgramConfig", "NgramModel", "PRESETS", "Prediction", "Prepared", "Progress", "Run", "Split",
+    "TrainConfig", "TrainResult", "Vocab", "encode_batch", "encode_names", "evaluate", "explain",
+    "fit", "leaked_rows", "load", "load_bytes", "load_dataset", "make_split", "metrics_from",
     "most_confused", "normalize", "one_hot", "pack", "pack_sorted", "pick_device", "predict",
     "prefix_predictions", "prepare", "preset", "save", "sort_by_length", "train",
 ]
@@ -85,6 +85,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from nameclf.encoding import encode_batch, explain, one_hot, pack, pack_sorted, sort_by_length
     from nameclf.errors import CheckpointError, ConfigError, DataError, NameclfError
     from nameclf.evaluate import Metrics, Prediction, evaluate, metrics_from, most_confused
+    from nameclf.mixture import Mixture
     from nameclf.model import NameClassifier
     from nameclf.ngram import NgramConfig, NgramModel
     from nameclf.pipeline import Prepared, Run, fit, predict, prepare
