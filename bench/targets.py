@@ -2,6 +2,7 @@
 
     python bench/targets.py [--data ../shared/data/name2lang.txt] [--only fast,throughput,race]
     python bench/targets.py --only seed,fast,best,ngram     # every preset and the baseline
+    python bench/targets.py --only best --seeds 0,1,2       # training seeds (same split)
 
 Prints one JSON line per measurement and a summary table. Speeds are compared as ratios
 measured back to back in the same process, since the machine is shared and noisy.
@@ -39,18 +40,21 @@ def names_labels(ds, rows: list[int]) -> tuple[list[str], list[str]]:
     return [ds.names[i] for i in rows], [ds.labels[i] for i in rows]
 
 
-def bench_preset(ds, name: str, steps: int | None = None) -> dict:
-    """Train a preset (or `ngram`, the baseline) on its split; report accuracy and time."""
+def bench_preset(ds, name: str, steps: int | None = None, seed: int = 0) -> dict:
+    """Train a preset (or `ngram`, the baseline) on its split; report accuracy and time.
+
+    `seed` is the training seed (initial weights, batch order); the split's is always 0.
+    """
     if name == "ngram":
         model_cfg, train_cfg, split = ModelConfig(cell="ngram"), TrainConfig(), "names"
     else:
         model_cfg, train_cfg, split = preset(name)
-    if steps:
-        train_cfg = replace(train_cfg, steps=steps)
+    train_cfg = replace(train_cfg, seed=seed, steps=steps or train_cfg.steps)
     prep = prepare(ds, split, seed=0)
     start = time.perf_counter()
     run = fit(prep, model_cfg, replace(train_cfg, eval_every=0))
-    record = {"bench": "preset", "preset": name, "split": split, "steps": run.info["steps"],
+    record = {"bench": "preset", "preset": name, "split": split, "seed": seed,
+              "steps": run.info["steps"],
               "train_seconds": round(run.info["train_seconds"], 1),
               "wall_seconds": round(time.perf_counter() - start, 1),
               "names_per_second": round(run.info["names_per_second"]),
@@ -134,6 +138,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="seconds per speed contestant (in turns, for throughput)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    parser.add_argument("--seeds", type=lambda text: [int(x) for x in text.split(",")],
+                        default=[0], help="training seeds of fast, best and ngram (e.g. 0,1,2)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -145,7 +151,13 @@ def main() -> None:
           flush=True)
     for name in ("fast", "best", "ngram"):
         if name in only:
-            bench_preset(ds, name)
+            records = [bench_preset(ds, name, seed=seed) for seed in args.seeds]
+            if len(records) > 1:  # a mean over training seeds, the split unchanged
+                emit({"bench": "preset seeds", "preset": name, "seeds": args.seeds,
+                      **{k: round(sum(r[k] for r in records) / len(records), 4)
+                         for k in ("top1", "top2", "macro_f1", "train_seconds")},
+                      "top1_range": [min(r["top1"] for r in records),
+                                     max(r["top1"] for r in records)]})
     if "throughput" in only:
         bench_throughput(ds, args.seconds)
     if "race" in only:
