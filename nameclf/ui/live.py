@@ -128,8 +128,8 @@ def run_result(run_id: str) -> None:
     status_message(run_id, run)
     metric_row(run.metrics)
     st.caption(f"{fit_line(run)} · {run.info.get('n_params', 0):,} parameters")
-    if mix_line(run):
-        st.caption(mix_line(run))
+    if line := mix_line(run):
+        st.caption(line)
     if run.history.get("step") and not is_ngram(run):  # one point: the fit has no curve
         from nameclf import plots
 
