@@ -145,7 +145,8 @@ def data_widgets() -> None:
     st.radio("Batching", params.BATCHING_MODES, key=k + "batching", horizontal=True,
              disabled=ngram_chosen(),
              help="packed: exact and fast. padded: exact for one direction. per-sample: the "
-                  "tutorial's one-name-at-a-time loop, slow.")
+                  "tutorial's one-name-at-a-time loop, slow. On a GPU, padded can beat packed "
+                  "(cuDNN runs the padding for free): the Speed race page measures both.")
 
 
 def settings_form(disabled: bool = False) -> dict:
