@@ -44,9 +44,13 @@ class Mixture(nn.Module):
     def forward(self, idx: torch.Tensor, lengths: torch.Tensor,
                 batching: str = "packed") -> torch.Tensor:
         """Log-probabilities (B, n_classes) for padded indices (T, B)."""
+        return self.mix(self.recurrent(idx, lengths, batching),
+                        self.ngram(idx, lengths, batching))
+
+    def mix(self, recurrent_logp: torch.Tensor, ngram_logp: torch.Tensor) -> torch.Tensor:
+        """The mixture's log-probabilities from its parts' (B, n_classes) answers."""
         w = self.config.ngram_weight
-        return torch.logaddexp(self.recurrent(idx, lengths, batching) + math.log(1 - w),
-                               self.ngram(idx, lengths, batching) + math.log(w))
+        return torch.logaddexp(recurrent_logp + math.log(1 - w), ngram_logp + math.log(w))
 
     def n_params(self) -> int:
         return self.recurrent.n_params() + self.ngram.n_params()

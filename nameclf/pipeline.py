@@ -11,7 +11,7 @@ from nameclf.batches import Encoded, encode_names
 from nameclf.config import ModelConfig, TrainConfig
 from nameclf.data import NameDataset
 from nameclf.errors import ConfigError
-from nameclf.evaluate import Metrics, Prediction, evaluate
+from nameclf.evaluate import Metrics, Prediction, evaluate, log_probs, metrics_from, topk_hits
 from nameclf.mixture import Mixture, mix_in
 from nameclf.model import NameClassifier
 from nameclf.ngram import fit_ngram
@@ -105,10 +105,14 @@ def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,
             if note:
                 info["mix_note"] = note
     t0 = time.perf_counter()
-    metrics = evaluate(model, prep.test, prep.classes)
-    if isinstance(model, Mixture):  # what each part scores alone, beside the mixture
-        info["parts_top1"] = {part.config.cell: evaluate(part, prep.test, prep.classes).top1
-                              for part in (model.recurrent, model.ngram)}
+    y = prep.test.labels.cpu()
+    if isinstance(model, Mixture):  # each part scored once: alone, and mixed from its answers
+        parts = {part.config.cell: log_probs(part, prep.test)
+                 for part in (model.recurrent, model.ngram)}
+        info["parts_top1"] = {cell: topk_hits(logp, y, (1,))[0] for cell, logp in parts.items()}
+        metrics = metrics_from(model.mix(*parts.values()), y, prep.classes)
+    else:
+        metrics = evaluate(model, prep.test, prep.classes)
     info = dict(info, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),
                 leaked_test_rows=prep.leaked, leaked_test_pairs=prep.leaked_pairs,
                 steps=result.steps, train_seconds=result.seconds,
