@@ -82,7 +82,7 @@ def mix_in(model: NameClassifier, result: TrainResult, train_set: Encoded, vocab
                               replace(train_cfg, time_budget=left), stop=stop)
     seconds = result.seconds + fitted.seconds
     if fitted.status != "completed":
-        status = "stopped" if stop is not None and stop.is_set() else "time budget reached"
-        return (alone(model), replace(result, status=status, seconds=seconds),
-                f"n-gram model not mixed in: its fit was {status}")
+        why = "its fit was stopped" if fitted.status == "stopped" else "its fit ran out of time"
+        return (alone(model), replace(result, status=fitted.status, seconds=seconds),
+                f"n-gram model not mixed in: {why}")
     return Mixture(model, ngram).eval(), replace(result, seconds=seconds), ""

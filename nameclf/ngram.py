@@ -184,7 +184,8 @@ def fit_ngram(train_set: Encoded, vocab: Vocab, config: ModelConfig, train_cfg: 
     """Fit the baseline in one go; one Progress at the end.
 
     With a `stop` event or a time budget the fit runs in a child process that either ends;
-    a fit ended early has no partial model, so the run is "stopped" with uniform predictions.
+    a fit ended early has no partial model, so it keeps uniform predictions and 0 steps, its
+    status "stopped" (Stop) or "time budget reached".
     """
     ngram_config = ngram_config or NgramConfig()
     ngram_config.validate()
@@ -202,7 +203,8 @@ def fit_ngram(train_set: Encoded, vocab: Vocab, config: ModelConfig, train_cfg: 
     else:
         fitted = fit_stoppable(*args, stop=stop, deadline=start + budget if budget else None)
     if fitted is None:  # ended early: nothing to keep
-        return uniform, TrainResult("stopped", 0, time.perf_counter() - start, 0.0, History())
+        status = "stopped" if stop is not None and stop.is_set() else "time budget reached"
+        return uniform, TrainResult(status, 0, time.perf_counter() - start, 0.0, History())
     ngrams, coef, intercept, idf, loss, iters = fitted
     model = NgramModel(config, vocab, ngrams, ngram_config, torch.from_numpy(coef),
                        torch.from_numpy(intercept), torch.from_numpy(idf))

@@ -80,7 +80,7 @@ class Run:
     def learned_nothing(self) -> bool:
         """An n-gram fit ended early (Stop, a time budget): unlike a stopped recurrent model,
         which keeps what it learned so far, there is no model to keep."""
-        return self.model.config.cell == "ngram" and self.status == "stopped"
+        return self.model.config.cell == "ngram" and self.status != "completed"
 
 
 def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,

@@ -228,7 +228,7 @@ def test_stop_while_the_ngram_model_is_fitted_for_a_mixture_keeps_the_gru(tiny_b
     wait_for_job(at, timeout=30)
     no_exception(at)
     (run_id, run), = at.session_state["runs"].items()
-    assert run_id == "run1-gru-ngram" and run.status == "stopped"
+    assert run_id == "run1-gru" and run.status == "stopped"  # named after what was kept
     assert run.model_config.kind == "gru" and run.info["steps"] == 30
     assert any(c.value == "n-gram model not mixed in: its fit was stopped" for c in at.caption)
     assert any("stopped after 30 steps" in w.value for w in at.warning)

@@ -117,6 +117,21 @@ def test_no_time_left_for_the_ngram_fit_keeps_the_recurrent_model_alone(prep):
     assert result.status == "time budget reached" and "no time left" in note
 
 
+def test_the_time_budget_ending_the_ngram_fit_keeps_the_recurrent_model_alone(prep,
+                                                                             monkeypatch):
+    children = silent_children(monkeypatch)  # the n-gram fit never answers by itself
+    model = NameClassifier(ModelConfig(**GRU, ngram_weight=0.3, vocab_size=len(prep.vocab),
+                                       n_classes=len(prep.classes)))
+    done = TrainResult("completed", 8, 1.0, 100.0, History())
+    cfg = replace(SHORT, time_budget=0.5)
+    kept, result, note = mix_in(model, done, prep.train, prep.vocab, cfg,
+                                started=time.perf_counter(), stop=threading.Event())
+    assert children and all(c.poll() is not None for c in children)  # the child was ended
+    assert kept is model and kept.config.ngram_weight == 0.0
+    assert result.status == "time budget reached" and result.seconds > done.seconds + 0.4
+    assert note == "n-gram model not mixed in: its fit ran out of time"
+
+
 def test_a_mixture_checkpoint_round_trips(mixed, tmp_path):
     raw = to_bytes(mixed)
     loaded = from_bytes(raw)

@@ -233,11 +233,11 @@ def test_stop_ends_a_fit_that_has_not_answered_and_its_process(monkeypatch):
     assert child.poll() is not None  # ended, not left running
 
 
-def test_a_time_budget_ends_an_ngram_fit_as_a_stopped_run_with_nothing_learned(prep,
-                                                                              monkeypatch):
+def test_a_time_budget_ends_an_ngram_fit_with_nothing_learned(prep, monkeypatch):
     children = silent_children(monkeypatch)
     run = fit(prep, ModelConfig(cell="ngram"), TrainConfig(time_budget=0.3))
-    assert run.status == "stopped" and run.info["steps"] == 0
+    assert run.status == "time budget reached" and run.info["steps"] == 0
+    assert run.learned_nothing
     assert children[0].poll() is not None
     probs = log_probs(run.model, prep.test).exp()
     torch.testing.assert_close(probs, torch.full_like(probs, 1 / len(prep.classes)))

@@ -82,8 +82,15 @@ def latest_run() -> Run | None:
 def next_run_id(label: str) -> str:
     """A fresh, file-name-safe id such as `run3-gru`."""
     st.session_state["run_counter"] += 1
+    return relabel(f"run{st.session_state['run_counter']}", label)
+
+
+def relabel(run_id: str, label: str) -> str:
+    """The id `next_run_id` would have given with `label`, same number: `run3-gru-ngram`
+    becomes `run3-gru` when only the GRU of a mixture was kept."""
+    number = run_id.split("-", 1)[0]
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in label)[:40]
-    return f"run{st.session_state['run_counter']}-{safe}"
+    return f"{number}-{safe}"
 
 
 def add_run(run_id: str, run: Run, data: tuple | None = None) -> None:

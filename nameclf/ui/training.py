@@ -15,7 +15,7 @@ from nameclf.errors import ConfigError
 from nameclf.jobs import Job
 from nameclf.ui import params
 from nameclf.ui.cache import current_dataset, current_prepared, own, training_slots
-from nameclf.ui.state import add_run, dataset_name, next_run_id
+from nameclf.ui.state import add_run, dataset_name, next_run_id, relabel
 
 if TYPE_CHECKING:  # torch loads when a job starts, not when a page with a Start button draws
     from nameclf.pipeline import Prepared
@@ -137,6 +137,7 @@ def collect() -> JobMeta | None:
     results = job.result or []
     kept = []
     for run_id, run in zip(meta.run_ids, results, strict=False):
+        run_id = relabel(run_id, run.model_config.kind)  # a mixture whose n-gram fit was cut
         if run.learned_nothing:
             meta.empty.append(run_id)
         else:
