@@ -5,11 +5,17 @@ from dataclasses import dataclass
 
 PAD = "<pad>"  # index 0: padding, encoded as an all-zero one-hot row
 UNK = "<unk>"  # index 1: any character not seen in training
+# Latin letters that NFD does not split into a base letter and a mark
+_LETTERS = str.maketrans({"ß": "ss", "ẞ": "SS", "Æ": "Ae", "æ": "ae", "Œ": "Oe", "œ": "oe",
+                          "Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ð": "D",
+                          "ð": "d", "Þ": "Th", "þ": "th", "ı": "i", "Ħ": "H", "ħ": "h"})
 
 
 def fold_ascii(text: str) -> str:
-    """Strip accents like the classic tutorial: NFD, then drop combining marks."""
-    decomposed = unicodedata.normalize("NFD", text)
+    """Strip accents like the classic tutorial: NFD, then drop combining marks; and spell
+    the Latin letters with no such parts as their usual ASCII (Łukasz, Strasse, Orsted).
+    Other scripts are kept as they are."""
+    decomposed = unicodedata.normalize("NFD", text).translate(_LETTERS)
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 
 

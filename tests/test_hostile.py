@@ -150,6 +150,13 @@ def test_combining_marks_are_folded_or_kept_as_in_training(run):
     assert pred.normalized == "Kox" and pred.note == ""
 
 
+def test_native_spellings_are_read_as_their_ascii(run):
+    typed, plain = predict(run, ["Michał Łoś", "Straße", "Øster"]), predict(
+        run, ["Michal Los", "Strasse", "Oster"])
+    assert [p.normalized for p in typed] == ["Michal Los", "Strasse", "Oster"]
+    assert [(p.top, p.note) for p in typed] == [(p.top, p.note) for p in plain]
+
+
 def test_right_to_left_names_are_read_as_unknown_with_a_note(run):
     (pred,) = predict(run, "محمد")
     assert "no known characters" in pred.note and len(pred.top) == 3

@@ -17,10 +17,17 @@ def test_fold_ascii_handles_precomposed_and_combining_forms_alike():
     assert fold_ascii(precomposed) == fold_ascii(combining) == "Segal"
 
 
-def test_fold_ascii_keeps_letters_without_a_decomposition():
-    # like the tutorial's unicodeToAscii, letters that are not base+mark are not touched
-    assert fold_ascii("Łukasz") == "Łukasz"
-    assert fold_ascii("Øster") == "Øster"
+def test_fold_ascii_spells_latin_letters_without_a_decomposition_in_ascii():
+    # NFD leaves these whole; the tutorial's unicodeToAscii dropped them ("ukasz")
+    assert fold_ascii("Łukasz Michał") == "Lukasz Michal"
+    assert fold_ascii("Ørsted Straße Æbeltoft Œuvray") == "Orsted Strasse Aebeltoft Oeuvray"
+    assert fold_ascii("Đorđević Þórsson Yıldız") == "Dordevic Thorsson Yildiz"
+    assert fold_ascii("Ǿrsted") == "Orsted"  # Ø with an acute: a mark on a letter of the table
+
+
+def test_fold_ascii_keeps_other_scripts():
+    assert fold_ascii("Иванов 田中") == "Иванов 田中"
+    assert fold_ascii("Йорк") == "Иорк"  # NFD splits Й into И and a breve, as before
 
 
 def test_normalize_trims_and_collapses_whitespace():
