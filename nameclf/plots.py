@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 HEIGHT = 340  # default figure height in pixels
 MARGIN = dict(l=10, r=10, t=40, b=10)
+CURVE_COLORS = ("#0068c9", "#83c9ff")  # the first two of Streamlit's chart colours
 
 
 def plain(text: object) -> str:
@@ -64,12 +65,18 @@ def loss_curve(history: Mapping[str, list], title: str = "Training loss") -> go.
     return _layout(fig, title, "step", "loss (NLL)")
 
 
-def accuracy_curve(history: Mapping[str, list], title: str = "Test accuracy") -> go.Figure:
-    """Top-1 and top-2 accuracy at each evaluation step."""
+def accuracy_curve(history: Mapping[str, list], title: str = "Test accuracy",
+                   mixed: tuple[float, float] | None = None) -> go.Figure:
+    """Top-1 and top-2 accuracy at each evaluation step; `mixed`: a mixture's final top-1 and
+    top-2, drawn as stars at the last step beside its recurrent part's curves."""
     fig = go.Figure()
     x = history.get("eval_step", [])
     fig.add_scatter(x=x, y=history.get("top1", []), mode="lines+markers", name="top-1")
     fig.add_scatter(x=x, y=history.get("top2", []), mode="lines+markers", name="top-2")
+    if mixed is not None and x:
+        for name, value, color in zip(("top-1 mixed", "top-2 mixed"), mixed, CURVE_COLORS):
+            fig.add_scatter(x=[x[-1]], y=[value], mode="markers", name=name,
+                            marker=dict(symbol="star", size=14, color=color))
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     return _layout(fig, title, "step", "accuracy")
 

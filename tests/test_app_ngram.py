@@ -169,7 +169,12 @@ def test_a_mixture_trains_from_a_link_and_the_other_pages_use_it(tiny_bytes):
     assert line == (f"70% GRU + 30% n-gram model, mixed. Top-1 on the test split, each alone: "
                     f"GRU {parts['gru']:.1%}, n-gram {parts['ngram']:.1%} (mixed: "
                     f"{run.metrics['top1']:.1%}). The curves are the GRU's, from before the "
-                    "n-gram model was fitted.")
+                    "n-gram model was fitted; the stars are the mixture's.")
+    (acc,) = [f for f in charts(at) if "accuracy" in str(f["layout"].get("title"))]
+    stars = {t["name"]: (t["x"], t["y"]) for t in acc["data"] if "mixed" in t["name"]}
+    last = run.history["eval_step"][-1]
+    assert stars == {"top-1 mixed": ([last], [run.metrics["top1"]]),
+                     "top-2 mixed": ([last], [run.metrics["top2"]])}
 
     explainer = same_session(at, "pages/6_Padding_and_packing.py").run()
     explainer.slider(key="explainer_step").set_value(explainer.slider(key="explainer_step").max)

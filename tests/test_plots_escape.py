@@ -95,6 +95,14 @@ def test_curves_legend_and_titles():
     assert_escaped(plots.accuracy_curve(HISTORY, title=HOSTILE[2]), [HOSTILE[2]])
 
 
+def test_a_mixtures_final_accuracy_is_a_pair_of_stars_at_the_last_step():
+    assert [t.name for t in plots.accuracy_curve(HISTORY).data] == ["top-1", "top-2"]
+    fig = plots.accuracy_curve(HISTORY, mixed=(0.8, 0.9))
+    stars = [(t.name, list(t.x), list(t.y), t.marker.symbol) for t in fig.data[2:]]
+    assert stars == [("top-1 mixed", [2], [0.8], "star"), ("top-2 mixed", [2], [0.9], "star")]
+    assert len(plots.accuracy_curve({}, mixed=(0.8, 0.9)).data) == 2  # no curve, no stars
+
+
 def test_race_figures():
     speeds = {"per-sample": 10.0, "padded": 100.0, "packed": 120.0}
     fig = rp.speed_figure(speeds, title=HOSTILE[0])

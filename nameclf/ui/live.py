@@ -9,6 +9,7 @@ from nameclf.ui.views import (
     download_checkpoint,
     fit_line,
     guarded,
+    is_mixture,
     is_ngram,
     metric_row,
     mix_line,
@@ -135,5 +136,6 @@ def run_result(run_id: str) -> None:
 
         left, right = st.columns(2)
         left.plotly_chart(plots.loss_curve(run.history), key=f"loss_{run_id}")
-        right.plotly_chart(plots.accuracy_curve(run.history), key=f"acc_{run_id}")
+        mixed = (run.metrics.get("top1"), run.metrics.get("top2")) if is_mixture(run) else None
+        right.plotly_chart(plots.accuracy_curve(run.history, mixed=mixed), key=f"acc_{run_id}")
     download_checkpoint(run_id, run, key=f"dl_{run_id}")

@@ -77,10 +77,15 @@ def fit_line(run: Run) -> str:
     return f"{steps:,} steps{took}" + (f" · {speed:,.0f} names/s" if speed else "")
 
 
+def is_mixture(run: Run) -> bool:
+    """A recurrent model with the n-gram model mixed in (not one whose mix was cut)."""
+    return bool(run.info.get("parts_top1") and run.model_config.ngram_weight)
+
+
 def mix_line(run: Run) -> str:
     """For a mixture: its weights and what each part scores alone; why a mix did not happen."""
     parts, m = run.info.get("parts_top1"), run.model_config
-    if not parts or not m.ngram_weight:
+    if not is_mixture(run):
         return run.info.get("mix_note", "")
     cell = m.cell.upper()
     alone = ", ".join(f"{'n-gram' if k == 'ngram' else k.upper()} {v:.1%}"
@@ -89,7 +94,7 @@ def mix_line(run: Run) -> str:
     mixed = "" if mixed is None else f" (mixed: {mixed:.1%})"
     return (f"{1 - m.ngram_weight:.0%} {cell} + {m.ngram_weight:.0%} n-gram model, mixed. "
             f"Top-1 on the test split, each alone: {alone}{mixed}. The curves are the {cell}'s, "
-            "from before the n-gram model was fitted.")
+            "from before the n-gram model was fitted; the stars are the mixture's.")
 
 
 def status_message(run_id: str, run: Run) -> None:
