@@ -76,7 +76,8 @@ def accuracy_curve(history: Mapping[str, list], title: str = "Test accuracy",
     if mixed is not None and x:
         for name, value, color in zip(("top-1 mixed", "top-2 mixed"), mixed, CURVE_COLORS):
             fig.add_scatter(x=[x[-1]], y=[value], mode="markers", name=name,
-                            marker=dict(symbol="star", size=14, color=color))
+                            marker=dict(symbol="star", size=14, color=color),
+                            cliponaxis=False)  # whole at 100%
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     return _layout(fig, title, "step", "accuracy")
 
