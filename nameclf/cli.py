@@ -184,7 +184,7 @@ def cmd_train(args) -> int:
     summary = {"model": run.model_config.kind, "preset": args.preset, "status": run.status,
                **{k: run.info[k] for k in ("split", "n_train", "n_test", "steps", "train_seconds",
                                             "names_per_second", "leaked_test_rows",
-                                            "leaked_test_pairs")},
+                                            "leaked_test_pairs", "top1_ceiling")},
                **run.metrics}
     record = {"summary": summary, "model_config": run.model_config.to_dict(),
               "train_config": asdict(train_cfg), "info": run.info, "history": run.history}
@@ -197,7 +197,7 @@ def cmd_evaluate(args) -> int:
     from nameclf.checkpoint import load
     from nameclf.evaluate import evaluate
     from nameclf.pipeline import check_compatible, encode_for
-    from nameclf.splits import make_split
+    from nameclf.splits import make_split, top1_ceiling
 
     run = load(args.checkpoint)
     ds = load_data(args)
@@ -209,7 +209,7 @@ def cmd_evaluate(args) -> int:
     if args.per_class:
         print(metrics.per_class.round(3).to_string(), file=sys.stderr)
     print(json.dumps({"checkpoint": str(args.checkpoint), "split": split, "seed": seed,
-                      **metrics.summary()}))
+                      **metrics.summary(), "top1_ceiling": top1_ceiling(ds, sp.test)}))
     return 0
 
 

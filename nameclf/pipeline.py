@@ -15,7 +15,7 @@ from nameclf.evaluate import Metrics, Prediction, evaluate, log_probs, metrics_f
 from nameclf.mixture import Mixture, mix_in
 from nameclf.model import NameClassifier
 from nameclf.ngram import fit_ngram
-from nameclf.splits import Split, leaked_pairs, leaked_rows, make_split
+from nameclf.splits import Split, leaked_pairs, leaked_rows, make_split, top1_ceiling
 from nameclf.train import Progress, TrainResult, train
 from nameclf.vocab import Vocab, normalize
 
@@ -42,6 +42,8 @@ class Prepared:
     valid: Encoded | None
     leaked: int  # test rows whose name is also in training
     leaked_pairs: int = 0  # test rows that repeat a training row exactly
+    ceiling: float = 1.0  # the best top-1 any model can reach on the test split (one answer
+    # per name: a name the test split holds under two labels is wrong for one of them)
 
 
 def prepare(ds: NameDataset, split: str = "names", seed: int = 0, valid_frac: float = 0.0,
@@ -56,7 +58,7 @@ def prepare(ds: NameDataset, split: str = "names", seed: int = 0, valid_frac: fl
 
     return Prepared(vocab, classes, sp, enc(sp.train), enc(sp.test),
                     enc(sp.valid) if sp.valid else None, leaked_rows(ds, sp),
-                    leaked_pairs(ds, sp))
+                    leaked_pairs(ds, sp), top1_ceiling(ds, sp.test))
 
 
 @dataclass
@@ -115,7 +117,7 @@ def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,
         metrics = evaluate(model, prep.test, prep.classes)
     info = dict(info, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),
                 leaked_test_rows=prep.leaked, leaked_test_pairs=prep.leaked_pairs,
-                steps=result.steps, train_seconds=result.seconds,
+                top1_ceiling=prep.ceiling, steps=result.steps, train_seconds=result.seconds,
                 names_per_second=result.names_per_second,
                 eval_seconds=time.perf_counter() - t0, n_params=model.n_params())
     return Run(model, prep.vocab, prep.classes, train_cfg, info, metrics.summary(),

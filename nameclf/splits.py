@@ -85,3 +85,12 @@ def leaked_rows(ds: NameDataset, split: Split) -> int:
     """How many test rows have their name in the training rows too."""
     train_names = {ds.names[i] for i in split.train}
     return sum(ds.names[i] in train_names for i in split.test)
+
+
+def top1_ceiling(ds: NameDataset, rows: list[int]) -> float:
+    """The best top-1 any classifier can reach on these rows: it gives one answer per name,
+    so of a name's rows only those of its most frequent label there can be right."""
+    counts = defaultdict(lambda: defaultdict(int))  # name -> label -> rows
+    for i in rows:
+        counts[ds.names[i]][ds.labels[i]] += 1
+    return sum(max(by_label.values()) for by_label in counts.values()) / len(rows) if rows else 1.0

@@ -23,8 +23,9 @@ def main() -> None:
     if note:
         st.warning(note)
     views.metric_row(result.metrics.summary())
-    st.caption(f"Measured on all {result.n_test:,} test names ({run.info.get('split')} split, "
-               f"seed {run.info.get('seed', run.train_config.seed)}).")
+    measured = (f"Measured on all {result.n_test:,} test names ({run.info.get('split')} split, "
+                f"seed {run.info.get('seed', run.train_config.seed)}).")
+    st.caption(f"{measured} {result.ceiling_note}".strip())
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**Per label**")

@@ -157,12 +157,36 @@ def test_evaluate_and_compare_a_finished_run(tiny_bytes):
     at = same_session(at, "pages/3_Evaluate.py").run()
     no_exception(at)
     assert at.metric[0].label == "Top-1"
+    n_test = at.session_state["runs"]["run1-gru"].info["n_test"]
+    assert at.caption[1].value == f"Measured on all {n_test:,} test names (names split, seed 1)."
     assert len(at.get("plotly_chart")) == 1  # the confusion matrix
     assert len(at.dataframe) == 3  # per label, most confused, mistakes
     at = same_session(at, "pages/5_Compare.py").run()
     no_exception(at)
     assert at.multiselect(key="compare_runs").value == ["run1-gru"]
     assert at.dataframe[0].value["cell"].tolist() == ["gru"]
+
+
+def test_evaluate_says_how_high_top1_can_go_when_test_names_carry_two_labels(tiny_bytes):
+    from nameclf.data import load_bytes
+    from nameclf.splits import make_split, top1_ceiling
+
+    twice = "".join(f"\nTwin{i:02d}ez, Ez\nTwin{i:02d}ez, Son" for i in range(40))
+    raw = tiny_bytes + twice.encode()
+    at = train_page(raw)
+    at.button(key="train_start").click().run()
+    wait_for_job(at)
+    at = same_session(at, "pages/3_Evaluate.py").run()
+    no_exception(at)
+    ds = load_bytes(raw, "tiny.txt")
+    test = make_split(ds, "names", seed=1).test
+    shared = sum(ds.names[i].startswith("Twin") for i in test)
+    ceiling = top1_ceiling(ds, test)
+    assert shared > 0 and ceiling == 1 - shared / 2 / len(test)  # one of each pair can be right
+    assert at.caption[1].value == (
+        f"Measured on all {len(test):,} test names (names split, seed 1). {shared:,} of them "
+        "share their name with a test row of another label; a model gives one answer per name, "
+        f"so no model can score above {ceiling:.1%} top-1 here.")
 
 
 def test_compare_trains_rnn_lstm_and_gru_in_one_job(tiny_bytes):

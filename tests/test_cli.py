@@ -45,6 +45,7 @@ def test_train_writes_checkpoint_metrics_and_one_json_line(trained):
     assert summary["model"] == "gru" and summary["steps"] == 60 and summary["split"] == "names"
     assert summary["n_train"] + summary["n_test"] == len(PATTERNS) * 3 * len(STEMS)
     assert summary["top1"] > 0.5  # four easy suffix families: far above 25% chance
+    assert summary["top1_ceiling"] == 1.0  # no name under two labels
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["history"]["eval_step"] == [20, 40, 60]
     assert len(metrics["history"]["loss"]) == 60
@@ -65,6 +66,7 @@ def test_predict_and_evaluate_use_the_checkpoint(trained, data_file):
     result = json.loads(proc.stdout)
     summary = json.loads(trained[1].stdout)
     assert result["top1"] == pytest.approx(summary["top1"])  # same split, same model
+    assert result["top1_ceiling"] == 1.0
 
 
 def test_predict_odd_names_get_notes_not_errors(trained):

@@ -6,7 +6,7 @@ import pytest
 from helpers import dataset, synthetic_dataset
 
 from nameclf.errors import ConfigError
-from nameclf.splits import leaked_rows, make_split
+from nameclf.splits import leaked_rows, make_split, top1_ceiling
 
 
 def with_duplicates():
@@ -121,3 +121,13 @@ def test_prepare_builds_the_vocab_from_training_names_only():
     for enc, rows in ((prep.train, prep.split.train), (prep.test, prep.split.test)):
         assert enc.labels.tolist() == [prep.classes.index(ds.labels[i]) for i in rows]
         assert enc.lengths.tolist() == [len(ds.names[i]) for i in rows]
+
+
+def test_top1_ceiling_counts_one_right_answer_per_name():
+    ds = dataset([("Abel", "French"), ("Abel", "German"), ("Abel", "French"), ("Kim", "Korean"),
+                  ("Lee", "Chinese")])
+    assert top1_ceiling(ds, [0, 1, 2, 3, 4]) == 4 / 5  # Abel: French twice is right, German not
+    assert top1_ceiling(ds, [0, 1]) == 1 / 2
+    assert top1_ceiling(ds, [3, 4]) == 1.0 and top1_ceiling(ds, []) == 1.0
+    # 60 names 3 times each, 6 of them once more under C, 10 other names: 190 of 196 rows
+    assert top1_ceiling(with_duplicates(), list(range(196))) == 190 / 196

@@ -1,5 +1,6 @@
 """Tables the pages show, computed from datasets and runs (no Streamlit here)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -8,7 +9,7 @@ import torch
 from nameclf.data import NameDataset
 from nameclf.evaluate import Metrics, log_probs, metrics_from
 from nameclf.pipeline import Run, check_compatible, encode_for
-from nameclf.splits import leaked_rows, make_split
+from nameclf.splits import leaked_rows, make_split, top1_ceiling
 
 MAX_TABLE_ROWS = 500  # rows of a sample table sent to the browser
 # settings-table columns that mean nothing for the n-gram baseline
@@ -80,6 +81,17 @@ class Evaluation:
     metrics: Metrics
     mistakes: pd.DataFrame  # see misclassified()
     n_test: int
+    ceiling: float = 1.0  # the best top-1 any model can reach here, see top1_ceiling
+    shared: int = 0  # test rows whose name the test split also holds under another label
+
+    @property
+    def ceiling_note(self) -> str:
+        """Why top-1 cannot reach 100% here, if names with two labels say so."""
+        if not self.shared:
+            return ""
+        return (f"{self.shared:,} of them share their name with a test row of another label; a "
+                "model gives one answer per name, so no model can score above "
+                f"{self.ceiling:.1%} top-1 here.")
 
 
 def evaluate_run(run: Run, ds: NameDataset, split: str, seed: int) -> Evaluation:
@@ -92,7 +104,12 @@ def evaluate_run(run: Run, ds: NameDataset, split: str, seed: int) -> Evaluation
     y = enc.labels.cpu()
     names = [ds.names[i] for i in rows]
     mistakes = misclassified(logp, y, names, run.classes)
-    return Evaluation(metrics_from(logp, y, run.classes), mistakes, len(rows))
+    labels_of = defaultdict(set)
+    for i in rows:
+        labels_of[ds.names[i]].add(ds.labels[i])
+    shared = sum(len(labels_of[name]) > 1 for name in names)
+    return Evaluation(metrics_from(logp, y, run.classes), mistakes, len(rows),
+                      top1_ceiling(ds, rows), shared)
 
 
 def settings_row(run_id: str, run: Run) -> dict:
