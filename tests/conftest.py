@@ -58,6 +58,26 @@ def use_tiny(at: AppTest, raw: bytes) -> AppTest:
     return at
 
 
+# a Train page link for a model that trains in seconds
+TINY = dict(preset="fast", cell="gru", hidden="16", emb="8", budget="steps", steps="30",
+            batch="16", split="names", seed="1")
+
+
+def train_page(raw: bytes, **query) -> AppTest:
+    """The Train page opened by a link with TINY's settings (and `query`), data `raw`."""
+    at = use_tiny(app("pages/2_Train.py"), raw)
+    at.query_params.update({**TINY, **query})
+    return at.run()
+
+
+def same_session(at: AppTest, page: str) -> AppTest:
+    """Another page opened by the same visitor (their runs and data carried over)."""
+    other = app(page)
+    for key in ("runs", "run_data", "upload", "dataset_source", "run_counter"):
+        other.session_state[key] = at.session_state[key]
+    return other
+
+
 def wait_for_job(at: AppTest, timeout: float = 90.0) -> AppTest:
     """Re-run the page until the visitor's job has finished and been collected."""
     deadline = time.monotonic() + timeout

@@ -6,25 +6,16 @@ import time
 import pytest
 
 from nameclf.prefix import prefix_predictions
-from tests.conftest import app, no_exception, use_tiny, wait_for_job
+from tests.conftest import (
+    TINY,
+    app,
+    no_exception,
+    same_session,
+    train_page,
+    use_tiny,
+    wait_for_job,
+)
 from tests.helpers import silent_children, untrained_run
-
-TINY = dict(preset="fast", cell="gru", hidden="16", emb="8", budget="steps", steps="30",
-            batch="16", split="names", seed="1")
-
-
-def train_page(raw: bytes, **query):
-    at = use_tiny(app("pages/2_Train.py"), raw)
-    at.query_params.update({**TINY, **query})
-    return at.run()
-
-
-def same_session(at, page: str):
-    """Another page opened by the same visitor (their runs and data carried over)."""
-    other = app(page)
-    for key in ("runs", "run_data", "upload", "dataset_source", "run_counter"):
-        other.session_state[key] = at.session_state[key]
-    return other
 
 
 def charts(at) -> list[dict]:

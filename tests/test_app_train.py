@@ -1,16 +1,15 @@
 """Training from the app: to completion, stopped, shared by URL, saved and loaded again."""
 
 
-from tests.conftest import app, no_exception, use_tiny, wait_for_job
-
-TINY = dict(preset="fast", cell="gru", hidden="16", emb="8", budget="steps", steps="30",
-            batch="16", split="names", seed="1")
-
-
-def train_page(raw: bytes, **query) -> object:
-    at = use_tiny(app("pages/2_Train.py"), raw)
-    at.query_params.update({**TINY, **query})
-    return at.run()
+from tests.conftest import (
+    TINY,
+    app,
+    no_exception,
+    same_session,
+    train_page,
+    use_tiny,
+    wait_for_job,
+)
 
 
 def test_a_short_run_completes_and_lands_in_the_history_once(tiny_bytes):
@@ -141,13 +140,6 @@ def test_a_foreign_checkpoint_is_refused():
     assert any("weights.safetensors" in e.value for e in at.error)
     assert at.session_state["runs"] == {}
 
-
-def same_session(at, page: str):
-    """Another page opened by the same visitor (their runs and data carried over)."""
-    other = app(page)
-    for key in ("runs", "run_data", "upload", "dataset_source", "run_counter"):
-        other.session_state[key] = at.session_state[key]
-    return other
 
 
 def test_evaluate_and_compare_a_finished_run(tiny_bytes):
