@@ -38,12 +38,15 @@ def main() -> None:
 
     st.markdown("**Does the test set leak?** A test name also seen in training is "
                 "memorised, not generalised; the tutorial's `rows` split allows it.")
-    left, right, out = st.columns([1, 1, 2])
+    left, right, out, best = st.columns([1, 1, 1.6, 1.4])
     split = left.radio("Split", ("rows", "names"), key="data_split", horizontal=True)
     seed = right.number_input("Seed", 0, 9999, 0, key="data_seed")
     leak = analysis.leak(ds, split, int(seed))
     out.metric("Test rows whose name is also in training",
                f"{leak.leaked:,} of {leak.n_test:,} ({leak.share:.1%})")
+    best.metric("Highest top-1 any model can reach", f"{leak.ceiling:.1%}",
+                help="A model gives one answer per name: where the test split holds a name "
+                     "under two labels, one of them is always wrong.")
 
 
 views.run_page(main)

@@ -7,6 +7,8 @@ import zipfile
 
 import pytest
 
+from nameclf.data import load_bytes
+from nameclf.splits import make_split
 from nameclf.ui import cache
 from tests.conftest import PAGES, app, no_exception, tiny_names, use_tiny
 
@@ -58,9 +60,21 @@ def test_data_page_search_and_leakage(tiny_bytes):
     at.text_input(key="data_query").input("bobski").run()
     assert len(at.dataframe[0].value) == 2
     assert at.metric[1].value == "1"  # Bobski has two labels
+    assert at.metric[4].label == "Highest top-1 any model can reach"
     at.radio(key="data_split").set_value("names").run()
     assert at.metric[3].value.startswith("0 of")
     no_exception(at)
+    ds = load_bytes(tiny_bytes + b"\nBobski, Son\nBobski, Ski", "tiny.txt")
+    at.number_input(key="data_seed").set_value(2).run()  # Bobski's rows: 1 / 2 in test
+    shown = []
+    for split in ("rows", "names"):
+        at.radio(key="data_split").set_value(split).run()
+        test = make_split(ds, split, seed=2).test
+        bobski = sum(ds.names[i] == "Bobski" for i in test)
+        ceiling = 1 - (bobski == 2) / len(test)  # one of Bobski's two rows can be right
+        assert at.metric[4].value == f"{ceiling:.1%}"
+        shown.append(at.metric[4].value)
+    assert shown[0] == "100.0%" != shown[1]
 
 
 def test_predict_and_evaluate_point_to_train_without_runs():

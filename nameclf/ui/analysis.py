@@ -40,6 +40,7 @@ class Leak:
 
     leaked: int  # test rows whose name is also a training name
     n_test: int  # test rows
+    ceiling: float = 1.0  # the highest top-1 any model can reach on them, see top1_ceiling
 
     @property
     def share(self) -> float:
@@ -49,7 +50,7 @@ class Leak:
 def leak(ds: NameDataset, split: str, seed: int) -> Leak:
     """Leakage of one seeded split of a dataset."""
     sp = make_split(ds, split, seed=seed)
-    return Leak(leaked_rows(ds, sp), len(sp.test))
+    return Leak(leaked_rows(ds, sp), len(sp.test), top1_ceiling(ds, sp.test))
 
 
 def top3_text(probs: torch.Tensor, classes: list[str]) -> str:
