@@ -196,6 +196,12 @@ def test_the_app_in_a_browser(server, page):
         page.keyboard.press("ArrowRight")
     settle(page)
     expect(mix).to_contain_text("0.30")
+    # no time limit, so that a busy machine cannot leave the n-gram fit no time to mix in
+    limit = page.get_by_label("Time limit in seconds (0 = none)")
+    limit.fill("0")
+    limit.press("Enter")
+    settle(page)
+    expect(limit).to_have_value("0")
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text(re.compile(r"run\d+-gru-ngram: completed after"))).to_be_visible(
         timeout=120_000)
