@@ -4,7 +4,10 @@ scikit-learn's L-BFGS cannot be interrupted, so a fit that Stop or a time budget
 in a child process (`python -m nameclf.logistic`), which is simply ended: the app's Stop button
 and Compare's budget then work for the baseline as for the recurrent models, and the fit never
 holds the server's GIL. The child reads a JSON file and answers with an .npz, which is read
-back without pickle.
+back without pickle. Importing scikit-learn costs the child about 3 s. A multiprocessing
+forkserver that imports it once would save that, but it re-imports the caller's main module in
+every child, which breaks a plain script (one without `if __name__ == "__main__":`) that fits
+with a time budget; a plain subprocess asks nothing of its caller.
 """
 
 import io
