@@ -26,6 +26,9 @@ def main() -> None:
     measured = (f"Measured on all {result.n_test:,} test names ({run.info.get('split')} split, "
                 f"seed {run.info.get('seed', run.train_config.seed)}).")
     st.caption(f"{measured} {result.ceiling_note}".strip())
+    if result.parts_top1:
+        st.caption(views.parts_line(run.model_config, result.parts_top1,
+                                    result.metrics.summary()["top1"]))
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**Per label**")

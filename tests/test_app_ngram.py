@@ -180,6 +180,7 @@ def test_a_mixture_trains_from_a_link_and_the_other_pages_use_it(tiny_bytes):
     evaluate = same_session(at, "pages/3_Evaluate.py").run()
     no_exception(evaluate)
     assert evaluate.metric[0].value == f"{run.metrics['top1']:.1%}"  # the mixture's own
+    assert evaluate.caption[2].value == line.split(" The curves")[0]  # the same split: same parts
 
     compare = same_session(at, "pages/5_Compare.py").run()
     no_exception(compare)

@@ -1,13 +1,14 @@
 """Tables the pages show, computed from datasets and runs (no Streamlit here)."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
 
 from nameclf.data import NameDataset
-from nameclf.evaluate import Metrics, log_probs, metrics_from
+from nameclf.evaluate import Metrics, log_probs, metrics_from, topk_hits
+from nameclf.mixture import Mixture
 from nameclf.pipeline import Run, check_compatible, encode_for
 from nameclf.splits import leaked_rows, make_split, top1_ceiling
 
@@ -84,6 +85,7 @@ class Evaluation:
     n_test: int
     ceiling: float = 1.0  # the best top-1 any model can reach here, see top1_ceiling
     shared: int = 0  # test rows whose name the test split also holds under another label
+    parts_top1: dict = field(default_factory=dict)  # a mixture's parts alone: cell -> top-1
 
     @property
     def ceiling_note(self) -> str:
@@ -101,8 +103,15 @@ def evaluate_run(run: Run, ds: NameDataset, split: str, seed: int) -> Evaluation
     rows = make_split(ds, split, seed=seed).test
     device = next(run.model.parameters()).device
     enc = encode_for(run, ds, rows, device)
-    logp = log_probs(run.model, enc)  # (N, C)
     y = enc.labels.cpu()
+    parts_top1 = {}
+    if isinstance(run.model, Mixture):  # each part scored once: alone, and mixed
+        parts = {part.config.cell: log_probs(part, enc)
+                 for part in (run.model.recurrent, run.model.ngram)}
+        parts_top1 = {cell: topk_hits(lp, y, (1,))[0] for cell, lp in parts.items()}
+        logp = run.model.mix(*parts.values())
+    else:
+        logp = log_probs(run.model, enc)  # (N, C)
     names = [ds.names[i] for i in rows]
     mistakes = misclassified(logp, y, names, run.classes)
     labels_of = defaultdict(set)
@@ -110,7 +119,7 @@ def evaluate_run(run: Run, ds: NameDataset, split: str, seed: int) -> Evaluation
         labels_of[ds.names[i]].add(ds.labels[i])
     shared = sum(len(labels_of[name]) > 1 for name in names)
     return Evaluation(metrics_from(logp, y, run.classes), mistakes, len(rows),
-                      top1_ceiling(ds, rows), shared)
+                      top1_ceiling(ds, rows), shared, parts_top1)
 
 
 def settings_row(run_id: str, run: Run) -> dict:

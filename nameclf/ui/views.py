@@ -82,19 +82,24 @@ def is_mixture(run: Run) -> bool:
     return bool(run.info.get("parts_top1") and run.model_config.ngram_weight)
 
 
-def mix_line(run: Run) -> str:
-    """For a mixture: its weights and what each part scores alone; why a mix did not happen."""
-    parts, m = run.info.get("parts_top1"), run.model_config
-    if not is_mixture(run):
-        return run.info.get("mix_note", "")
-    cell = m.cell.upper()
+def parts_line(config, parts: dict, mixed: float | None) -> str:
+    """`70% GRU + 30% n-gram model, mixed. Top-1 on the test split, each alone: …`."""
+    cell = config.cell.upper()
     alone = ", ".join(f"{'n-gram' if k == 'ngram' else k.upper()} {v:.1%}"
                       for k, v in parts.items())
-    mixed = run.metrics.get("top1")
     mixed = "" if mixed is None else f" (mixed: {mixed:.1%})"
-    return (f"{1 - m.ngram_weight:.0%} {cell} + {m.ngram_weight:.0%} n-gram model, mixed. "
-            f"Top-1 on the test split, each alone: {alone}{mixed}. The curves are the {cell}'s, "
-            "from before the n-gram model was fitted; the stars are the mixture's.")
+    return (f"{1 - config.ngram_weight:.0%} {cell} + {config.ngram_weight:.0%} n-gram model, "
+            f"mixed. Top-1 on the test split, each alone: {alone}{mixed}.")
+
+
+def mix_line(run: Run) -> str:
+    """For a mixture: its weights and what each part scores alone; why a mix did not happen."""
+    if not is_mixture(run):
+        return run.info.get("mix_note", "")
+    cell = run.model_config.cell.upper()
+    return (parts_line(run.model_config, run.info["parts_top1"], run.metrics.get("top1"))
+            + f" The curves are the {cell}'s, from before the n-gram model was fitted; the "
+              "stars are the mixture's.")
 
 
 def status_message(run_id: str, run: Run) -> None:
