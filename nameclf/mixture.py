@@ -17,6 +17,7 @@ from torch import nn
 from nameclf.batches import Encoded
 from nameclf.config import ModelConfig, TrainConfig
 from nameclf.errors import ConfigError
+from nameclf.evaluate import log_probs, topk_hits
 from nameclf.model import NameClassifier
 from nameclf.ngram import NgramModel, fit_ngram
 from nameclf.train import TrainResult
@@ -54,6 +55,17 @@ class Mixture(nn.Module):
 
     def n_params(self) -> int:
         return self.recurrent.n_params() + self.ngram.n_params()
+
+
+def scored(model: nn.Module, enc: Encoded) -> tuple[torch.Tensor, dict[str, float]]:
+    """Log-probabilities (N, C) of a whole split and, for a mixture, each part's top-1 alone:
+    each part runs once, and the mixture's answer is mixed from theirs."""
+    if not isinstance(model, Mixture):
+        return log_probs(model, enc), {}
+    y = enc.labels.cpu()
+    parts = {part.config.cell: log_probs(part, enc) for part in (model.recurrent, model.ngram)}
+    alone_top1 = {cell: topk_hits(logp, y, (1,))[0] for cell, logp in parts.items()}
+    return model.mix(*parts.values()), alone_top1
 
 
 def alone(model: NameClassifier) -> NameClassifier:

@@ -11,8 +11,8 @@ from nameclf.batches import Encoded, encode_names
 from nameclf.config import ModelConfig, TrainConfig
 from nameclf.data import NameDataset
 from nameclf.errors import ConfigError
-from nameclf.evaluate import Metrics, Prediction, evaluate, log_probs, metrics_from, topk_hits
-from nameclf.mixture import Mixture, mix_in
+from nameclf.evaluate import Metrics, Prediction, evaluate, metrics_from
+from nameclf.mixture import mix_in, scored
 from nameclf.model import NameClassifier
 from nameclf.ngram import fit_ngram
 from nameclf.splits import Split, leaked_pairs, leaked_rows, make_split, top1_ceiling
@@ -107,14 +107,10 @@ def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,
             if note:
                 info["mix_note"] = note
     t0 = time.perf_counter()
-    y = prep.test.labels.cpu()
-    if isinstance(model, Mixture):  # each part scored once: alone, and mixed from its answers
-        parts = {part.config.cell: log_probs(part, prep.test)
-                 for part in (model.recurrent, model.ngram)}
-        info["parts_top1"] = {cell: topk_hits(logp, y, (1,))[0] for cell, logp in parts.items()}
-        metrics = metrics_from(model.mix(*parts.values()), y, prep.classes)
-    else:
-        metrics = evaluate(model, prep.test, prep.classes)
+    logp, parts_top1 = scored(model, prep.test)
+    if parts_top1:  # a mixture
+        info["parts_top1"] = parts_top1
+    metrics = metrics_from(logp, prep.test.labels.cpu(), prep.classes)
     info = dict(info, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),
                 leaked_test_rows=prep.leaked, leaked_test_pairs=prep.leaked_pairs,
                 top1_ceiling=prep.ceiling, steps=result.steps, train_seconds=result.seconds,

@@ -87,10 +87,22 @@ def leaked_rows(ds: NameDataset, split: Split) -> int:
     return sum(ds.names[i] in train_names for i in split.test)
 
 
+def label_counts(ds: NameDataset, rows: list[int]) -> dict[str, dict[str, int]]:
+    """name -> label -> how many of these rows hold that pair."""
+    counts = defaultdict(lambda: defaultdict(int))
+    for i in rows:
+        counts[ds.names[i]][ds.labels[i]] += 1
+    return counts
+
+
 def top1_ceiling(ds: NameDataset, rows: list[int]) -> float:
     """The best top-1 any classifier can reach on these rows: it gives one answer per name,
     so of a name's rows only those of its most frequent label there can be right."""
-    counts = defaultdict(lambda: defaultdict(int))  # name -> label -> rows
-    for i in rows:
-        counts[ds.names[i]][ds.labels[i]] += 1
-    return sum(max(by_label.values()) for by_label in counts.values()) / len(rows) if rows else 1.0
+    counts = label_counts(ds, rows).values()
+    return sum(max(by_label.values()) for by_label in counts) / len(rows) if rows else 1.0
+
+
+def shared_rows(ds: NameDataset, rows: list[int]) -> int:
+    """How many of these rows have a name that these rows also hold under another label."""
+    return sum(sum(by_label.values()) for by_label in label_counts(ds, rows).values()
+               if len(by_label) > 1)

@@ -1,16 +1,15 @@
 """Tables the pages show, computed from datasets and runs (no Streamlit here)."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
 
 from nameclf.data import NameDataset
-from nameclf.evaluate import Metrics, log_probs, metrics_from, topk_hits
-from nameclf.mixture import Mixture
+from nameclf.evaluate import Metrics, metrics_from
+from nameclf.mixture import scored
 from nameclf.pipeline import Run, check_compatible, encode_for
-from nameclf.splits import leaked_rows, make_split, top1_ceiling
+from nameclf.splits import leaked_rows, make_split, shared_rows, top1_ceiling
 
 MAX_TABLE_ROWS = 500  # rows of a sample table sent to the browser
 # settings-table columns that mean nothing for the n-gram baseline
@@ -104,22 +103,11 @@ def evaluate_run(run: Run, ds: NameDataset, split: str, seed: int) -> Evaluation
     device = next(run.model.parameters()).device
     enc = encode_for(run, ds, rows, device)
     y = enc.labels.cpu()
-    parts_top1 = {}
-    if isinstance(run.model, Mixture):  # each part scored once: alone, and mixed
-        parts = {part.config.cell: log_probs(part, enc)
-                 for part in (run.model.recurrent, run.model.ngram)}
-        parts_top1 = {cell: topk_hits(lp, y, (1,))[0] for cell, lp in parts.items()}
-        logp = run.model.mix(*parts.values())
-    else:
-        logp = log_probs(run.model, enc)  # (N, C)
+    logp, parts_top1 = scored(run.model, enc)  # (N, C); a mixture's parts alone
     names = [ds.names[i] for i in rows]
     mistakes = misclassified(logp, y, names, run.classes)
-    labels_of = defaultdict(set)
-    for i in rows:
-        labels_of[ds.names[i]].add(ds.labels[i])
-    shared = sum(len(labels_of[name]) > 1 for name in names)
     return Evaluation(metrics_from(logp, y, run.classes), mistakes, len(rows),
-                      top1_ceiling(ds, rows), shared, parts_top1)
+                      top1_ceiling(ds, rows), shared_rows(ds, rows), parts_top1)
 
 
 def settings_row(run_id: str, run: Run) -> dict:
