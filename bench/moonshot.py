@@ -55,7 +55,7 @@ EXPERIMENTS: dict[str, tuple[dict, dict]] = {
     "seed-2": ({}, dict(seed=2)),
     "lstm-seed-1": (dict(cell="lstm"), dict(seed=1)),
 }
-NGRAMS: dict[str, dict] = {  # NgramConfig fields
+NGRAMS: dict[str, dict] = {  # NgramConfig fields, and ModelConfig's lexicon
     "ngram": {},  # the default: n-grams seen in at least 2 training names (min_df 2)
     "ngram-C30": dict(C=30.0),
     "ngram-every": dict(min_df=1),  # every n-gram kept, the default before
@@ -63,6 +63,10 @@ NGRAMS: dict[str, dict] = {  # NgramConfig fields
     "ngram-every-C3": dict(min_df=1, C=3.0),
     "ngram-every-C30": dict(min_df=1, C=30.0),
     "ngram-every-char": dict(min_df=1, analyzer="char"),
+    # outside knowledge: how common the name is as a word in 12 languages (nameclf.lexicon)
+    "ngram+lexicon": dict(lexicon=True),
+    "ngram+lexicon-C3": dict(lexicon=True, C=3.0),
+    "ngram+lexicon-C30": dict(lexicon=True, C=30.0),
 }
 # outside data: Faker's surnames of the same labels (bar any name in validation or test) added
 # to training, and the label prior they shift put back: experiment -> (base, share of Faker's)
@@ -103,10 +107,12 @@ def with_faker(ds, prep, share: float, seed: int = 0):
 def train_model(prep, name: str):
     """Fit one reference-data experiment: (model, training seconds)."""
     if name in NGRAMS:
+        settings = dict(NGRAMS[name])
         model_cfg = ModelConfig(cell="ngram", vocab_size=len(prep.vocab),
-                                n_classes=len(prep.classes))
+                                n_classes=len(prep.classes),
+                                lexicon=settings.pop("lexicon", False))
         model, result = fit_ngram(prep.train, prep.vocab, model_cfg, TrainConfig(),
-                                  ngram_config=NgramConfig(**NGRAMS[name]))
+                                  ngram_config=NgramConfig(**settings))
         return model, result.seconds
     run = fit(prep, *configs(name))
     return run.model, run.info["train_seconds"]
@@ -148,25 +154,28 @@ def ensembles(prep, out: Path) -> None:
     ngrams = sorted((n for n in saved if n in NGRAMS), key=by_valid)
     if not neural or not ngrams:
         return
-    best_ngram = ngrams[0]
-    for k in (1, 2, 3, 5):
-        members = neural[:k]
-        if len(members) < k:
-            break
-        valid_nn = mix([saved[m]["valid"] for m in members], [1.0] * k)
-        test_nn = mix([saved[m]["test"] for m in members], [1.0] * k)
-        scores = {}
-        for w in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6):  # weight of the n-gram model
-            v = mix([valid_nn, saved[best_ngram]["valid"]], [1 - w, w])
-            scores[w] = topk_hits(v, prep.valid.labels, (1,))[0]
-        w = max(scores, key=scores.get)
-        test = mix([test_nn, saved[best_ngram]["test"]], [1 - w, w])
-        metrics = metrics_from(test, prep.test.labels, prep.classes).summary()
-        print(json.dumps({"experiment": f"ensemble top-{k} neural + {best_ngram}",
-                          "members": members, "ngram_weight": w,
-                          "valid_top1": round(scores[w], 4),
-                          **{m: round(metrics[m], 4) for m in ("top1", "top2", "macro_f1")}}),
-              flush=True)
+    lexicon = [n for n in ngrams if NGRAMS[n].get("lexicon")]
+    plain = [n for n in ngrams if not NGRAMS[n].get("lexicon")]
+    for best_ngram in [family[0] for family in (plain, lexicon) if family]:  # best of each
+        for k in (1, 2, 3, 5):
+            members = neural[:k]
+            if len(members) < k:
+                break
+            valid_nn = mix([saved[m]["valid"] for m in members], [1.0] * k)
+            test_nn = mix([saved[m]["test"] for m in members], [1.0] * k)
+            scores = {}
+            for w in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):  # weight of the n-gram model
+                v = mix([valid_nn, saved[best_ngram]["valid"]], [1 - w, w])
+                scores[w] = topk_hits(v, prep.valid.labels, (1,))[0]
+            w = max(scores, key=scores.get)
+            test = mix([test_nn, saved[best_ngram]["test"]], [1 - w, w])
+            metrics = metrics_from(test, prep.test.labels, prep.classes).summary()
+            print(json.dumps({"experiment": f"ensemble top-{k} neural + {best_ngram}",
+                              "members": members, "ngram_weight": w,
+                              "valid_top1": round(scores[w], 4),
+                              "valid_by_weight": {f"{k:g}": round(v, 4) for k, v in scores.items()},
+                              **{m: round(metrics[m], 4) for m in ("top1", "top2", "macro_f1")}}),
+                  flush=True)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
     python bench/targets.py [--data ../shared/data/name2lang.txt] [--only fast,throughput,race]
     python bench/targets.py --only seed,fast,best,ngram     # every preset and the baseline
+    python bench/targets.py --only ngram+lexicon            # the baseline reading word frequencies
     python bench/targets.py --only best --seeds 0,1,2       # training seeds (same split)
 
 Prints one JSON line per measurement and a summary table. Speeds are compared as ratios
@@ -41,12 +42,14 @@ def names_labels(ds, rows: list[int]) -> tuple[list[str], list[str]]:
 
 
 def bench_preset(ds, name: str, steps: int | None = None, seed: int = 0) -> dict:
-    """Train a preset (or `ngram`, the baseline) on its split; report accuracy and time.
+    """Train a preset (or `ngram`, the baseline, or `ngram+lexicon`, the baseline reading word
+    frequencies too) on its split; report accuracy and time.
 
     `seed` is the training seed (initial weights, batch order); the split's is always 0.
     """
-    if name == "ngram":
-        model_cfg, train_cfg, split = ModelConfig(cell="ngram"), TrainConfig(), "names"
+    if name in ("ngram", "ngram+lexicon"):
+        model_cfg = ModelConfig(cell="ngram", lexicon=name == "ngram+lexicon")
+        train_cfg, split = TrainConfig(), "names"
     else:
         model_cfg, train_cfg, split = preset(name)
     train_cfg = replace(train_cfg, seed=seed, steps=steps or train_cfg.steps)
@@ -134,7 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(REFERENCE), help="the reference name2lang.txt")
     parser.add_argument("--only", default="fast,throughput,race",
-                        help="comma list of: fast, best, ngram, throughput, race, seed, tutorial")
+                        help="comma list of: fast, best, ngram, ngram+lexicon, throughput, race, "
+                             "seed, tutorial")
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="seconds per speed contestant (in turns, for throughput)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
@@ -149,7 +153,7 @@ def main() -> None:
     only = set(args.only.split(","))
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {len(ds)} rows",
           flush=True)
-    for name in ("fast", "best", "ngram"):
+    for name in ("fast", "best", "ngram", "ngram+lexicon"):
         if name in only:
             records = [bench_preset(ds, name, seed=seed) for seed in args.seeds]
             if len(records) > 1:  # a mean over training seeds, the split unchanged

@@ -63,8 +63,10 @@ def config_from(cls, values: dict):
 def ngram_from(config: ModelConfig, vocab: Vocab, state: dict, meta: dict) -> NgramModel:
     """The n-gram model of a checkpoint: its tensors, n-gram list and settings."""
     extra = meta["ngram"]
+    languages = extra.get("lexicon", {}).get("languages") if isinstance(
+        extra.get("lexicon"), dict) else None
     return NgramModel.from_state(config, vocab, state, extra["ngrams"],
-                                 config_from(NgramConfig, extra["config"]))
+                                 config_from(NgramConfig, extra["config"]), languages)
 
 
 def build(config: ModelConfig, vocab: Vocab, state: dict, meta: dict) -> torch.nn.Module:

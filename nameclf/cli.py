@@ -49,7 +49,10 @@ def build_parser() -> Parser:
     m.add_argument("--dropout", type=float, help="dropout between layers and before the output")
     m.add_argument("--ngram-weight", type=float,
                    help="after training, mix in the n-gram baseline's probabilities with this "
-                        "weight (0 = the recurrent model alone; the best preset uses 0.3)")
+                        "weight (0 = the recurrent model alone; the best preset uses 0.5)")
+    m.add_argument("--lexicon", action=argparse.BooleanOptionalAction, default=None,
+                   help="the n-gram model (alone or mixed in) also reads how common the name "
+                        "is as a word in 12 languages (wordfreq); the best preset does")
     o = t.add_argument_group("optimization")
     o.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help="optimizer")
     o.add_argument("--lr", type=float, help="learning rate")
@@ -139,6 +142,8 @@ def cmd_train(args) -> int:
     model_cfg = override(model_cfg, values)
     if model_cfg.cell == "ngram" and args.ngram_weight is None:  # --preset best --model ngram
         model_cfg.ngram_weight = 0.0
+    if not model_cfg.reads_ngrams and args.lexicon is None:  # --preset best --ngram-weight 0
+        model_cfg.lexicon = False
     if args.steps is not None and args.epochs is None:
         values = dict(values, epochs=0.0)
     elif args.epochs is not None and args.steps is None:

@@ -28,11 +28,17 @@ class ModelConfig:
     bidirectional: bool = False  # also read each name right to left
     dropout: float = 0.0  # between layers and before the output layer
     ngram_weight: float = 0.0  # mix in the n-gram baseline's probabilities (nameclf.mixture)
+    lexicon: bool = False  # the n-gram model also reads word frequencies (nameclf.lexicon)
 
     @property
     def kind(self) -> str:
         """What the model is, in one word: `lstm`, `ngram`, or `lstm+ngram` for a mixture."""
         return f"{self.cell}+ngram" if self.ngram_weight else self.cell
+
+    @property
+    def reads_ngrams(self) -> bool:
+        """Whether an n-gram model is part of this model: alone, or mixed in."""
+        return self.cell == "ngram" or bool(self.ngram_weight)
 
     def validate(self) -> None:
         """Raise ConfigError for values no model can be built from."""
@@ -51,6 +57,8 @@ class ModelConfig:
             (0.0 <= self.ngram_weight < 1.0, "ngram_weight must be in [0, 1)"),
             (self.cell != "ngram" or not self.ngram_weight,
              "the n-gram baseline cannot mix in itself: ngram_weight must be 0"),
+            (self.reads_ngrams or not self.lexicon,
+             "word frequencies feed the n-gram model: choose it, or mix it in"),
         ]
         for ok, message in checks:
             if not ok:

@@ -34,7 +34,8 @@ def fit_sklearn(names: list[str], labels: np.ndarray, n_classes: int, settings: 
                 seed: int):
     """Fit TF-IDF and the logistic regression: (ngrams, coef, intercept, idf, loss, iterations).
 
-    `settings` holds the fields of nameclf.ngram.NgramConfig.
+    `settings` holds the fields of nameclf.ngram.NgramConfig, and `lexicon`: whether the
+    word frequencies of nameclf.lexicon are inputs too (their weights follow the n-grams').
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -53,10 +54,16 @@ def fit_sklearn(names: list[str], labels: np.ndarray, n_classes: int, settings: 
     except ValueError as err:  # every n-gram pruned: too few or too different names
         raise ConfigError(f"no character n-gram occurs in {settings['min_df']} or more "
                           "training names; lower min_df or add names") from err
+    if settings.get("lexicon"):
+        from scipy.sparse import csr_matrix, hstack
+
+        from nameclf import lexicon
+
+        x = hstack([x, csr_matrix(lexicon.load().features(names))], format="csr")
     clf = LogisticRegression(C=settings["C"], max_iter=settings["max_iter"], random_state=seed)
     with threadpool_limits(1):  # a small sparse problem: more threads only contend (4x slower)
         clf.fit(x, labels)
-    ngrams = [""] * len(vectorizer.vocabulary_)
+    ngrams = [""] * len(vectorizer.vocabulary_)  # the first columns of x
     for gram, i in vectorizer.vocabulary_.items():
         ngrams[i] = gram
     # scatter the learned rows into all labels; a binary fit has one row, for classes_[1]

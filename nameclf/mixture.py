@@ -26,7 +26,8 @@ from nameclf.vocab import Vocab
 
 def ngram_part(config: ModelConfig) -> ModelConfig:
     """The config of the n-gram model a mixture holds: same characters, same labels."""
-    return ModelConfig(cell="ngram", vocab_size=config.vocab_size, n_classes=config.n_classes)
+    return ModelConfig(cell="ngram", vocab_size=config.vocab_size, n_classes=config.n_classes,
+                       lexicon=config.lexicon)
 
 
 class Mixture(nn.Module):
@@ -70,7 +71,7 @@ def scored(model: nn.Module, enc: Encoded) -> tuple[torch.Tensor, dict[str, floa
 
 def alone(model: NameClassifier) -> NameClassifier:
     """A recurrent model that was to be mixed, kept on its own: its config says so."""
-    model.config = replace(model.config, ngram_weight=0.0)
+    model.config = replace(model.config, ngram_weight=0.0, lexicon=False)
     return model
 
 

@@ -4,6 +4,9 @@ It is fitted with scikit-learn but predicts with torch alone, behind the same
 `forward(idx, lengths)` as the recurrent models, so evaluation, prediction and
 checkpoints need no special case. Its saved state is three tensors plus JSON (the n-gram
 list and settings): a checkpoint is never pickled. The fit itself is nameclf.logistic.
+
+With `ModelConfig.lexicon` it also reads how common the name is as a word in 12 languages
+(nameclf.lexicon): N_FEATURES more inputs to the same linear layer, a fourth tensor.
 """
 
 import math
@@ -18,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nameclf import lexicon
 from nameclf.batches import Encoded
 from nameclf.config import BATCHING, ModelConfig, TrainConfig
 from nameclf.errors import ConfigError
@@ -88,7 +92,7 @@ class NgramModel(nn.Module):
 
     def __init__(self, config: ModelConfig, vocab: Vocab, ngrams: list[str],
                  ngram_config: NgramConfig, coef: torch.Tensor, intercept: torch.Tensor,
-                 idf: torch.Tensor):
+                 idf: torch.Tensor, lexicon_coef: torch.Tensor | None = None):
         super().__init__()
         config.validate()
         ngram_config.validate()
@@ -100,6 +104,9 @@ class NgramModel(nn.Module):
         if (coef.shape != (config.n_classes, n_features) or intercept.shape != (config.n_classes,)
                 or idf.shape != (n_features,)):
             raise ConfigError("the n-gram weights do not match the number of labels and n-grams")
+        if config.lexicon != (lexicon_coef is not None) or (
+                config.lexicon and lexicon_coef.shape != (config.n_classes, lexicon.N_FEATURES)):
+            raise ConfigError("the word-frequency weights do not match the model")
         self.config, self.ngram_config = config, ngram_config
         self.ngrams = list(ngrams)
         self.index = {g: i for i, g in enumerate(self.ngrams)}
@@ -111,6 +118,8 @@ class NgramModel(nn.Module):
         self.coef = nn.Parameter(coef.float(), requires_grad=False)  # (C, F)
         self.intercept = nn.Parameter(intercept.float(), requires_grad=False)  # (C,)
         self.register_buffer("idf", idf.float())  # (F,)
+        if lexicon_coef is not None:  # (C, N_FEATURES); the table itself is loaded when used
+            self.lexicon_coef = nn.Parameter(lexicon_coef.float(), requires_grad=False)
 
     def decode(self, idx: torch.Tensor, lengths: torch.Tensor) -> list[str]:
         """Padded indices (T, B) back to strings, unseen characters as the placeholder."""
@@ -144,36 +153,53 @@ class NgramModel(nn.Module):
         """Log-probabilities (B, n_classes) for padded indices (T, B); batching changes nothing."""
         if batching not in BATCHING:
             raise ConfigError(f"unknown batching {batching!r}; choose one of {', '.join(BATCHING)}")
-        cols, values, offsets = self.tfidf(self.decode(idx, lengths))
+        names = self.decode(idx, lengths)
+        cols, values, offsets = self.tfidf(names)
         # sparse features times the weights: each name sums its n-grams' weighted columns
         logits = F.embedding_bag(cols, self.coef.T, offsets, mode="sum",
                                  per_sample_weights=values)  # (B, C)
+        if self.config.lexicon:
+            words = torch.from_numpy(lexicon.load().features(names)).to(logits.device)  # (B, W)
+            logits = logits + words @ self.lexicon_coef.T
         return F.log_softmax(logits + self.intercept, dim=1)
 
     def n_params(self) -> int:
-        return self.coef.numel() + self.intercept.numel()
+        extra = self.lexicon_coef.numel() if self.config.lexicon else 0
+        return self.coef.numel() + self.intercept.numel() + extra
 
     def metadata(self) -> dict:
         """What a checkpoint stores as JSON besides the tensors."""
-        return {"config": asdict(self.ngram_config), "ngrams": self.ngrams}
+        meta = {"config": asdict(self.ngram_config), "ngrams": self.ngrams}
+        if self.config.lexicon:
+            meta["lexicon"] = {"languages": list(lexicon.LANGUAGES), "source": lexicon.source()}
+        return meta
 
     @classmethod
     def from_state(cls, config: ModelConfig, vocab: Vocab, state: dict[str, torch.Tensor],
-                   ngrams: list, ngram_config: NgramConfig) -> "NgramModel":
-        """Rebuild a model from checkpoint tensors and JSON; refuses anything odd."""
+                   ngrams: list, ngram_config: NgramConfig,
+                   languages: list | None = None) -> "NgramModel":
+        """Rebuild a model from checkpoint tensors and JSON; refuses anything odd.
+
+        `languages`: those of the word frequencies it was fitted with, if any.
+        """
         if not isinstance(ngrams, list) or not all(isinstance(g, str) for g in ngrams):
             raise ConfigError("the n-gram list must hold strings")
-        if set(state) != {"coef", "intercept", "idf"}:
-            raise ConfigError("an n-gram checkpoint holds exactly coef, intercept and idf")
+        names = {"coef", "intercept", "idf"} | ({"lexicon_coef"} if config.lexicon else set())
+        if set(state) != names:
+            raise ConfigError(f"an n-gram checkpoint holds exactly {', '.join(sorted(names))}")
+        if config.lexicon and languages != list(lexicon.LANGUAGES):
+            raise ConfigError("its word frequencies are of other languages than this version's: "
+                              f"{', '.join(lexicon.LANGUAGES)}")
         return cls(config, vocab, ngrams, ngram_config, state["coef"], state["intercept"],
-                   state["idf"])
+                   state["idf"], state.get("lexicon_coef"))
 
 
 def uniform_model(config: ModelConfig, vocab: Vocab, ngram_config: NgramConfig) -> NgramModel:
     """A model that knows no n-grams: every name gets the uniform guess."""
     n = config.n_classes
+    words = torch.zeros(n, lexicon.N_FEATURES) if config.lexicon else None
     return NgramModel(config, vocab, [], ngram_config, torch.zeros(n, 0), torch.zeros(n),
-                      torch.zeros(0))
+                      torch.zeros(0), words)
 
 
 def fit_ngram(train_set: Encoded, vocab: Vocab, config: ModelConfig, train_cfg: TrainConfig,
@@ -196,7 +222,8 @@ def fit_ngram(train_set: Encoded, vocab: Vocab, config: ModelConfig, train_cfg: 
         return uniform, TrainResult("stopped", 0, 0.0, 0.0, History())
     names = uniform.decode(train_set.idx.T, train_set.lengths)
     labels = train_set.labels.cpu().numpy()
-    args = (names, labels, config.n_classes, asdict(ngram_config), train_cfg.seed)
+    settings = asdict(ngram_config) | {"lexicon": config.lexicon}
+    args = (names, labels, config.n_classes, settings, train_cfg.seed)
     budget = train_cfg.time_budget
     if stop is None and not budget:
         fitted = fit_sklearn(*args)
@@ -206,8 +233,11 @@ def fit_ngram(train_set: Encoded, vocab: Vocab, config: ModelConfig, train_cfg: 
         status = "stopped" if stop is not None and stop.is_set() else "time budget reached"
         return uniform, TrainResult(status, 0, time.perf_counter() - start, 0.0, History())
     ngrams, coef, intercept, idf, loss, iters = fitted
-    model = NgramModel(config, vocab, ngrams, ngram_config, torch.from_numpy(coef),
-                       torch.from_numpy(intercept), torch.from_numpy(idf))
+    coef = torch.from_numpy(coef)
+    n_grams = len(ngrams)  # a fit with word frequencies has their weights after the n-grams'
+    words = coef[:, n_grams:] if config.lexicon else None
+    model = NgramModel(config, vocab, ngrams, ngram_config, coef[:, :n_grams],
+                       torch.from_numpy(intercept), torch.from_numpy(idf), words)
     model = model.to(train_set.idx.device).eval()
     seconds = time.perf_counter() - start
     speed = len(names) / max(seconds, 1e-9)

@@ -26,9 +26,10 @@ PRESETS: dict[str, tuple[dict, dict, str]] = {
         "names",
     ),
     "best": (  # the moonshot's best model on validation (bench/moonshot.py), ~1.5 min: a
-        # bidirectional LSTM with the n-gram baseline mixed in at the weight validation chose
+        # bidirectional LSTM with the n-gram baseline, reading word frequencies too (lexicon),
+        # mixed in at the weight validation chose
         dict(cell="lstm", embedding_dim=64, hidden_size=256, bidirectional=True, dropout=0.3,
-             ngram_weight=0.3),
+             ngram_weight=0.5, lexicon=True),
         dict(optimizer="adamw", lr=0.003, weight_decay=0.01, batch_size=64, steps=0, epochs=8,
              sampling="bucket", schedule="cosine", clip_grad=1.0, label_smoothing=0.1,
              eval_every=200),

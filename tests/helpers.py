@@ -100,10 +100,11 @@ def cli_ngram_run(tmp_path: Path) -> tuple[Path, Path]:
     return data, out
 
 
-def silent_children(monkeypatch) -> list:
+def silent_children(monkeypatch, on_start=None) -> list:
     """Make nameclf.logistic's fit children never answer (a fit too slow to wait for).
 
     Each child is a real process that sleeps; the list holds them for inspection.
+    `on_start` is called once a child runs (e.g. to press Stop only then).
     """
     import subprocess
 
@@ -114,6 +115,8 @@ def silent_children(monkeypatch) -> list:
     def popen(cmd, **kwargs):
         child = real([sys.executable, "-c", "import time; time.sleep(600)"], **kwargs)
         started.append(child)
+        if on_start is not None:
+            on_start()
         return child
 
     monkeypatch.setattr(logistic.subprocess, "Popen", popen)

@@ -2,6 +2,7 @@
 
 import math
 
+from nameclf.presets import preset
 from nameclf.ui import params
 
 
@@ -54,7 +55,7 @@ def test_the_ngram_baseline_is_a_cell_choice_that_ignores_recurrent_problems():
 def test_every_preset_survives_the_train_pages_widgets_unchanged():
     from dataclasses import replace
 
-    from nameclf.presets import PRESETS, preset
+    from nameclf.presets import PRESETS
 
     for name in PRESETS:
         values = params.from_preset(name, params.defaults())
@@ -76,4 +77,20 @@ def test_the_mix_weight_is_clamped_and_becomes_the_ngram_weight():
     assert model.ngram_weight == 0.25 and model.kind == "gru+ngram"
     model, _, _ = params.configs(dict(values, mix=0.25, cell="ngram"))
     assert model.ngram_weight == 0.0 and model.kind == "ngram"  # the baseline mixes in nothing
-    assert params.from_preset("best")["mix"] == 0.3 and params.defaults()["mix"] == 0.0
+    best = preset("best")[0]
+    assert params.from_preset("best")["mix"] == best.ngram_weight > 0
+    assert params.defaults()["mix"] == 0.0
+
+
+def test_word_frequencies_reach_only_a_model_with_an_ngram_part():
+    values, notes = params.parse({"lexicon": "1"})
+    assert notes == [] and values["lexicon"] is True
+    for cell, mix, reads in [("gru", 0.0, False), ("gru", 0.3, True), ("ngram", 0.0, True),
+                             ("ngram", 0.3, True)]:
+        model, _, _ = params.configs(dict(values, cell=cell, mix=mix))
+        assert model.lexicon is reads, (cell, mix)
+    off, _, _ = params.configs(dict(values, lexicon=False, cell="ngram"))
+    assert off.lexicon is False
+    assert params.from_preset("best")["lexicon"] is True and params.defaults()["lexicon"] is False
+    assert params.parse({"lexicon": "maybe"})[1] == ["lexicon='maybe' ignored (not true or false); "
+                                                     "kept False"]

@@ -43,6 +43,7 @@ PARAMS = (
     Param("emb", "option", EMBEDDING),
     Param("dropout", "float", lo=0.0, hi=0.5),
     Param("mix", "float", lo=0.0, hi=0.9),  # ngram_weight: the n-gram model mixed in
+    Param("lexicon", "bool"),  # the n-gram model reads word frequencies too
     Param("opt", "choice", OPTIMIZERS),
     Param("lr", "option", LRS),
     Param("momentum", "float", lo=0.0, hi=0.99),
@@ -66,8 +67,8 @@ def from_preset(name: str, base: Mapping | None = None) -> dict:
     values.update(
         preset=name, cell=model.cell, hidden=model.hidden_size, layers=model.num_layers,
         bidir=model.bidirectional, emb=model.embedding_dim, dropout=model.dropout,
-        mix=model.ngram_weight, opt=train.optimizer, lr=train.lr, momentum=train.momentum,
-        batch=train.batch_size,
+        mix=model.ngram_weight, lexicon=model.lexicon, opt=train.optimizer, lr=train.lr,
+        momentum=train.momentum, batch=train.batch_size,
         budget="steps" if train.steps else "epochs", steps=train.steps or 1000,
         epochs=train.epochs, split=split, batching=train.batching,
     )
@@ -175,6 +176,7 @@ def configs(values: Mapping, n_train: int | None = None) -> tuple[ModelConfig, T
         bidirectional=bool(values["bidir"]), embedding_dim=int(values["emb"]),
         dropout=float(values["dropout"]),
         ngram_weight=0.0 if is_ngram(values) else float(values.get("mix", 0.0))))
+    model.lexicon = bool(values.get("lexicon")) and model.reads_ngrams
     by_steps = values["budget"] == "steps"
     train = override(train, dict(
         optimizer=values["opt"], lr=float(values["lr"]), momentum=float(values["momentum"]),

@@ -88,7 +88,8 @@ def parts_line(config, parts: dict, mixed: float | None) -> str:
     alone = ", ".join(f"{'n-gram' if k == 'ngram' else k.upper()} {v:.1%}"
                       for k, v in parts.items())
     mixed = "" if mixed is None else f" (mixed: {mixed:.1%})"
-    return (f"{1 - config.ngram_weight:.0%} {cell} + {config.ngram_weight:.0%} n-gram model, "
+    ngram = "n-gram model with word frequencies" if config.lexicon else "n-gram model"
+    return (f"{1 - config.ngram_weight:.0%} {cell} + {config.ngram_weight:.0%} {ngram}, "
             f"mixed. Top-1 on the test split, each alone: {alone}{mixed}.")
 
 
