@@ -29,26 +29,43 @@ MAX_LETTERS = 16  # longer words are left out of the table, longer names match n
 STEPS = 20  # Zipf frequencies are stored in twentieths: one byte, 0 to 12.75
 SCALE = 4.0  # features are Zipf / SCALE: about 0-2, like TF-IDF weights times the fit's C
 N_FEATURES = 2 * len(LANGUAGES) + 2
-VERSION = 1  # of the cached table's layout
+VERSION = 2  # of the cached table: its layout and spellings
 
-ROMAN = {  # romanization of the two lists in other scripts, as names are usually spelled
-    "ru": dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                   ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n",
-                    "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y",
-                    "", "e", "yu", "ya"], strict=True)),
-    "el": dict(zip("αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ",
-                   ["a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o",
-                    "p", "r", "s", "s", "t", "y", "f", "ch", "ps", "o", "a", "e", "i", "i", "o",
-                    "y", "o", "i", "y", "i", "y"], strict=True)),
+ROMAN = {  # romanization of the two lists in other scripts, letter by letter
+    "ru": str.maketrans(dict(zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p",
+         "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"],
+        strict=True))),
+    "el": str.maketrans(dict(zip(
+        "αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊϋΐΰ",
+        ["a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o", "p", "r",
+         "s", "s", "t", "y", "f", "ch", "ps", "o", "a", "e", "i", "i", "o", "y", "o", "i", "y",
+         "i", "y"], strict=True))),
 }
+_RU_ENDING = re.compile("[иы]й$")  # -ский is spelled -sky as often as -skiy
+_EL_PAIRS = [(re.compile(a), b) for a, b in [  # letter pairs spelled as one sound
+    ("ο[υύ]", "ou"), ("α[υύ]", "av"), ("ε[υύ]", "ev"), ("^μπ", "b"), ("^ντ", "d"), ("^γκ", "g"),
+    ("γγ", "ng")]]
 _WORD = re.compile(rf"[a-z']{{1,{MAX_LETTERS}}}")
-_JOINERS = str.maketrans("", "", " -")  # "Mc Donald", "Abi-Nader" are looked up joined
+_KEY = str.maketrans({" ": None, "-": None, "\u2019": "'", "\u02bc": "'"})  # "Mc Donald",
+# "Abi-Nader" are looked up joined; a typographic apostrophe as the plain one
+
+
+def romanize(word: str, lang: str) -> set[str]:
+    """Latin spellings of a Russian or Greek word: иванов -> ivanov; достоевский ->
+    dostoevskiy and dostoevsky; παπαδόπουλος -> papadopoulos."""
+    if lang == "ru":
+        return {word.translate(ROMAN["ru"]), _RU_ENDING.sub("y", word).translate(ROMAN["ru"])}
+    for pattern, latin in _EL_PAIRS:
+        word = pattern.sub(latin, word)
+    return {word.translate(ROMAN["el"])}
 
 
 def key(name: str) -> str:
     """What a name is looked up as: folded to ASCII, lowercase, without spaces and hyphens;
     '' for anything that cannot be a listed word (digits, other scripts, too long)."""
-    word = fold_ascii(name).lower().translate(_JOINERS)
+    word = fold_ascii(name).lower().translate(_KEY)
     return word if _WORD.fullmatch(word) else ""
 
 
@@ -92,19 +109,18 @@ def _words(lang: str) -> tuple[list[str], list[int]]:
     import wordfreq
 
     buckets = wordfreq.read_cBpack(wordfreq.available_languages("best")[lang])
-    roman = str.maketrans(ROMAN[lang]) if lang in ROMAN else None
     words, zipf = [], []
     for i, bucket in enumerate(buckets):  # bucket i: frequency 10 ** (-i / 100)
         z = round((9 - i / 100) * STEPS)
         if z <= 0:
             continue
         for word in bucket:
-            word = word.translate(roman) if roman else word
-            if not word.isascii():
-                word = fold_ascii(word)
-            if _WORD.fullmatch(word):
-                words.append(word)
-                zipf.append(z)
+            for spelled in romanize(word, lang) if lang in ROMAN else (word,):
+                if not spelled.isascii():
+                    spelled = fold_ascii(spelled)
+                if _WORD.fullmatch(spelled):
+                    words.append(spelled)
+                    zipf.append(z)
     return words, zipf
 
 

@@ -26,7 +26,9 @@ def race() -> list[str]:
     st.caption(f"Uses the Train page's settings — `{values['dataset']}`, {values['split']} split, "
                f"seed {values['seed']}, hidden {values['hidden']}, {values['opt']} at lr "
                f"{values['lr']:g}, batch {values['batch']} — with only the cell changed"
-               + (", and each cell alone: no n-gram model mixed in." if values["mix"] else "."))
+               + (", and each cell alone: no n-gram model mixed in" if values["mix"] else "")
+               + ("; the n-gram baseline reads word frequencies, as the Train page's checkbox "
+                  "says." if values["lexicon"] and ngram else "."))
     label = "Train RNN, LSTM and GRU" + (" + the n-gram baseline" if ngram else "")
     live.controls(label, lambda: training.start_comparison(values, seconds, ngram),
                   key="compare")

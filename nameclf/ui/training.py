@@ -112,7 +112,8 @@ def start_comparison(values: dict, seconds: float, ngram: bool = False) -> Job:
     """Train RNN, LSTM and GRU (and the n-gram baseline) with the same data, seed and budget.
 
     Each recurrent model races alone: no n-gram model is mixed into it, whatever the Train
-    page's mix weight, so that the n-gram baseline is beaten (or not) by the cell itself."""
+    page's mix weight, so that the n-gram baseline is beaten (or not) by the cell itself. The
+    baseline reads word frequencies if the Train page's checkbox says so."""
     values = dict(values, time=seconds)
     if values["batching"] == "padded" and values["bidir"]:
         values["batching"] = "packed"
@@ -120,7 +121,9 @@ def start_comparison(values: dict, seconds: float, ngram: bool = False) -> Job:
     model_cfg, train_cfg, _ = params.configs(values, len(prep.train))
     train_cfg.validate()
     cells = [*CELLS, "ngram"] if ngram else list(CELLS)
-    cfgs = [replace(model_cfg, cell=cell, ngram_weight=0.0) for cell in cells]
+    words = bool(values.get("lexicon"))
+    cfgs = [replace(model_cfg, cell=cell, ngram_weight=0.0, lexicon=words and cell == "ngram")
+            for cell in cells]
     return _start("compare", values, cfgs, train_cfg, prep)
 
 
