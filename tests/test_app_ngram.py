@@ -229,3 +229,52 @@ def test_stop_while_the_ngram_model_is_fitted_for_a_mixture_keeps_the_gru(tiny_b
     assert run.model_config.kind == "gru" and run.info["steps"] == 30
     assert any(c.value == "n-gram model not mixed in: its fit was stopped" for c in at.caption)
     assert any("stopped after 30 steps" in w.value for w in at.warning)
+
+
+def test_the_word_frequencies_checkbox_is_on_only_with_an_ngram_part(tiny_bytes):
+    at = train_page(tiny_bytes, lexicon="1")
+    no_exception(at)
+    box = at.checkbox(key="tw_lexicon")
+    assert box.value and box.disabled  # a GRU alone: nothing would read them
+    at.slider(key="tw_mix").set_value(0.3).run()
+    assert not at.checkbox(key="tw_lexicon").disabled
+    at.slider(key="tw_mix").set_value(0.0).run()
+    at.radio(key="tw_cell").set_value("ngram").run()
+    assert not at.checkbox(key="tw_lexicon").disabled and at.query_params["lexicon"] == "1"
+
+
+def test_word_frequencies_reach_the_ngram_model_alone_and_mixed_in(tiny_bytes):
+    at = train_page(tiny_bytes, mix="0.5", lexicon="1")
+    at.button(key="train_start").click().run()
+    wait_for_job(at)
+    no_exception(at)
+    (run_id, run), = at.session_state["runs"].items()
+    assert run_id == "run1-gru-ngram" and run.model.ngram.config.lexicon
+    assert any(c.value.startswith("50% GRU + 50% n-gram model with word frequencies, mixed.")
+               for c in at.caption)
+    at.radio(key="tw_cell").set_value("ngram").run()
+    at.button(key="train_start").click().run()
+    wait_for_job(at)
+    no_exception(at)
+    ngram = at.session_state["runs"]["run2-ngram"]
+    assert ngram.model_config.lexicon and ngram.model.lexicon_coef.shape[1] == 26
+    assert any("L-BFGS iterations, with word frequencies)" in s.value for s in at.success)
+    compare = same_session(at, "pages/5_Compare.py").run()
+    no_exception(compare)
+    assert compare.dataframe[0].value["lexicon"].tolist() == [True, True]
+    evaluate = same_session(at, "pages/3_Evaluate.py").run()
+    no_exception(evaluate)
+
+
+def test_compare_gives_word_frequencies_to_the_ngram_baseline_only(tiny_bytes):
+    at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
+    at.query_params.update({**TINY, "steps": "5", "lexicon": "1"})
+    at.run()
+    assert any("the n-gram baseline reads word frequencies" in c.value for c in at.caption)
+    at.slider(key="compare_seconds").set_value(5).run()
+    at.button(key="compare_start").click().run()
+    wait_for_job(at, timeout=120)
+    no_exception(at)
+    runs = at.session_state["runs"]
+    assert list(runs) == ["run1-rnn", "run2-lstm", "run3-gru", "run4-ngram"]
+    assert [r.model_config.lexicon for r in runs.values()] == [False, False, False, True]

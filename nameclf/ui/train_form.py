@@ -107,7 +107,7 @@ def model_widgets() -> None:
                                  "different names, so when both are good the mix beats "
                                  "either: the best preset uses 0.5.")
     reads_ngrams = off or st.session_state[k + "mix"] > 0
-    st.checkbox("Word frequencies for the n-gram model", key=k + "lexicon",
+    st.checkbox("Word frequencies (n-gram model)", key=k + "lexicon",
                 disabled=not reads_ngrams,
                 help="The n-gram model also reads how common the name is as a word in 12 "
                      "languages' text (the wordfreq lists): Keller in German, Veverka in "

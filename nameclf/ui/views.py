@@ -72,7 +72,8 @@ def fit_line(run: Run) -> str:
     if steps is None:
         return f"trained{took}"
     if is_ngram(run):
-        return f"fitted{took} ({steps:,} L-BFGS iterations)"
+        words = ", with word frequencies" if run.model_config.lexicon else ""
+        return f"fitted{took} ({steps:,} L-BFGS iterations{words})"
     speed = run.info.get("names_per_second")
     return f"{steps:,} steps{took}" + (f" · {speed:,.0f} names/s" if speed else "")
 
