@@ -140,7 +140,8 @@ def check_ngram_on_cuda() -> dict:
 
 def check_mixture_on_cuda() -> dict:
     prep = prepare(synthetic(), "names", seed=0, device=CUDA)
-    model_cfg = ModelConfig(cell="gru", embedding_dim=8, hidden_size=32, ngram_weight=0.3)
+    model_cfg = ModelConfig(cell="gru", embedding_dim=8, hidden_size=32, ngram_weight=0.3,
+                            lexicon=True)  # word frequencies: computed on the CPU, then moved
     run = fit(prep, model_cfg, TrainConfig(batch_size=16, steps=100, eval_every=0, lr=0.01))
     assert run.status == "completed" and run.model_config.kind == "gru+ngram", run.status
     assert all(t.device.type == CUDA.type for t in [*run.model.parameters(),
