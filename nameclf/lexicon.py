@@ -15,6 +15,7 @@ import functools
 import os
 import re
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,12 +189,16 @@ def _write(lexicon: Lexicon, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+_BUILDING = threading.Lock()  # two of the app's jobs must not build it twice at once
+
+
 @functools.cache
 def load() -> Lexicon:
     """The table, read from the cache, else built and cached; once per process."""
     path = cache_file()
-    lexicon = _read(path)
-    if lexicon is None:
-        lexicon = build()
-        _write(lexicon, path)
+    with _BUILDING:
+        lexicon = _read(path)
+        if lexicon is None:
+            lexicon = build()
+            _write(lexicon, path)
     return lexicon

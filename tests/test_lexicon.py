@@ -11,6 +11,8 @@ import pytest
 import torch
 import wordfreq
 from helpers import dataset, lines_text, small_model
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from scipy.sparse import csr_matrix, hstack
@@ -124,6 +126,19 @@ def test_key_folds_joins_and_refuses_what_no_list_holds(name, expected):
 ])
 def test_romanization_spells_names_as_usual(lang, word, expected):
     assert romanize(word, lang) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=5))
+def test_any_text_gets_a_plain_key_and_finite_features(names):
+    for name in names:
+        word = key(name)
+        assert word == "" or (len(word) <= MAX_LETTERS
+                              and set(word) <= set("abcdefghijklmnopqrstuvwxyz'"))
+    table = Lexicon(np.array([b"ab", b"o'b"], dtype=f"S{MAX_LETTERS}"),
+                    np.full((2, L), 60, np.uint8))
+    features = table.features(names)
+    assert features.shape == (len(names), N_FEATURES) and np.isfinite(features).all()
 
 
 # the table
