@@ -26,6 +26,8 @@ from nameclf.errors import ConfigError
 from nameclf.vocab import fold_ascii
 
 LANGUAGES = ("en", "de", "fr", "it", "es", "pt", "nl", "pl", "cs", "vi", "ru", "el")
+LANGUAGE_NAMES = ("English", "German", "French", "Italian", "Spanish", "Portuguese", "Dutch",
+                  "Polish", "Czech", "Vietnamese", "Russian", "Greek")
 MAX_LETTERS = 16  # longer words are left out of the table, longer names match nothing
 STEPS = 20  # Zipf frequencies are stored in twentieths: one byte, 0 to 12.75
 SCALE = 4.0  # features are Zipf / SCALE: about 0-2, like TF-IDF weights times the fit's C

@@ -144,3 +144,20 @@ def prefix_lines(steps: Sequence[tuple[str, Sequence[tuple[str, float]]]], top: 
     fig.update_xaxes(type="category")  # prefixes such as "1" and "12" stay text
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     return _layout(fig, "Prediction as each character is read", "characters read", "probability")
+
+
+def word_frequencies(names: Sequence[str], zipf: Sequence[Sequence[float]],
+                     languages: Sequence[str]) -> go.Figure:
+    """Heatmap of each name's Zipf frequency as a word in each language (blank: unlisted)."""
+    z = [[v if v > 0 else None for v in row] for row in zipf]
+    text = [["" if v is None else f"{v:.1f}" for v in row] for row in z]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=plains(languages), y=plains(names), text=text, texttemplate="%{text}",
+        colorscale="Greens", zmin=0, zmax=7, hoverongaps=False,
+        hovertemplate="%{y} in %{x} text: Zipf %{z:.2f}<extra></extra>",
+        colorbar=dict(title="Zipf"),
+    ))
+    fig.update_yaxes(autorange="reversed", type="category", dtick=1)
+    fig.update_xaxes(type="category")
+    height = max(200, 30 * len(names) + 120)
+    return _layout(fig, "How common each name is as a word, by language", "", "", height)

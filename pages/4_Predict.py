@@ -31,6 +31,24 @@ def by_character(run, names: list[str]) -> None:
                f"name; computed by {prefix_note(run)}.")
 
 
+def word_frequencies(run, names: list[str]) -> None:
+    """For a model that reads them: the word frequencies its n-gram part sees for each name."""
+    if not run.model_config.lexicon or not names:
+        return
+    from nameclf import lexicon
+
+    st.subheader("What the word frequencies say")
+    names = list(dict.fromkeys(names))
+    zipf = lexicon.load().lookup(names)
+    st.plotly_chart(plots.word_frequencies(names, zipf, lexicon.LANGUAGE_NAMES),
+                    key="predict_words")
+    st.caption("Zipf frequency of each name as a word in each language's text: log10 of its "
+               "uses per billion words (3 is one in a million; blank: not in that language's "
+               "list), from the wordfreq lists. The n-gram model reads these besides its "
+               "character n-grams; the name is looked up folded to a-z, without spaces or "
+               "hyphens.")
+
+
 def main() -> None:
     st.title("Predict")
     picked = views.run_picker("predict_run")
@@ -54,6 +72,7 @@ def main() -> None:
             if pred.top:
                 st.plotly_chart(plots.topk_bars(pred.top), key=f"predict_{i}")
     by_character(run, [pred.name.strip() for pred in preds if pred.top])
+    word_frequencies(run, [pred.name.strip() for pred in preds if pred.top])
     with st.expander("Load a checkpoint"):
         views.checkpoint_uploader("predict_checkpoint")
 

@@ -265,6 +265,27 @@ def test_word_frequencies_reach_the_ngram_model_alone_and_mixed_in(tiny_bytes):
     evaluate = same_session(at, "pages/3_Evaluate.py").run()
     no_exception(evaluate)
 
+    from nameclf import lexicon
+
+    predict_page = same_session(at, "pages/4_Predict.py").run()
+    predict_page.text_area(key="predict_text").input("Keller\nIvanov\nKeller\nQzxq").run()
+    no_exception(predict_page)
+    (fig,) = [f for f in charts(predict_page) if "as a word" in str(f["layout"]["title"])]
+    (heat,) = fig["data"]
+    assert heat["y"] == ["Keller", "Ivanov", "Qzxq"] and heat["x"] == list(lexicon.LANGUAGE_NAMES)
+    want = lexicon.load().lookup(["Keller", "Ivanov", "Qzxq"])
+    assert heat["z"] == [[v if v > 0 else None for v in row] for row in want.tolist()]
+    assert heat["z"][2] == [None] * 12  # a made-up name is in no list
+
+
+def test_predict_shows_no_word_frequencies_for_a_model_that_does_not_read_them():
+    at = app("pages/4_Predict.py")
+    at.session_state["runs"] = {"gru": untrained_run()}
+    at.run()
+    no_exception(at)
+    assert not [f for f in charts(at) if "as a word" in str(f["layout"].get("title"))]
+    assert "What the word frequencies say" not in [h.value for h in at.subheader]
+
 
 def test_compare_gives_word_frequencies_to_the_ngram_baseline_only(tiny_bytes):
     at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
