@@ -1,6 +1,7 @@
 """Shared test data: small synthetic datasets a model can learn in about a second."""
 
 import io
+import json
 import random
 import sys
 import zipfile
@@ -121,3 +122,15 @@ def silent_children(monkeypatch, on_start=None) -> list:
 
     monkeypatch.setattr(logistic.subprocess, "Popen", popen)
     return started
+
+
+def rewritten(raw: bytes, change) -> bytes:
+    """A checkpoint with its tensors and nameclf metadata passed through `change(state, meta)`."""
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    header_len = int.from_bytes(raw[:8], "little")
+    meta = json.loads(json.loads(raw[8 : 8 + header_len])["__metadata__"]["nameclf"])
+    state = st_load(raw)
+    change(state, meta)
+    return st_save(state, metadata={"nameclf": json.dumps(meta)})

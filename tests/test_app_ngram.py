@@ -194,16 +194,24 @@ def test_the_ngram_baseline_disables_the_mix_slider(tiny_bytes):
     assert at.slider(key="tw_mix").disabled
 
 
-def test_compare_races_each_cell_alone_even_with_a_mix_set(tiny_bytes):
+def compare_page(tiny_bytes, caption: str, ngram: bool, **query):
+    """Compare opened by a link with TINY's settings and `query`; its caption says `caption`;
+    the race (5 s per model, the n-gram baseline or not) has run."""
     at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
-    at.query_params.update({**TINY, "steps": "5", "mix": "0.5"})
+    at.query_params.update({**TINY, "steps": "5", **query})
     at.run()
-    assert any("no n-gram model mixed in" in c.value for c in at.caption)
+    assert any(caption in c.value for c in at.caption)
     at.slider(key="compare_seconds").set_value(5).run()
-    at.checkbox(key="compare_ngram").uncheck().run()
+    if not ngram:
+        at.checkbox(key="compare_ngram").uncheck().run()
     at.button(key="compare_start").click().run()
     wait_for_job(at, timeout=120)
     no_exception(at)
+    return at
+
+
+def test_compare_races_each_cell_alone_even_with_a_mix_set(tiny_bytes):
+    at = compare_page(tiny_bytes, "no n-gram model mixed in", ngram=False, mix="0.5")
     runs = at.session_state["runs"]
     assert list(runs) == ["run1-rnn", "run2-lstm", "run3-gru"]
     assert all(r.model_config.ngram_weight == 0.0 for r in runs.values())
@@ -288,14 +296,8 @@ def test_predict_shows_no_word_frequencies_for_a_model_that_does_not_read_them()
 
 
 def test_compare_gives_word_frequencies_to_the_ngram_baseline_only(tiny_bytes):
-    at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
-    at.query_params.update({**TINY, "steps": "5", "lexicon": "1"})
-    at.run()
-    assert any("the n-gram baseline reads word frequencies" in c.value for c in at.caption)
-    at.slider(key="compare_seconds").set_value(5).run()
-    at.button(key="compare_start").click().run()
-    wait_for_job(at, timeout=120)
-    no_exception(at)
+    at = compare_page(tiny_bytes, "the n-gram baseline reads word frequencies", ngram=True,
+                      lexicon="1")
     runs = at.session_state["runs"]
     assert list(runs) == ["run1-rnn", "run2-lstm", "run3-gru", "run4-ngram"]
     assert [r.model_config.lexicon for r in runs.values()] == [False, False, False, True]

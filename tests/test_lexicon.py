@@ -10,11 +10,9 @@ import numpy as np
 import pytest
 import torch
 import wordfreq
-from helpers import dataset, lines_text, small_model
+from helpers import dataset, lines_text, rewritten, small_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -373,15 +371,6 @@ def test_a_fit_stopped_before_it_starts_is_uniform_and_saves(prep):
 
 
 # checkpoints
-
-def rewritten(raw: bytes, change) -> bytes:
-    """A checkpoint with its tensors and nameclf metadata passed through `change(state, meta)`."""
-    header_len = int.from_bytes(raw[:8], "little")
-    meta = json.loads(json.loads(raw[8 : 8 + header_len])["__metadata__"]["nameclf"])
-    state = st_load(raw)
-    change(state, meta)
-    return st_save(state, metadata={"nameclf": json.dumps(meta)})
-
 
 def saved_meta(raw: bytes) -> dict:
     header_len = int.from_bytes(raw[:8], "little")

@@ -8,9 +8,13 @@ from dataclasses import replace
 
 import pytest
 import torch
-from helpers import lines_text, silent_children, synthetic_dataset, synthetic_rows
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
+from helpers import (
+    lines_text,
+    rewritten,
+    silent_children,
+    synthetic_dataset,
+    synthetic_rows,
+)
 
 from nameclf.checkpoint import from_bytes, load, to_bytes
 from nameclf.cli import main
@@ -139,15 +143,6 @@ def test_a_mixture_checkpoint_round_trips(mixed, tmp_path):
     names = ["Kqxz", "Lomno", "Rust", "🙂", ""]
     for a, b in zip(predict(mixed, names), predict(loaded, names), strict=True):
         assert a.top == b.top and a.note == b.note
-
-
-def rewritten(raw: bytes, change) -> bytes:
-    """A checkpoint with its tensors and nameclf metadata passed through `change(state, meta)`."""
-    header_len = int.from_bytes(raw[:8], "little")
-    meta = json.loads(json.loads(raw[8 : 8 + header_len])["__metadata__"]["nameclf"])
-    state = st_load(raw)
-    change(state, meta)
-    return st_save(state, metadata={"nameclf": json.dumps(meta)})
 
 
 def drop_recurrent_cell(state, meta):
