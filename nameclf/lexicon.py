@@ -8,7 +8,7 @@ Russian and Greek lists are in their own scripts, so we romanize them (`Иван
 
 The lists take about 560 MB as Python dicts, so `load()` keeps one compact table instead:
 every word of the 12 lists that folds to a-z (16 letters at most), sorted, with one byte per
-language. It is built once (about 10 s) and cached on disk (`cache_dir()`).
+language (74 MB). It is built once (about 12 s) and cached on disk (`cache_dir()`).
 """
 
 import functools
@@ -30,7 +30,8 @@ LANGUAGE_NAMES = ("English", "German", "French", "Italian", "Spanish", "Portugue
                   "Polish", "Czech", "Vietnamese", "Russian", "Greek")
 MAX_LETTERS = 16  # longer words are left out of the table, longer names match nothing
 STEPS = 20  # Zipf frequencies are stored in twentieths: one byte, 0 to 12.75
-SCALE = 4.0  # features are Zipf / SCALE: about 0-2, like TF-IDF weights times the fit's C
+SCALE = 4.0  # features are Zipf / SCALE, about 0 to 2: near the TF-IDF values' scale (0 to 1),
+# so that one regularization strength C suits both (chosen on validation)
 N_FEATURES = 2 * len(LANGUAGES) + 2
 VERSION = 2  # of the cached table: its layout and spellings
 
@@ -128,7 +129,7 @@ def _words(lang: str) -> tuple[list[str], list[int]]:
 
 
 def build() -> Lexicon:
-    """The table from the installed wordfreq lists (about 10 s, 300 MB at the peak)."""
+    """The table from the installed wordfreq lists (about 12 s, 200 MB at the peak)."""
     columns = []
     for col, lang in enumerate(LANGUAGES):
         words, zipf = _words(lang)
