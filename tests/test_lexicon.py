@@ -440,6 +440,15 @@ def test_a_doctored_ngram_checkpoint_is_refused(ngram_run, how):
         from_bytes(rewritten(to_bytes(ngram_run), change))
 
 
+def test_a_checkpoint_from_before_word_frequencies_loads_without_them(prep):
+    run = fit(prep, ModelConfig(cell="ngram"), TrainConfig())
+    older = rewritten(to_bytes(run), lambda state, meta: meta["model_config"].pop("lexicon"))
+    loaded = from_bytes(older)  # what nameclf wrote before ModelConfig.lexicon existed
+    assert loaded.model_config == run.model_config and not loaded.model_config.lexicon
+    names = ["Keller", "Ivanov"]
+    assert [p.top for p in predict(loaded, names)] == [p.top for p in predict(run, names)]
+
+
 @pytest.mark.parametrize("how", list(MIXTURE_TAMPERING))
 def test_a_doctored_mixture_checkpoint_is_refused(mixed_run, how):
     change, says = MIXTURE_TAMPERING[how]
