@@ -63,8 +63,8 @@ def config_from(cls, values: dict):
 def ngram_from(config: ModelConfig, vocab: Vocab, state: dict, meta: dict) -> NgramModel:
     """The n-gram model of a checkpoint: its tensors, n-gram list and settings."""
     extra = meta["ngram"]
-    languages = extra.get("lexicon", {}).get("languages") if isinstance(
-        extra.get("lexicon"), dict) else None
+    words = extra.get("lexicon")  # present when it was fitted with word frequencies
+    languages = words.get("languages") if isinstance(words, dict) else None
     return NgramModel.from_state(config, vocab, state, extra["ngrams"],
                                  config_from(NgramConfig, extra["config"]), languages)
 

@@ -90,10 +90,12 @@ class Lexicon:
 
     def lookup(self, names: list[str]) -> np.ndarray:
         """Zipf frequencies (N, len(LANGUAGES)) of each name as a word; 0 where unlisted."""
-        keys = np.array([key(n).encode() for n in names], dtype=f"S{MAX_LETTERS}")
-        at = np.minimum(np.searchsorted(self.words, keys), max(len(self.words) - 1, 0))
-        found = (self.words[at] == keys) & (keys != b"") if len(self.words) else keys != keys
         out = np.zeros((len(names), len(LANGUAGES)), dtype=np.float32)
+        if not len(self.words):
+            return out
+        keys = np.array([key(n).encode() for n in names], dtype=f"S{MAX_LETTERS}")
+        at = np.minimum(np.searchsorted(self.words, keys), len(self.words) - 1)
+        found = (self.words[at] == keys) & (keys != b"")
         out[found] = self.zipf[at[found]] / STEPS
         return out
 
@@ -102,7 +104,7 @@ class Lexicon:
         below the name's most frequent language (0 where unlisted), that maximum, and 1 where
         no list has the name; all divided by SCALE except the last."""
         z = self.lookup(names)  # (N, L)
-        top = z.max(axis=1, keepdims=True) if len(names) else np.zeros((0, 1), np.float32)
+        top = z.max(axis=1, keepdims=True)  # (N, 1)
         below = np.where(z > 0, z - top, 0.0)
         unlisted = (top == 0).astype(np.float32)
         return np.hstack([z / SCALE, below / SCALE, top / SCALE, unlisted]).astype(np.float32)

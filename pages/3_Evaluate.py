@@ -22,13 +22,13 @@ def main() -> None:
     result, note = views.evaluation(run_id, run)
     if note:
         st.warning(note)
-    views.metric_row(result.metrics.summary())
+    summary = result.metrics.summary()
+    views.metric_row(summary)
     measured = (f"Measured on all {result.n_test:,} test names ({run.info.get('split')} split, "
                 f"seed {run.info.get('seed', run.train_config.seed)}).")
     st.caption(f"{measured} {result.ceiling_note}".strip())
     if result.parts_top1:
-        st.caption(views.parts_line(run.model_config, result.parts_top1,
-                                    result.metrics.summary()["top1"]))
+        st.caption(views.parts_line(run.model_config, result.parts_top1, summary["top1"]))
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**Per label**")

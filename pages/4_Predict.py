@@ -71,8 +71,9 @@ def main() -> None:
                 st.info(pred.note)
             if pred.top:
                 st.plotly_chart(plots.topk_bars(pred.top), key=f"predict_{i}")
-    by_character(run, [pred.name.strip() for pred in preds if pred.top])
-    word_frequencies(run, [pred.name.strip() for pred in preds if pred.top])
+    answered = [pred.name.strip() for pred in preds if pred.top]
+    by_character(run, answered)
+    word_frequencies(run, answered)
     with st.expander("Load a checkpoint"):
         views.checkpoint_uploader("predict_checkpoint")
 
