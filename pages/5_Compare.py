@@ -16,21 +16,25 @@ def race() -> list[str]:
     """One button trains the three cells (and the n-gram baseline) on equal terms."""
     st.subheader("RNN vs LSTM vs GRU vs n-grams")
     values = train_form.load_settings()
-    seconds = st.slider("Seconds per model", 5, 120, 20, step=5, key="compare_seconds")
+    steps = st.slider("Steps per recurrent model (batches)", 50, 3000, 500, step=50,
+                      key="compare_steps",
+                      help="Every cell takes exactly this many steps on the same batches: "
+                           "the time each one needs is part of the result.")
     ngram = st.checkbox("Include the n-gram baseline (TF-IDF + logistic regression)", True,
                         key="compare_ngram",
                         help="Does reading characters in order beat counting letter groups? "
                              "The baseline fits in one go (5–15 s for 20,000 names on a "
-                             "2-core CPU), so the seconds per model do not apply to it; "
-                             "Stop does.")
-    st.caption(f"Uses the Train page's settings — `{values['dataset']}`, {values['split']} split, "
-               f"seed {values['seed']}, hidden {values['hidden']}, {values['opt']} at lr "
-               f"{values['lr']:g}, batch {values['batch']} — with only the cell changed"
+                             "2-core CPU), so it has no steps; Stop ends it.")
+    st.caption(f"Like for like: RNN, LSTM and GRU each train exactly **{steps:,} steps** of "
+               f"{values['batch']} names, with no time limit, so the seconds each takes are "
+               f"a result. Uses the Train page's settings — `{values['dataset']}`, "
+               f"{values['split']} split, seed {values['seed']}, hidden {values['hidden']}, "
+               f"{values['opt']} at lr {values['lr']:g} — with only the cell changed"
                + (", and each cell alone: no n-gram model mixed in" if values["mix"] else "")
                + ("; the n-gram baseline reads word frequencies, as the Train page's checkbox "
                   "says." if values["lexicon"] and ngram else "."))
     label = "Train RNN, LSTM and GRU" + (" + the n-gram baseline" if ngram else "")
-    live.controls(label, lambda: training.start_comparison(values, seconds, ngram),
+    live.controls(label, lambda: training.start_comparison(values, ngram=ngram, steps=steps),
                   key="compare")
     live.live_panel("compare")
     ids = live.finished("compare")

@@ -185,13 +185,45 @@ def test_compare_trains_rnn_lstm_and_gru_in_one_job(tiny_bytes):
     at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
     at.query_params.update(TINY)  # a shared link's settings, read on the first request
     at.run()
-    at.slider(key="compare_seconds").set_value(5).run()
+    at.slider(key="compare_steps").set_value(50).run()
     at.checkbox(key="compare_ngram").uncheck().run()  # the baseline: see test_app_ngram.py
+    assert any("Like for like" in c.value and "exactly **50 steps**" in c.value
+               for c in at.caption)  # the page says which terms are equal
     at.button(key="compare_start").click().run()
     wait_for_job(at, timeout=120)
     no_exception(at)
-    assert list(at.session_state["runs"]) == ["run1-rnn", "run2-lstm", "run3-gru"]
+    runs = at.session_state["runs"]
+    assert list(runs) == ["run1-rnn", "run2-lstm", "run3-gru"]
     assert at.multiselect(key="compare_runs").value == ["run1-rnn", "run2-lstm", "run3-gru"]
+    # the same number of steps for every cell, with no time limit: the time is the result
+    assert [r.info["steps"] for r in runs.values()] == [50, 50, 50]
+    assert {r.status for r in runs.values()} == {"completed"}
+    assert {r.train_config.time_budget for r in runs.values()} == {0.0}
+
+
+def test_compares_ngram_fit_shows_it_is_working_never_0_s_left(tiny_bytes, monkeypatch):
+    from tests.helpers import silent_children
+
+    children = silent_children(monkeypatch)  # the n-gram fit does not answer until stopped
+    at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
+    at.query_params.update(TINY)
+    at.run()
+    at.slider(key="compare_steps").set_value(50).run()
+    at.button(key="compare_start").click().run()
+    job = at.session_state["job"]
+    try:
+        while not children and not job.done:  # the three cells train, then the fit starts
+            job.join(0.05)
+        assert children, "the n-gram fit never started"
+        at.run()
+        text = " ".join(p.proto.text for p in at.get("progress"))
+        assert "ngram (4/4) · fitting the n-gram baseline in one go" in text, text
+        assert "0 s left" not in text
+        bar = at.get("progress")[0].proto.value
+        assert bar >= 75  # three of four models done: the bar says so
+    finally:
+        job.stop()
+        job.join(60)
 
 
 def test_a_link_to_a_dataset_that_cannot_be_downloaded_falls_back(monkeypatch, tmp_path):
@@ -236,3 +268,32 @@ def test_a_busy_server_queues_the_job_and_stop_leaves_the_queue(tiny_bytes):
     finally:
         for other in held:
             slots.release(id(other))
+
+
+def in_page_order(node) -> list:
+    """Every element of an AppTest tree, in the order the page shows them."""
+    children = getattr(node, "children", None)
+    if not children:
+        return [node]
+    return [e for key in sorted(children) for e in in_page_order(children[key])]
+
+
+def test_homes_recommended_button_starts_training_with_progress_above_the_settings():
+    at = app("streamlit_app.py").run()
+    at.button(key="home_train").click().run()
+    no_exception(at)
+    job = at.session_state["job"]
+    try:
+        assert job is not None and job.meta.kind == "train"  # training, not just the page
+        assert at.session_state["train_values"]["preset"] == "fast"
+        elements = in_page_order(at.main)
+        kinds = [e.type for e in elements]
+        first_setting = next(i for i, e in enumerate(elements)
+                             if getattr(e, "key", None) == "tw_preset")
+        assert "progress" in kinds[:first_setting]  # in view without scrolling past the form
+        assert kinds.index("button") < first_setting  # Start and Stop too
+        at.run()
+        assert at.session_state["job"] is job  # a rerun of Train starts nothing more
+    finally:
+        job.stop()
+        job.join(60)

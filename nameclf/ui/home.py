@@ -6,7 +6,8 @@ neither (torch starts loading in the background once Home is drawn).
 
 import streamlit as st
 
-from nameclf.data import DEFAULT_SOURCE, LoadReport, load_bytes
+from nameclf.columns import ColumnError
+from nameclf.data import DEFAULT_SOURCE, LoadOptions, LoadReport, load_bytes
 from nameclf.errors import DataError
 from nameclf.ui.cache import current_dataset, download_builtin, is_downloaded
 from nameclf.ui.state import dataset_name
@@ -36,6 +37,9 @@ def table(header: tuple[str, str], rows) -> str:
 def report_view(report: LoadReport) -> None:
     """A load's validation report: summary, skipped lines, class counts."""
     st.info(plain(report.summary()))  # names the visitor's file, which may hold markdown
+    if report.columns:
+        st.caption(plain(f"Names from column {report.columns[0]!r}, labels from "
+                         f"{report.columns[1]!r}."))
     if report.skipped:
         more = report.n_skipped - len(report.skipped)
         st.caption("Skipped lines" + (f" (first {len(report.skipped)} of {report.n_skipped})"
@@ -65,23 +69,57 @@ def _download() -> None:
     st.session_state["dataset_source"] = "builtin:pytorch-names"
 
 
+def _upload_options(file_id: str) -> LoadOptions:
+    """The visitor's load choices: repair, rare labels, and columns picked for this file."""
+    ss = st.session_state
+    left, right = st.columns(2)
+    fix = left.checkbox("Repair mis-decoded text (ftfy)", key="home_fix_text",
+                        help="Names such as `vranÄ\\x8diÄ\\x87` (UTF-8 read as Latin-1) are "
+                             "repaired and control characters removed; the report counts them.")
+    least = right.number_input("Drop labels with fewer names than", 1, 10_000, 2,
+                               key="home_min_names")
+    picked = ss.get("upload_columns")  # (file id, (name column, label column))
+    columns = picked[1] if picked and picked[0] == file_id else (None, None)
+    return LoadOptions(columns[0], columns[1], int(least), bool(fix))
+
+
+def column_picker(file_id: str, columns: list[str]) -> None:
+    """Two selectboxes of the file's columns; the choice is kept with the upload."""
+    ss = st.session_state
+    st.caption("Which columns hold the names and the labels?")
+    left, right = st.columns(2)
+    name = left.selectbox("Name column", columns, key="home_name_column")
+    label = right.selectbox("Label column", columns, index=min(1, len(columns) - 1),
+                            key="home_label_column")
+    if st.button("Load with these columns", key="home_load_columns"):
+        ss["upload_columns"] = (file_id, (name, label))
+        st.rerun()
+
+
 def _upload() -> None:
-    """Read an uploaded `Name, Label` file; a bad one is refused and nothing is lost."""
+    """Read an uploaded file; a bad one is refused and nothing is lost."""
     ss = st.session_state
     file = st.file_uploader("A `Name, Label` .txt, a CSV with name and label columns, or a zip "
-                            "of `<Label>.txt` files", type=["txt", "csv", "zip"],
+                            "of `<Label>.txt` files", type=["txt", "csv", "tsv", "zip"],
                             key="home_upload")
     if file is None:
         return
-    if ss.get("upload_file_id") != file.file_id:
-        ss["upload_file_id"], ss["upload_error"] = file.file_id, ""
+    options = _upload_options(file.file_id)
+    key = (file.file_id, options)
+    if ss.get("upload_key") != key:
+        ss["upload_key"], ss["upload_error"], ss["upload_file_columns"] = key, "", None
         try:
-            ss["upload"] = (file.name, load_bytes(file.getvalue(), file.name))
+            ss["upload"] = (file.name, load_bytes(file.getvalue(), file.name, options=options))
             ss["dataset_source"] = "upload"
+        except ColumnError as err:
+            ss["upload_error"] = f"{file.name} was not loaded: {str(err).rstrip('.')}."
+            ss["upload_file_columns"] = err.columns
         except DataError as err:
             ss["upload_error"] = f"{file.name} was not loaded: {str(err).rstrip('.')}."
     if ss.get("upload_error"):
         st.error(plain(ss["upload_error"] + " Your dataset is unchanged."))
+    if ss.get("upload_file_columns"):
+        column_picker(file.file_id, ss["upload_file_columns"])
 
 
 def dataset_picker() -> None:
@@ -116,6 +154,8 @@ def current_report() -> None:
 
 
 def train_recommended() -> None:
-    """Select the recommended preset and open the Train page."""
+    """Select the recommended preset and open the Train page, which starts training at once
+    (nameclf.ui.training.start_on_arrival)."""
     use_preset("fast", on_train_page=False)
+    st.session_state["train_on_arrival"] = True
     st.switch_page("pages/2_Train.py")

@@ -1,5 +1,7 @@
 """Start/Stop controls and the live progress panel of a visitor's training job."""
 
+import time
+
 import streamlit as st
 
 from nameclf.jobs import queue_text
@@ -49,16 +51,40 @@ def _stop() -> None:
         job.stop()
 
 
-def _progress_line(tick, n_models: int, labels: list[str]) -> None:
-    """st.progress with step, speed and time left."""
+def _which(model: int, labels: list[str]) -> str:
+    return f"{labels[model]} ({model + 1}/{len(labels)}) · " if len(labels) > 1 else ""
+
+
+def _share(model: int, fraction: float, n_models: int) -> float:
+    """How much of the whole job is done: the models before this one, and this one's part."""
+    return min(1.0, (model + min(1.0, fraction)) / n_models)
+
+
+def _progress_line(tick, labels: list[str]) -> None:
+    """st.progress with step, speed and time left; never "0 s left" while work goes on."""
     p = tick.progress
-    label = labels[tick.model]
-    which = f"{label} ({tick.model + 1}/{n_models}) · " if n_models > 1 else ""
+    label, which = labels[tick.model], _which(tick.model, labels)
     text = (f"{which}step {p.step:,}/{p.total_steps:,} · {p.names_per_second:,.0f} names/s · "
             f"about {p.eta:,.0f} s left")
     if label.endswith("+ngram") and p.step >= p.total_steps:  # a mixture's second part
         text = f"{which}step {p.step:,}/{p.total_steps:,} · fitting the n-gram model to mix in…"
-    st.progress(min(1.0, p.step / max(1, p.total_steps)), text=text)
+    elif p.step >= p.total_steps:  # the last step is done: the test names are next
+        text = f"{which}step {p.step:,}/{p.total_steps:,} · measuring it on the test names…"
+    elif p.eta < 1:
+        text = text.replace(f"about {p.eta:,.0f} s left", "under a second left")
+    fraction = p.step / max(1, p.total_steps)
+    st.progress(_share(tick.model, fraction, len(labels)), text=text)
+
+
+def _phase_line(phase, labels: list[str]) -> None:
+    """A model has started and reported no step yet (an n-gram fit reports none until done)."""
+    seconds = time.monotonic() - phase.started
+    if labels[phase.model] == "ngram":
+        text = (f"{_which(phase.model, labels)}fitting the n-gram baseline in one go (it has no "
+                f"steps to count) · {seconds:,.0f} s so far…")
+    else:
+        text = f"{_which(phase.model, labels)}starting… (the first step includes warming up)"
+    st.progress(_share(phase.model, 0.0, len(labels)), text=text)
 
 
 def _panel(kind: str) -> None:
@@ -72,15 +98,20 @@ def _panel(kind: str) -> None:
         return
     live = Live(job.snapshot())
     labels = job.meta.models
-    tick = live.latest()
-    if tick is None:
+    tick, phase = live.latest(), live.phase()
+    if tick is None and phase is None:
         ahead = job.queue_position()
         start = ("Fitting the n-gram baseline in one go…" if labels[0] == "ngram"
                  else "Starting… (the first step includes warming up)")
         text = queue_text(ahead, job.expected_wait()) if ahead else start
         st.progress(0.0, text=text)
         return
-    _progress_line(tick, len(labels), labels)
+    if phase is not None:
+        _phase_line(phase, labels)
+    else:
+        _progress_line(tick, labels)
+    if tick is None:
+        return
     from nameclf import plots  # plotly and pandas: only once there is a curve to draw
 
     if kind == "train":

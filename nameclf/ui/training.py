@@ -6,6 +6,7 @@ Pages read `job.snapshot()` and call `collect()`, which moves finished runs into
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,15 @@ class Tick:
     progress: Progress
 
 
+@dataclass
+class Phase:
+    """Reported as a model of the job starts: the panel shows it working before any step
+    (an n-gram fit has no steps at all), never the previous model's "0 s left"."""
+
+    model: int
+    started: float  # time.monotonic() when it started
+
+
 def current_job() -> Job | None:
     """The visitor's job, finished or not."""
     return st.session_state.get("job")
@@ -78,6 +88,7 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared) -> Jo
         for i, model_cfg in enumerate(model_cfgs):
             if stop.is_set() and out:
                 break
+            report(Phase(i, time.monotonic()))
             # the n-gram baseline fits in one go, with no half-fitted model a budget could
             # keep: it gets no time budget (Stop still ends it)
             limit = 0.0 if model_cfg.cell == "ngram" else train_cfg.time_budget
@@ -108,13 +119,31 @@ def start_training(values: dict) -> Job:
     return _start("train", values, [model_cfg], train_cfg, prep)
 
 
-def start_comparison(values: dict, seconds: float, ngram: bool = False) -> Job:
+def start_on_arrival(values: dict) -> bool:
+    """Start training if Home's recommended button sent the visitor here; True if started.
+
+    The flag is used once: a reload of the Train page afterwards starts nothing.
+    """
+    if not st.session_state.pop("train_on_arrival", False) or is_running():
+        return False
+    if params.problem(values):
+        return False
+    start_training(values)
+    return True
+
+
+def start_comparison(values: dict, seconds: float = 0.0, ngram: bool = False,
+                     steps: int | None = None) -> Job:
     """Train RNN, LSTM and GRU (and the n-gram baseline) with the same data, seed and budget.
 
+    Like for like: with `steps`, every recurrent cell takes exactly that many steps (batches)
+    and no time limit, so the time each takes is the result; otherwise each gets `seconds`.
     Each recurrent model races alone: no n-gram model is mixed into it, whatever the Train
     page's mix weight, so that the n-gram baseline is beaten (or not) by the cell itself. The
     baseline reads word frequencies if the Train page's checkbox says so."""
     values = dict(values, time=seconds)
+    if steps is not None:
+        values.update(budget="steps", steps=int(steps), time=0)
     if values["batching"] == "padded" and values["bidir"]:
         values["batching"] = "packed"
     prep = current_prepared(values["split"], int(values["seed"]), values["device"])
@@ -154,7 +183,16 @@ def collect() -> JobMeta | None:
 class Live:
     """What the live panel shows about a job, from its snapshot."""
 
-    ticks: list[Tick] = field(default_factory=list)
+    items: list = field(default_factory=list)  # the job's snapshot: Ticks and Phases
+
+    @property
+    def ticks(self) -> list[Tick]:
+        return [t for t in self.items if isinstance(t, Tick)]
+
+    def phase(self) -> Phase | None:
+        """The model that started last, if no step of it was reported yet."""
+        last = self.items[-1] if self.items else None
+        return last if isinstance(last, Phase) else None
 
     def history(self, model: int) -> dict:
         """Curves of one model so far, shaped like train.History.to_dict()."""
