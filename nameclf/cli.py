@@ -27,6 +27,15 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=None, help="seed for the split and training")
     g.add_argument("--keep-unicode", action="store_true",
                    help="keep accents instead of folding names to ASCII")
+    g.add_argument("--name-column", help="a CSV's name column (default: recognised from the "
+                   "header: name, surname, last_name, name_last, Romanized Name, ...)")
+    g.add_argument("--label-column", help="a CSV's label column (default: recognised from the "
+                   "header: label, language, country, country_code, race, ethnicity, ...)")
+    g.add_argument("--min-names-per-label", type=int, default=2,
+                   help="drop labels with fewer rows than this (reported); default 2")
+    g.add_argument("--fix-text", action="store_true",
+                   help="repair mis-decoded names (UTF-8 read as Latin-1) with ftfy and remove "
+                        "control characters")
 
 
 def build_parser() -> Parser:
@@ -36,8 +45,8 @@ def build_parser() -> Parser:
     t = sub.add_parser("train", help="train a classifier and write a checkpoint")
     add_data_args(t)
     m = t.add_argument_group("model")
-    m.add_argument("--preset", choices=list(PRESETS), default=DEFAULT_PRESET,
-                   help="starting settings; flags below override them")
+    m.add_argument("--preset", choices=list(PRESETS), default=None,
+                   help=f"starting settings (default {DEFAULT_PRESET}); flags below override them")
     m.add_argument("--model", dest="cell", choices=["rnn", "lstm", "gru", "ngram"],
                    help="recurrent cell, or ngram: TF-IDF over character 1-4-grams + logistic "
                         "regression (optimization flags do not apply)")
@@ -113,8 +122,9 @@ def build_parser() -> Parser:
     return parser
 
 
-def load_data(args):
-    from nameclf.data import load_dataset
+def load_data(args, report: bool = False):
+    """The dataset the data flags describe; with `report`, its load report on stderr."""
+    from nameclf.data import LoadOptions, load_dataset
 
     progress = None
     if args.data == "builtin:pytorch-names" and not Path("data/pytorch-names.zip").exists():
@@ -126,7 +136,21 @@ def load_data(args):
             bar.total = total
             bar.n = done
             bar.refresh()
-    return load_dataset(args.data, ascii_fold=not args.keep_unicode, progress=progress)
+    options = LoadOptions(args.name_column, args.label_column, args.min_names_per_label,
+                          args.fix_text)
+    ds = load_dataset(args.data, ascii_fold=not args.keep_unicode, progress=progress,
+                      options=options)
+    if report:
+        print("\n".join(ds.report.lines()), file=sys.stderr)
+    return ds
+
+
+def shaping_preset(args, model_cfg) -> str | None:
+    """The preset that shaped the run, or None: the default preset's recurrent settings do not
+    apply to a lone n-gram model, nor does a named preset that sets none of its fields."""
+    if model_cfg.cell != "ngram":
+        return args.preset or DEFAULT_PRESET
+    return args.preset if args.preset and PRESETS[args.preset][0].get("lexicon") else None
 
 
 def cmd_train(args) -> int:
@@ -137,7 +161,7 @@ def cmd_train(args) -> int:
     from nameclf.pipeline import fit, prepare
     from nameclf.presets import override, preset
 
-    model_cfg, train_cfg, split = preset(args.preset)
+    model_cfg, train_cfg, split = preset(args.preset or DEFAULT_PRESET)
     values = vars(args)
     model_cfg = override(model_cfg, values)
     if model_cfg.cell == "ngram" and args.ngram_weight is None:  # --preset best --model ngram
@@ -156,7 +180,7 @@ def cmd_train(args) -> int:
     device = pick_device(args.device)
     if device.type == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
-    ds = load_data(args)
+    ds = load_data(args, report=True)
     prep = prepare(ds, split, seed=seed, device=device)
     bar = None
     if not args.quiet:
@@ -173,8 +197,9 @@ def cmd_train(args) -> int:
                 post["top1"] = f"{p.top1:.3f}"
             bar.set_postfix(post, refresh=False)
 
+    shaped_by = shaping_preset(args, model_cfg)
     info = {"data": args.data, "ascii_fold": not args.keep_unicode, "seed": seed,
-            "device": str(device), "preset": args.preset}
+            "device": str(device), "preset": shaped_by}
     try:  # no stop event: Ctrl-C interrupts in place, so an n-gram fit without a time budget
         # runs in this process (a child process would cost a Python start and an import)
         run = fit(prep, model_cfg, train_cfg, report, info=info)
@@ -186,13 +211,14 @@ def cmd_train(args) -> int:
                            f"--time-budget {train_cfg.time_budget:g} s; nothing was saved")
     args.out.mkdir(parents=True, exist_ok=True)
     save(run, args.out / "model.safetensors")
-    summary = {"model": run.model_config.kind, "preset": args.preset, "status": run.status,
+    summary = {"model": run.model_config.kind, "preset": shaped_by, "status": run.status,
                **{k: run.info[k] for k in ("split", "n_train", "n_test", "steps", "train_seconds",
                                             "names_per_second", "leaked_test_rows",
                                             "leaked_test_pairs", "top1_ceiling")},
                **run.metrics}
     record = {"summary": summary, "model_config": run.model_config.to_dict(),
-              "train_config": asdict(train_cfg), "info": run.info, "history": run.history}
+              "train_config": asdict(train_cfg), "info": run.info,
+              "load_report": ds.report.to_dict(), "history": run.history}
     (args.out / "metrics.json").write_text(json.dumps(record, indent=1))
     print(json.dumps(summary))
     return 0 if run.status != "diverged — lower the learning rate" else 1
@@ -200,21 +226,25 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from nameclf.checkpoint import load
-    from nameclf.evaluate import evaluate
+    from nameclf.evaluate import log_probs, metrics_from, name_top1
     from nameclf.pipeline import check_compatible, encode_for
     from nameclf.splits import make_split, top1_ceiling
 
     run = load(args.checkpoint)
-    ds = load_data(args)
+    ds = load_data(args, report=True)
     split = args.split or run.info.get("split", "names")
     seed = args.seed if args.seed is not None else run.info.get("seed", 0)
     sp = make_split(ds, split, seed=seed)
     check_compatible(run, ds)
-    metrics = evaluate(run.model, encode_for(run, ds, sp.test, "cpu"), run.classes)
+    test = encode_for(run, ds, sp.test, "cpu")
+    logp = log_probs(run.model, test)
+    metrics = metrics_from(logp, test.labels, run.classes)
     if args.per_class:
         print(metrics.per_class.round(3).to_string(), file=sys.stderr)
+    names = [ds.names[i] for i in sp.test]
     print(json.dumps({"checkpoint": str(args.checkpoint), "split": split, "seed": seed,
-                      **metrics.summary(), "top1_ceiling": top1_ceiling(ds, sp.test)}))
+                      **metrics.summary(), "top1_names": name_top1(logp, test.labels, names),
+                      "n_names": len(set(names)), "top1_ceiling": top1_ceiling(ds, sp.test)}))
     return 0
 
 

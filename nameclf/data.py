@@ -3,53 +3,33 @@
 import io
 import zipfile
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from nameclf import textfix
+from nameclf.columns import LABEL_COLUMNS, NAME_COLUMNS, pick_columns
 from nameclf.errors import DataError
+from nameclf.report import MAX_SKIP_EXAMPLES, LoadReport
 from nameclf.vocab import normalize
+
+__all__ = ["LABEL_COLUMNS", "MAX_SKIP_EXAMPLES", "NAME_COLUMNS", "LoadOptions", "LoadReport",
+           "NameDataset"]
 
 MAX_BYTES = 20 * 2**20  # refuse data files larger than this
 MAX_NAME_LEN = 40  # longer "names" are skipped as not being names
 MAX_LABEL_LEN = 40
-MAX_SKIP_EXAMPLES = 5  # how many skipped lines the report quotes
 DEFAULT_SOURCE = "builtin:faker-surnames"
 BUILTINS = ("builtin:faker-surnames", "builtin:pytorch-names")
-NAME_COLUMNS = ("name", "surname", "last_name", "lastname", "family_name")
-LABEL_COLUMNS = ("label", "language", "lang", "nationality", "country", "class", "origin")
 
 
 @dataclass
-class LoadReport:
-    """What a load read, skipped and found suspicious."""
+class LoadOptions:
+    """How to read a file: which columns, which labels to keep, whether to repair text."""
 
-    source: str  # where the rows came from
-    rows_read: int = 0  # non-blank rows seen
-    rows_kept: int = 0  # rows in the dataset
-    skipped: list[tuple[int, str]] = field(default_factory=list)  # first (line, reason)s
-    n_skipped: int = 0  # all skipped rows
-    exact_duplicates: int = 0  # rows repeating an earlier (name, label) pair
-    conflicting: dict[str, list[str]] = field(default_factory=dict)  # name -> its labels
-    class_counts: dict[str, int] = field(default_factory=dict)  # label -> rows
-
-    def skip(self, line: int, reason: str) -> None:
-        """Record one skipped row."""
-        self.n_skipped += 1
-        if len(self.skipped) < MAX_SKIP_EXAMPLES:
-            self.skipped.append((line, reason))
-
-    def summary(self) -> str:
-        """One paragraph for a terminal or a web page."""
-        parts = [
-            f"{self.rows_kept:,} names in {len(self.class_counts)} labels from {self.source}",
-            f"{self.n_skipped:,} rows skipped",
-            f"{self.exact_duplicates:,} exact duplicates",
-            f"{len(self.conflicting):,} names with conflicting labels",
-        ]
-        text = "; ".join(parts) + "."
-        if self.skipped:
-            text += " First skipped: " + "; ".join(f"line {n}: {r}" for n, r in self.skipped)
-        return text
+    name_column: str | None = None  # a CSV's name column; None: recognised from the header
+    label_column: str | None = None  # a CSV's label column; None: recognised from the header
+    min_names_per_label: int = 2  # labels with fewer rows are dropped (and reported)
+    fix_text: bool = False  # repair mis-decoded names with ftfy (nameclf.textfix)
 
 
 @dataclass
@@ -107,27 +87,27 @@ def parse_lines(text: str, report: LoadReport) -> list[tuple[int, str, str]]:
     return rows
 
 
-def parse_csv(raw: bytes, report: LoadReport) -> list[tuple[int, str, str]]:
-    """Parse a CSV with a header naming a name column and a label column."""
+def parse_csv(raw: bytes, report: LoadReport, options: LoadOptions,
+              sep: str = ",") -> list[tuple[int, str, str]]:
+    """Parse a CSV (or TSV) with a header; the name and label columns chosen or recognised."""
     import pandas as pd
 
     try:
         # blank lines are kept as empty rows so that row i stays on line i + 2
         frame = pd.read_csv(io.StringIO(decode_bytes(raw)), dtype=str, keep_default_na=False,
-                            skip_blank_lines=False)
+                            skip_blank_lines=False, sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataError(f"the CSV could not be parsed: {str(err).splitlines()[0]}") from err
-    columns = {str(c).strip().lower(): c for c in frame.columns}
-    name_col = next((columns[c] for c in NAME_COLUMNS if c in columns), None)
-    label_col = next((columns[c] for c in LABEL_COLUMNS if c in columns), None)
-    if name_col is None or label_col is None:
-        raise DataError(
-            f"the CSV needs a name column ({', '.join(NAME_COLUMNS)}) and a label column "
-            f"({', '.join(LABEL_COLUMNS)}); found {', '.join(map(str, frame.columns))}"
-        )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if len(set(frame.columns)) != len(frame.columns):  # pandas renames repeats; keep firsts
+        frame = frame.loc[:, ~frame.columns.duplicated()]
+    name_col, label_col = pick_columns(list(frame.columns), options.name_column,
+                                       options.label_column)
+    report.columns = (name_col, label_col)
     # header is line 1, so data row i sits on line i + 2
-    rows = [(i + 2, n, lab) for i, (n, lab) in enumerate(zip(frame[name_col], frame[label_col]))
-            if n.strip() or lab.strip() or frame.iloc[i].str.strip().any()]
+    blank = ~frame.apply(lambda col: col.str.strip().astype(bool)).any(axis=1)
+    rows = [(i + 2, n, lab) for i, (n, lab, empty)
+            in enumerate(zip(frame[name_col], frame[label_col], blank)) if not empty]
     report.rows_read = len(rows)
     return rows
 
@@ -155,11 +135,22 @@ def check_size(n_bytes: int, what: str, max_bytes: int | None = None) -> None:
                         f"the limit is {max_bytes / 2**20:.0f} MB")
 
 
-def clean_rows(rows, report: LoadReport, ascii_fold: bool) -> tuple[list[str], list[str]]:
-    """Normalize names and labels, skipping rows that are not usable."""
+def clean_rows(rows, report: LoadReport, ascii_fold: bool,
+               fix_text: bool = False) -> tuple[list[str], list[str]]:
+    """Normalize names and labels, skipping rows that are not usable; note odd text."""
     names, labels = [], []
+    report.fix_text = fix_text
     for number, raw_name, raw_label in rows:
-        name, label = normalize(str(raw_name), ascii_fold), " ".join(str(raw_label).split())
+        raw_name = str(raw_name)
+        if textfix.looks_misdecoded(raw_name):
+            report.misdecoded += 1
+            if len(report.misdecoded_examples) < textfix.MAX_EXAMPLES:
+                report.misdecoded_examples.append(raw_name.strip())
+        if fix_text:
+            fixed = textfix.repair(raw_name)
+            report.repaired += fixed != raw_name
+            raw_name = fixed
+        name, label = normalize(raw_name, ascii_fold), " ".join(str(raw_label).split())
         if not name or not label:
             report.skip(number, "empty name" if not name else "empty label")
         elif len(name) > MAX_NAME_LEN:
@@ -169,6 +160,10 @@ def clean_rows(rows, report: LoadReport, ascii_fold: bool) -> tuple[list[str], l
         elif not any(c.isalpha() for c in name):
             report.skip(number, "name has no letters")
         else:
+            if textfix.has_control(name):
+                report.control_chars += 1
+                if len(report.control_examples) < textfix.MAX_EXAMPLES:
+                    report.control_examples.append(name)
             names.append(name)
             labels.append(label)
     return names, labels
@@ -187,18 +182,29 @@ def inspect(names: list[str], labels: list[str], report: LoadReport) -> None:
     report.rows_kept = len(names)
 
 
+def drop_rare(names: list[str], labels: list[str], report: LoadReport,
+              min_names: int) -> tuple[list[str], list[str]]:
+    """Drop the rows of labels with fewer than `min_names` rows; the report says which."""
+    report.min_names_per_label = min_names
+    counts = Counter(labels)
+    rare = {label: n for label, n in sorted(counts.items()) if n < min_names}
+    if not rare:
+        return names, labels
+    report.dropped_labels = rare
+    kept = [(n, lab) for n, lab in zip(names, labels) if lab not in rare]
+    return [n for n, _ in kept], [lab for _, lab in kept]
+
+
 def validate(report: LoadReport) -> None:
     """Refuse datasets that cannot be split and trained on."""
     counts = report.class_counts
-    if not counts:
+    if not counts and not report.dropped_labels:
         why = f" ({report.skipped[0][1]} on line {report.skipped[0][0]})" if report.skipped else ""
         raise DataError(f"no usable `Name, Label` rows in {report.source}{why}")
     if len(counts) < 2:
-        raise DataError(f"only one label ({next(iter(counts))!r}); a classifier needs at least 2")
-    tiny = [label for label, n in counts.items() if n < 2]
-    if tiny:
-        shown = ", ".join(repr(t) for t in tiny[:5]) + (" …" if len(tiny) > 5 else "")
-        raise DataError(f"{len(tiny)} label(s) have fewer than 2 names: {shown}")
+        what = f"only one label ({next(iter(counts))!r})" if counts else "no label"
+        dropped = f" after {report.dropped_line()}" if report.dropped_labels else ""
+        raise DataError(f"{what} left{dropped}; a classifier needs at least 2")
 
 
 def numbered(pairs: list[tuple[str, str]]) -> list[tuple[int, str, str]]:
@@ -206,8 +212,10 @@ def numbered(pairs: list[tuple[str, str]]) -> list[tuple[int, str, str]]:
     return [(i + 1, name, label) for i, (name, label) in enumerate(pairs)]
 
 
-def read_raw(raw: bytes, filename: str, report: LoadReport) -> list[tuple[int, str, str]]:
-    """Dispatch on the file's name: .zip, .csv, or the tutorial's line format."""
+def read_raw(raw: bytes, filename: str, report: LoadReport,
+             options: LoadOptions | None = None) -> list[tuple[int, str, str]]:
+    """Dispatch on the file's name: .zip, .csv, .tsv, or the tutorial's line format."""
+    options = options or LoadOptions()
     check_size(len(raw), filename)
     suffix = Path(filename).suffix.lower()
     if suffix == ".zip" or raw[:4] == b"PK\x03\x04":
@@ -221,15 +229,16 @@ def read_raw(raw: bytes, filename: str, report: LoadReport) -> list[tuple[int, s
             raise DataError(f"{filename}: {str(err).split(': ', 1)[-1]}") from err
         report.rows_read = len(pairs)
         return numbered(pairs)
-    if suffix == ".csv":
-        return parse_csv(raw, report)
+    if suffix in (".csv", ".tsv"):
+        return parse_csv(raw, report, options, sep="\t" if suffix == ".tsv" else ",")
     return parse_lines(decode_bytes(raw), report)
 
 
-def load_bytes(raw: bytes, filename: str, ascii_fold: bool = True) -> NameDataset:
+def load_bytes(raw: bytes, filename: str, ascii_fold: bool = True,
+               options: LoadOptions | None = None) -> NameDataset:
     """Load an uploaded file's bytes; its name picks the format."""
     report = LoadReport(source=filename)
-    return build(read_raw(raw, filename, report), report, ascii_fold)
+    return build(read_raw(raw, filename, report, options), report, ascii_fold, options)
 
 
 def builtin_pairs(source: str, data_dir: Path, progress=None) -> list[tuple[str, str]]:
@@ -244,8 +253,10 @@ def builtin_pairs(source: str, data_dir: Path, progress=None) -> list[tuple[str,
 
 
 def load_dataset(source: str | Path = DEFAULT_SOURCE, ascii_fold: bool = True,
-                 data_dir: Path = Path("data"), progress=None) -> NameDataset:
+                 data_dir: Path = Path("data"), progress=None,
+                 options: LoadOptions | None = None) -> NameDataset:
     """Load a dataset from a file, folder, zip, CSV or `builtin:` name."""
+    options = options or LoadOptions()
     source = str(source)
     report = LoadReport(source=source)
     if source.startswith("builtin:"):
@@ -258,15 +269,23 @@ def load_dataset(source: str | Path = DEFAULT_SOURCE, ascii_fold: bool = True,
             rows = parse_folder(path, report)
         elif path.is_file():
             check_size(path.stat().st_size, source)
-            rows = read_raw(path.read_bytes(), path.name, report)
+            rows = read_raw(path.read_bytes(), path.name, report, options)
         else:
             raise DataError(f"no such file or folder: {source}")
-    return build(rows, report, ascii_fold)
+    return build(rows, report, ascii_fold, options)
 
 
-def build(rows, report: LoadReport, ascii_fold: bool) -> NameDataset:
-    """Clean, inspect and validate parsed rows into a dataset."""
-    names, labels = clean_rows(rows, report, ascii_fold)
+def build(rows, report: LoadReport, ascii_fold: bool,
+          options: LoadOptions | None = None) -> NameDataset:
+    """Clean, inspect, drop rare labels and validate parsed rows into a dataset."""
+    options = options or LoadOptions()
+    if options.min_names_per_label < 1:
+        raise DataError("the minimum number of names per label must be at least 1")
+    if (options.name_column or options.label_column) and report.columns is None:
+        raise DataError(f"--name-column and --label-column apply to CSV files (with a header); "
+                        f"{report.source} is not read as one (a .csv or .tsv file is)")
+    names, labels = clean_rows(rows, report, ascii_fold, options.fix_text)
+    names, labels = drop_rare(names, labels, report, options.min_names_per_label)
     inspect(names, labels, report)
     validate(report)
     return NameDataset(names, labels, report, ascii_fold)

@@ -41,6 +41,23 @@ def topk_accuracy(model: torch.nn.Module, enc: Encoded, ks=(1, 2)) -> list[float
     return topk_hits(log_probs(model, enc), enc.labels.cpu(), ks)
 
 
+def name_top1(logp: torch.Tensor, y: torch.Tensor, names: list[str]) -> float:
+    """Top-1 per distinct name: each name counts once, right if the model's answer is its most
+    frequent label among these rows (any of them on a tie). Rows of one name get one answer."""
+    if not names:
+        return 0.0
+    pred = logp.argmax(dim=1).tolist()
+    counts: dict[str, dict[int, int]] = {}
+    answer: dict[str, int] = {}
+    for name, label, p in zip(names, y.tolist(), pred, strict=True):
+        by_label = counts.setdefault(name, {})
+        by_label[label] = by_label.get(label, 0) + 1
+        answer.setdefault(name, p)
+    right = sum(by_label.get(answer[name], 0) == max(by_label.values())
+                for name, by_label in counts.items())
+    return right / len(counts)
+
+
 @dataclass
 class Metrics:
     """Everything measured on one split."""

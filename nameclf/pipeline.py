@@ -2,6 +2,7 @@
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -11,7 +12,7 @@ from nameclf.batches import Encoded, encode_names
 from nameclf.config import ModelConfig, TrainConfig
 from nameclf.data import NameDataset
 from nameclf.errors import ConfigError
-from nameclf.evaluate import Metrics, Prediction, evaluate, metrics_from
+from nameclf.evaluate import Metrics, Prediction, evaluate, metrics_from, name_top1
 from nameclf.mixture import mix_in, scored
 from nameclf.model import NameClassifier
 from nameclf.ngram import fit_ngram
@@ -44,6 +45,9 @@ class Prepared:
     leaked_pairs: int = 0  # test rows that repeat a training row exactly
     ceiling: float = 1.0  # the best top-1 any model can reach on the test split (one answer
     # per name: a name the test split holds under two labels is wrong for one of them)
+    test_names: list[str] = field(default_factory=list)  # the test rows' names, for top-1
+    # per distinct name
+    class_counts: dict[str, int] = field(default_factory=dict)  # training rows per label
 
 
 def prepare(ds: NameDataset, split: str = "names", seed: int = 0, valid_frac: float = 0.0,
@@ -56,9 +60,11 @@ def prepare(ds: NameDataset, split: str = "names", seed: int = 0, valid_frac: fl
     def enc(rows: list[int]) -> Encoded:
         return encode_rows(ds, rows, vocab, classes, device)
 
+    train_counts = Counter(ds.labels[i] for i in sp.train)
     return Prepared(vocab, classes, sp, enc(sp.train), enc(sp.test),
                     enc(sp.valid) if sp.valid else None, leaked_rows(ds, sp),
-                    leaked_pairs(ds, sp), top1_ceiling(ds, sp.test))
+                    leaked_pairs(ds, sp), top1_ceiling(ds, sp.test),
+                    [ds.names[i] for i in sp.test], {c: train_counts[c] for c in classes})
 
 
 @dataclass
@@ -111,12 +117,17 @@ def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,
     if parts_top1:  # a mixture
         info["parts_top1"] = parts_top1
     metrics = metrics_from(logp, prep.test.labels.cpu(), prep.classes)
+    summary = metrics.summary()
+    if prep.test_names:  # top-1 per row is the headline; per distinct name beside it
+        summary["top1_names"] = name_top1(logp, prep.test.labels.cpu(), prep.test_names)
+        summary["n_names"] = len(set(prep.test_names))
     info = dict(info, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),
                 leaked_test_rows=prep.leaked, leaked_test_pairs=prep.leaked_pairs,
                 top1_ceiling=prep.ceiling, steps=result.steps, train_seconds=result.seconds,
                 names_per_second=result.names_per_second,
-                eval_seconds=time.perf_counter() - t0, n_params=model.n_params())
-    return Run(model, prep.vocab, prep.classes, train_cfg, info, metrics.summary(),
+                eval_seconds=time.perf_counter() - t0, n_params=model.n_params(),
+                class_counts=prep.class_counts)
+    return Run(model, prep.vocab, prep.classes, train_cfg, info, summary,
                result.history.to_dict(), result.status)
 
 

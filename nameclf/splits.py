@@ -1,11 +1,11 @@
 """Seeded train/validation/test splits: the tutorial's `rows`, and leak-free `names`."""
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from nameclf.data import NameDataset
-from nameclf.errors import ConfigError
+from nameclf.errors import ConfigError, DataError
 
 SPLITS = ("names", "rows")
 
@@ -34,9 +34,15 @@ def stratified(groups: dict[str, list], frac: float, rng: random.Random) -> tupl
     return keep, held
 
 
+def majority_label(ds: NameDataset, rows: list[int]) -> str:
+    """The most frequent label of these rows (the first seen among ties)."""
+    return Counter(ds.labels[i] for i in rows).most_common(1)[0][0]  # stable: first seen wins
+
+
 def make_split(ds: NameDataset, kind: str = "names", test_frac: float = 0.2,
                valid_frac: float = 0.0, seed: int = 0) -> Split:
-    """Split a dataset; `names` drops exact duplicates and keeps each name on one side."""
+    """Split a dataset; `names` keeps every row of a name on one side, repeated rows included,
+    so a name's label frequencies reach training as the data has them."""
     if kind not in SPLITS:
         raise ConfigError(f"unknown split {kind!r}; choose one of {', '.join(SPLITS)}")
     if not 0 < test_frac < 1 or not 0 <= valid_frac < 1:
@@ -48,21 +54,27 @@ def make_split(ds: NameDataset, kind: str = "names", test_frac: float = 0.2,
             by_label[label].append(i)
         train, test = stratified(by_label, test_frac, rng)
         train, valid = carve(train, lambda i: ds.labels[i], valid_frac, rng)
-        return Split(kind, sorted(train), sorted(test), sorted(valid))
-    rows_of = defaultdict(list)  # name -> indices of its distinct (name, label) rows
-    seen = set()
-    for i, pair in enumerate(zip(ds.names, ds.labels)):
-        if pair not in seen:
-            seen.add(pair)
-            rows_of[pair[0]].append(i)
-    by_label = defaultdict(list)  # a name is stratified by its first label
-    for name, rows in rows_of.items():
-        by_label[ds.labels[rows[0]]].append(name)
+        return checked(Split(kind, sorted(train), sorted(test), sorted(valid)), ds)
+    rows_of = defaultdict(list)  # name -> indices of all its rows
+    for i, name in enumerate(ds.names):
+        rows_of[name].append(i)
+    label_of = {name: majority_label(ds, rows) for name, rows in rows_of.items()}
+    by_label = defaultdict(list)  # a name is stratified by its most frequent label
+    for name in rows_of:
+        by_label[label_of[name]].append(name)
     train_names, test_names = stratified(by_label, test_frac, rng)
-    label_of = lambda name: ds.labels[rows_of[name][0]]  # noqa: E731
-    train_names, valid_names = carve(train_names, label_of, valid_frac, rng)
+    train_names, valid_names = carve(train_names, label_of.get, valid_frac, rng)
     flat = lambda names: sorted(i for n in names for i in rows_of[n])  # noqa: E731
-    return Split(kind, flat(train_names), flat(test_names), flat(valid_names))
+    return checked(Split(kind, flat(train_names), flat(test_names), flat(valid_names)), ds)
+
+
+def checked(split: Split, ds: NameDataset) -> Split:
+    """Refuse a split with nothing to test on or train on (too few distinct names)."""
+    if not split.test or not split.train:
+        raise DataError(f"the {split.kind} split leaves no {'test' if split.train else 'train'}"
+                        f"ing names: {len(set(ds.names)):,} distinct names are too few (each "
+                        "label needs 2 distinct names for a leak-free split)")
+    return split
 
 
 def carve(items: list, label_of, frac: float, rng: random.Random) -> tuple[list, list]:

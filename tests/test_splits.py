@@ -39,14 +39,42 @@ def test_split_is_seeded():
         assert make_split(ds, kind, seed=2).test != a.test
 
 
-def test_names_split_has_no_name_on_both_sides_and_no_exact_duplicates():
+def test_names_split_has_no_name_on_both_sides_and_keeps_every_repeated_row():
     ds = with_duplicates()
     sp = make_split(ds, "names", seed=0)
     assert leaked_rows(ds, sp) == 0
     train_names = {ds.names[i] for i in sp.train}
     assert not train_names & {ds.names[i] for i in sp.test}
-    kept = [(ds.names[i], ds.labels[i]) for i in sp.train + sp.test]
-    assert len(kept) == len(set(kept)) == len(set(zip(ds.names, ds.labels, strict=True)))
+    # repeated rows are kept: every row lands on exactly one side (issue 15, item 4)
+    assert sorted(sp.train + sp.test) == list(range(len(ds)))
+
+
+def test_names_split_keeps_a_names_label_frequencies_in_training():
+    pairs = [("Patel", "Indian")] * 52 + [("Patel", "British")]
+    pairs += [(f"Ind{i}a", "Indian") for i in range(20)] + [(f"Bri{i}b", "British")
+                                                            for i in range(20)]
+    ds = dataset(pairs)
+    for seed in range(4):
+        sp = make_split(ds, "names", seed=seed)
+        rows = sp.train if 0 in sp.train else sp.test
+        patel = Counter(ds.labels[i] for i in rows if ds.names[i] == "Patel")
+        assert patel == {"Indian": 52, "British": 1}
+
+
+def test_names_split_stratifies_a_name_by_its_most_frequent_label():
+    from nameclf.splits import majority_label
+
+    ds = dataset([("Kim", "B"), ("Kim", "A"), ("Kim", "A"), ("Lee", "C"), ("Lee", "D")])
+    assert majority_label(ds, [0, 1, 2]) == "A"
+    assert majority_label(ds, [3, 4]) == "C"  # a tie: the first seen
+
+
+def test_a_split_with_nothing_to_test_is_refused_in_one_line():
+    from nameclf.errors import DataError
+
+    ds = dataset([("Smith", "A")] * 3 + [("Jones", "B")] * 3)  # one distinct name per label
+    with pytest.raises(DataError, match="2 distinct names are too few"):
+        make_split(ds, "names")
 
 
 def test_names_split_keeps_conflicting_labels_of_a_name_together():

@@ -1,0 +1,213 @@
+"""Files from elsewhere (issue 15): small files of each awkward shape, built here."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from helpers import synthetic_rows
+
+from nameclf.columns import ColumnError, normalized, pick_columns
+from nameclf.data import LoadOptions, load_bytes, load_dataset
+from nameclf.errors import DataError
+
+
+def csv_bytes(header: str, rows: list[tuple[str, ...]]) -> bytes:
+    return (header + "\n" + "".join(",".join(r) + "\n" for r in rows)).encode()
+
+
+def census_rows(n_per_label: int = 30) -> list[tuple[str, str]]:
+    """(name, label) rows of four labels, each with its own letters (from helpers)."""
+    return synthetic_rows(per_label=n_per_label)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nameclf", *args], capture_output=True,
+                          text=True, timeout=240)
+
+
+# --- columns -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("header", "name", "label"), [
+    ("name_last,name_suffix,name_first,name_middle,race", "name_last", "race"),
+    ("Country,Rank,Index,Name Group,Localized Name,Romanized Name,Count,Percent",
+     "Romanized Name", "Country"),
+    ("Last Name,Ethnicity", "Last Name", "Ethnicity"),
+    ("SURNAME,COUNTRY_CODE", "SURNAME", "COUNTRY_CODE"),
+    ("id,family-name,Nationality", "family-name", "Nationality"),
+])
+def test_headers_are_recognised_whatever_their_case_and_separators(header, name, label):
+    assert pick_columns(header.split(","), None, None) == (name, label)
+
+
+def test_normalized_header_ignores_case_and_separators():
+    assert normalized("Last Name") == normalized("last_name") == normalized("LAST-NAME")
+
+
+def test_an_unrecognised_header_lists_the_columns_and_names_the_flags():
+    with pytest.raises(ColumnError) as err:
+        pick_columns(["Foo", "Bar", "Baz"])
+    message = str(err.value)
+    assert "'Foo', 'Bar', 'Baz'" in message and "--name-column" in message
+    assert "--label-column" in message and err.value.columns == ["Foo", "Bar", "Baz"]
+
+
+def test_the_columns_can_be_named_in_any_case():
+    raw = csv_bytes("Who,What", [(n, lab) for n, lab in census_rows()])
+    ds = load_bytes(raw, "odd.csv", options=LoadOptions(name_column="who", label_column="WHAT"))
+    assert len(ds) == 120 and ds.report.columns == ("Who", "What")
+    with pytest.raises(ColumnError, match="--label-column 'nope' is not a column"):
+        load_bytes(raw, "odd.csv", options=LoadOptions("Who", "nope"))
+
+
+def test_a_census_style_csv_loads_from_its_name_last_and_race_columns():
+    rows = [(n, "", "Ann", "", lab) for n, lab in census_rows()]
+    ds = load_bytes(csv_bytes("name_last,name_suffix,name_first,name_middle,race", rows),
+                    "census.csv")
+    assert ds.report.columns == ("name_last", "race")
+    assert sorted(set(ds.labels)) == ["Kaz", "Lom", "Rus", "Vey"]
+
+
+def test_column_flags_on_a_file_without_a_header_are_refused(tmp_path):
+    path = tmp_path / "names.txt"
+    path.write_text("".join(f"{n}, {lab}\n" for n, lab in census_rows()))
+    with pytest.raises(DataError, match="apply to CSV files"):
+        load_dataset(path, options=LoadOptions(name_column="name"))
+
+
+def test_a_tsv_file_is_read_with_its_header():
+    raw = ("Surname\tLanguage\n" + "".join(f"{n}\t{lab}\n" for n, lab in census_rows())).encode()
+    assert len(load_bytes(raw, "names.tsv")) == 120
+
+
+# --- rare labels ---------------------------------------------------------------------------
+
+def test_a_rare_label_is_dropped_and_reported_not_refused():
+    rows = census_rows() + [("Tuvalu", "TUV")]
+    ds = load_bytes(csv_bytes("name,label", rows), "rare.csv")
+    assert "TUV" not in ds.classes and len(ds) == 120
+    assert ds.report.dropped_labels == {"TUV": 1}
+    assert "1 label with fewer than 2 names dropped (1 rows): 'TUV'" in ds.report.summary()
+
+
+def test_the_minimum_names_per_label_can_be_raised():
+    rows = census_rows() + [("Aaa", "Few"), ("Bbb", "Few"), ("Ccc", "Few")]
+    ds = load_bytes(csv_bytes("name,label", rows), "few.csv",
+                    options=LoadOptions(min_names_per_label=4))
+    assert ds.report.dropped_labels == {"Few": 3} and ds.report.rows_dropped == 3
+    assert "Few" in load_bytes(csv_bytes("name,label", rows), "few.csv").classes
+
+
+def test_a_file_is_refused_only_when_fewer_than_two_labels_remain():
+    rows = [(f"Name{i}x", "Big") for i in range(10)] + [("Tiny", "Rare")]
+    with pytest.raises(DataError, match="only one label \\('Big'\\) left after 1 label"):
+        load_bytes(csv_bytes("name,label", rows), "one.csv")
+
+
+# --- the report ----------------------------------------------------------------------------
+
+def test_report_lines_say_rows_skips_duplicates_conflicts_and_drops():
+    rows = census_rows() + [("", "Kaz"), ("Kqx", "Lom"), ("Kqx", "Lom"), ("Tuv", "TUV")]
+    report = load_bytes(csv_bytes("name,label", rows), "mixed.csv").report
+    text = "\n".join(report.lines())
+    assert text.startswith("loaded mixed.csv (columns 'name', 'label'): 124 rows read")
+    assert "1 rows skipped, first: line" in text and "empty name" in text
+    assert "exact duplicate rows (kept)" in text and "'TUV'" in text
+    assert len(report.lines()) <= 5
+    assert json.loads(json.dumps(report.to_dict()))["dropped_labels"] == {"TUV": 1}
+
+
+# --- repeated rows -------------------------------------------------------------------------
+
+def test_repeated_rows_are_all_kept_by_the_load():
+    rows = census_rows() + [("Kqxz", "Kaz")] * 9
+    ds = load_bytes(csv_bytes("name,label", rows), "dups.csv")
+    assert len(ds) == 129 and ds.report.exact_duplicates == 8  # 9 rows: 1 first + 8 repeats
+
+
+# --- the command line, end to end ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def census_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("messy") / "census.csv"
+    rows = [(n, "", "Ann", lab) for n, lab in census_rows(40)] + [("Tuvalu", "", "X", "TUV")]
+    path.write_bytes(csv_bytes("name_last,name_suffix,name_first,race", rows))
+    return path
+
+
+def test_cli_train_prints_the_load_report_and_stores_it_in_metrics(census_file, tmp_path):
+    proc = run_cli("train", "--data", str(census_file), "--model", "ngram", "--quiet",
+                   "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "loaded " in proc.stderr and "(columns 'name_last', 'race')" in proc.stderr
+    assert "dropped (1 rows): 'TUV'" in proc.stderr
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert record["load_report"]["dropped_labels"] == {"TUV": 1}
+    summary = json.loads(proc.stdout)
+    assert summary["preset"] is None  # no preset shaped a lone n-gram model
+    assert 0 <= summary["top1_names"] <= 1 and summary["n_names"] <= summary["n"]
+    ev = run_cli("evaluate", "--checkpoint", str(tmp_path / "model.safetensors"),
+                 "--data", str(census_file))
+    assert ev.returncode == 0, ev.stderr
+    assert "loaded " in ev.stderr and "top1_names" in json.loads(ev.stdout)
+
+
+def test_cli_min_names_per_label_refuses_in_one_line_when_one_label_is_left(census_file,
+                                                                             tmp_path):
+    proc = run_cli("train", "--data", str(census_file), "--model", "ngram", "--quiet",
+                   "--min-names-per-label", "1000", "--out", str(tmp_path))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "a classifier needs at least 2" in proc.stderr
+
+
+def test_cli_unknown_columns_exit_with_one_line_naming_the_flags(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(csv_bytes("Foo,Bar", census_rows()))
+    proc = run_cli("train", "--data", str(path), "--quiet", "--out", str(tmp_path))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "'Foo', 'Bar'" in proc.stderr and "--name-column" in proc.stderr
+    proc = run_cli("train", "--data", str(path), "--name-column", "foo", "--label-column",
+                   "bar", "--model", "ngram", "--quiet", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+
+
+# --- the app's upload: column picker, repair checkbox, rare labels --------------------------
+
+def upload(at, name: str, raw: bytes):
+    at.radio(key="home_source").set_value("upload").run()
+    return at.file_uploader(key="home_upload").set_value((name, raw, "text/csv")).run()
+
+
+def test_app_upload_with_an_unknown_header_offers_a_picker_of_its_columns():
+    from tests.conftest import app, no_exception
+
+    raw = csv_bytes("Who,Score,What", [(n, "1", lab) for n, lab in census_rows()])
+    at = upload(app().run(), "odd.csv", raw)
+    no_exception(at)
+    assert any("odd.csv was not loaded" in e.value and "'Who', 'Score', 'What'" in e.value
+               for e in at.error)
+    assert at.selectbox(key="home_name_column").options == ["Who", "Score", "What"]
+    at.selectbox(key="home_name_column").set_value("Who")
+    at.selectbox(key="home_label_column").set_value("What")
+    at.button(key="home_load_columns").click().run()
+    no_exception(at)
+    assert not at.error and at.session_state["dataset_source"] == "upload"
+    assert at.session_state["upload_columns"][1] == ("Who", "What")  # kept with the upload
+    assert at.session_state["upload"][1].report.columns == ("Who", "What")
+    assert any("from column 'Who'" in c.value for c in at.caption)
+    at.run()  # a rerun keeps the choice: still loaded, no picker
+    assert not at.error and at.session_state["upload"][1].report.columns == ("Who", "What")
+
+
+def test_app_upload_drops_a_rare_label_and_the_minimum_can_be_raised():
+    from tests.conftest import app, no_exception
+
+    rows = census_rows() + [("Tuvalu", "TUV")]
+    at = upload(app().run(), "rare.csv", csv_bytes("name,label", rows))
+    no_exception(at)
+    summary = " ".join(i.value for i in at.info)
+    assert "120 names in 4 labels" in summary and "'TUV'" in summary
+    at.number_input(key="home_min_names").set_value(31).run()
+    no_exception(at)
+    assert any("rare.csv was not loaded: no label left after 5 labels" in e.value
+               for e in at.error)
