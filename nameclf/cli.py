@@ -7,6 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from nameclf.errors import NameclfError
+from nameclf.generator_cli import add_generate_parser, add_task_option
+from nameclf.generator_config import GEN_PRESETS
 from nameclf.presets import DEFAULT_PRESET, PRESETS
 
 
@@ -44,8 +46,9 @@ def build_parser() -> Parser:
 
     t = sub.add_parser("train", help="train a classifier and write a checkpoint")
     add_data_args(t)
+    add_task_option(t)
     m = t.add_argument_group("model")
-    m.add_argument("--preset", choices=list(PRESETS), default=None,
+    m.add_argument("--preset", choices=[*PRESETS, *GEN_PRESETS], default=None,
                    help=f"starting settings (default {DEFAULT_PRESET}); flags below override them")
     m.add_argument("--model", dest="cell", choices=["rnn", "lstm", "gru", "ngram"],
                    help="recurrent cell, or ngram: TF-IDF over character 1-4-grams + logistic "
@@ -110,6 +113,7 @@ def build_parser() -> Parser:
 
     b = sub.add_parser("bench", help="per-sample vs padded vs packed training speed")
     add_data_args(b)
+    add_task_option(b)
     b.add_argument("--model", dest="cell", choices=["rnn", "lstm", "gru"], default="rnn",
                    help="recurrent cell")
     b.add_argument("--hidden", type=int, default=128, help="hidden units")
@@ -119,6 +123,7 @@ def build_parser() -> Parser:
     b.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
                    help="where to train")
     b.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_generate_parser(sub)
     return parser
 
 
@@ -154,6 +159,10 @@ def shaping_preset(args, model_cfg) -> str | None:
 
 
 def cmd_train(args) -> int:
+    if args.task == "generate":
+        from nameclf.generator_cli import train_generate
+
+        return train_generate(args)
     import torch
 
     from nameclf.checkpoint import save
@@ -314,6 +323,10 @@ def cmd_explain(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.task == "generate":
+        from nameclf.generator_cli import bench_generate
+
+        return bench_generate(args)
     import torch
 
     from nameclf.bench import RaceConfig, race, ratios
@@ -342,8 +355,14 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_generate(args) -> int:
+    from nameclf.generator_cli import cmd_generate as generate
+
+    return generate(args)
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "explain": cmd_explain, "bench": cmd_bench}
+            "explain": cmd_explain, "bench": cmd_bench, "generate": cmd_generate}
 
 
 def main(argv: list[str] | None = None) -> int:
