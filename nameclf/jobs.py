@@ -2,9 +2,11 @@
 
 import gc
 import heapq
+import statistics
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -39,17 +41,22 @@ class Slots:
     """A server-wide cap on jobs running at once; the rest wait first come, first served.
 
     Every kind of training shares it (a Train run, a comparison, a speed race). A job may say
-    how long it expects to hold its slot (`expected_s`, e.g. its time budget), so a visitor
-    in the queue can be told about how long they will wait.
+    how long it expects to hold its slot (`expected_s`, e.g. its time budget) and revise it
+    as it runs (`revise`), so a visitor in the queue can be told about how long they will
+    wait; a job that said nothing counts as long as the recent jobs held theirs (`typical`).
     """
 
-    def __init__(self, limit: int = 1):
+    RECENT = 20  # finished jobs whose durations make the typical one
+
+    def __init__(self, limit: int = 1, clock: Callable[[], float] = time.monotonic):
         self.limit = max(1, limit)
+        self.clock = clock  # injectable for tests
         self._cond = threading.Condition()
         self._running: set[int] = set()
         self._queue: list[int] = []
         self._expected: dict[int, float | None] = {}  # token -> seconds it expects to run
-        self._since: dict[int, float] = {}  # running token -> monotonic time it got its slot
+        self._since: dict[int, float] = {}  # running token -> clock() when it got its slot
+        self._recent: deque[float] = deque(maxlen=self.RECENT)  # seconds slots were held
 
     def acquire(self, token: int, stop: threading.Event,
                 expected_s: float | None = None) -> bool:
@@ -66,16 +73,29 @@ class Slots:
                 self._cond.wait(0.1)
             self._queue.pop(0)
             self._running.add(token)
-            self._since[token] = time.monotonic()
+            self._since[token] = self.clock()
             self._cond.notify_all()
             return True
 
     def release(self, token: int) -> None:
         with self._cond:
+            if token in self._running:
+                self._recent.append(self.clock() - self._since[token])
             self._running.discard(token)
             self._expected.pop(token, None)
             self._since.pop(token, None)
             self._cond.notify_all()
+
+    def revise(self, token: int, expected_s: float) -> None:
+        """A running job's new estimate of its whole time in the slot (from its progress)."""
+        with self._cond:
+            if token in self._running:
+                self._expected[token] = expected_s
+
+    def typical(self) -> float | None:
+        """The median time recent jobs held a slot, or None before any has finished."""
+        with self._cond:
+            return statistics.median(self._recent) if self._recent else None
 
     def expected_wait(self, token: int) -> float | None:
         """About how many seconds until `token` gets a slot: 0 if running or unknown to the
@@ -87,10 +107,12 @@ class Slots:
         with self._cond:
             if token not in self._queue:
                 return 0.0
-            now = time.monotonic()
+            now = self.clock()
+            typical = statistics.median(self._recent) if self._recent else None
             free = []
             for running in self._running:
                 expected = self._expected.get(running)
+                expected = typical if expected is None else expected
                 if expected is None:
                     return None
                 free.append(max(0.0, self._since[running] + expected - now))
@@ -98,6 +120,7 @@ class Slots:
             heapq.heapify(free)
             for ahead in self._queue[: self._queue.index(token)]:
                 expected = self._expected.get(ahead)
+                expected = typical if expected is None else expected
                 if expected is None:
                     return None
                 heapq.heappush(free, heapq.heappop(free) + expected)

@@ -5,6 +5,7 @@ import time
 import streamlit as st
 
 from nameclf.jobs import queue_text
+from nameclf.ui import sharing
 from nameclf.ui.state import runs
 from nameclf.ui.training import Live, collect, current_job, is_running
 from nameclf.ui.views import (
@@ -98,6 +99,10 @@ def _panel(kind: str) -> None:
         return
     live = Live(job.snapshot())
     labels = job.meta.models
+    if job.meta.shared == "joined":
+        st.info(job.meta.note)
+    if watching := sharing.watching_text(job):
+        st.caption(watching)
     tick, phase = live.latest(), live.phase()
     if tick is None and phase is None:
         ahead = job.queue_position()
@@ -144,6 +149,10 @@ def finished(kind: str) -> list[str]:
     meta = st.session_state.get(f"last_{kind}_job")
     if meta is None or (_job_of(kind) is not None and is_running()):
         return []  # nothing yet, or a newer job of this kind is under way
+    if meta.shared == "given":
+        st.info(meta.note)
+    elif meta.shared == "joined":
+        st.info(sharing.DETACHED if meta.stopped else sharing.JOINED_DONE)
     if meta.error and meta.stopped and not meta.run_ids:
         st.info(f"Nothing was trained: {meta.error}.")
     elif meta.error:

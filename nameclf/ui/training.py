@@ -14,7 +14,8 @@ import streamlit as st
 
 from nameclf.errors import ConfigError
 from nameclf.jobs import Job
-from nameclf.ui import params
+from nameclf.shared_runs import Shared
+from nameclf.ui import params, sharing
 from nameclf.ui.cache import current_dataset, current_prepared, own, training_slots
 from nameclf.ui.state import add_run, dataset_name, next_run_id, relabel
 
@@ -37,6 +38,8 @@ class JobMeta:
     error: str = ""  # the job's error line, if it failed
     stopped: bool = False  # the visitor pressed Stop
     empty: list[str] = field(default_factory=list)  # n-gram fits ended early: nothing kept
+    shared: str = ""  # "" (the visitor's own run), "joined" (live) or "given" (from the store)
+    note: str = ""  # what the visitor is told about how it was shared
 
 
 @dataclass
@@ -75,48 +78,98 @@ def _run_info(values: dict) -> dict:
                 device=values["device"], preset=values.get("preset"))
 
 
-def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared) -> Job:
-    """Start a job training one model per config in sequence; refuses a second job."""
+def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
+           key: str | None = None) -> Job:
+    """Start a job training one model per config in sequence; refuses a second job.
+
+    With a run `key` (nameclf.ui.sharing) the job is shared: the visitor gets a Watcher of
+    it, others asking the same key join it, and its completed runs go to the server's store.
+    """
     from nameclf.pipeline import fit
 
     if is_running():
         raise ConfigError("a training job is already running; stop it first")
     info = _run_info(values)
+    holder: dict = {}  # the Job and its Shared, once made (the target runs after)
+
+    def progress(report, i: int, p: Progress) -> None:
+        report(Tick(i, p))
+        job, slots = holder["job"], holder["job"].slots
+        if slots is not None and job.running_since is not None:  # a better guess for the queue
+            held = time.time() - job.running_since
+            slots.revise(id(job), held + p.eta + (len(model_cfgs) - i - 1) * (p.elapsed + p.eta))
+        if "shared" in holder:
+            holder["shared"].on_step()
 
     def target(report, stop):
         out = []
-        for i, model_cfg in enumerate(model_cfgs):
-            if stop.is_set() and out:
-                break
-            report(Phase(i, time.monotonic()))
-            # the n-gram baseline fits in one go, with no half-fitted model a budget could
-            # keep: it gets no time budget (Stop still ends it)
-            limit = 0.0 if model_cfg.cell == "ngram" else train_cfg.time_budget
-            run = fit(prep, model_cfg, replace(train_cfg, time_budget=limit), stop=stop,
-                      info=dict(info), callback=lambda p, i=i: report(Tick(i, p)))
-            out.append(run)
-        return out
+        try:
+            for i, model_cfg in enumerate(model_cfgs):
+                if stop.is_set() and out:
+                    break
+                report(Phase(i, time.monotonic()))
+                # the n-gram baseline fits in one go, with no half-fitted model a budget
+                # could keep: it gets no time budget (Stop still ends it)
+                limit = 0.0 if model_cfg.cell == "ngram" else train_cfg.time_budget
+                run = fit(prep, model_cfg, replace(train_cfg, time_budget=limit), stop=stop,
+                          info=dict(info), callback=lambda p, i=i: progress(report, i, p))
+                out.append(run)
+            if key is not None:
+                sharing.keep(key, out)
+            return out
+        finally:
+            if "shared" in holder:
+                sharing.shared_runs().forget(holder["shared"])
+                holder["shared"].ended()
 
     labels = [model_cfg.kind for model_cfg in model_cfgs]  # lstm, ngram, lstm+ngram
-    run_ids = [next_run_id(label) for label in labels]
     budget = train_cfg.time_budget  # an upper bound, so a race queued behind it can be told
-    job = Job(target, name=run_ids[0], slots=training_slots(),
-              expected_s=budget * len(model_cfgs) if budget else None)
+    job = holder["job"] = Job(target, name=f"{kind}-{labels[0]}", slots=training_slots(),
+                              expected_s=budget * len(model_cfgs) if budget else None)
+    view = job
+    if key is not None:
+        def so_far(model, items):
+            return sharing.stopped_run(model, prep, train_cfg, dict(info), items)
+
+        shared = holder["shared"] = Shared(key, job, model_cfgs[0].cell != "ngram", so_far)
+        view = sharing.shared_runs().add(shared)
+    _attach(kind, values, view, labels)
+    job.start()
+    return view
+
+
+def _attach(kind: str, values: dict, job, labels: list[str], shared: str = "",
+            note: str = ""):
+    """Make `job` (a Job, a Watcher or a Given) the visitor's job, with their own run ids."""
+    run_ids = [next_run_id(label) for label in labels]
     job.meta = JobMeta(kind, run_ids, (current_dataset(), values["split"], int(values["seed"])),
-                       labels)
-    st.session_state["job"] = own(job).start()
+                       labels, shared=shared, note=note)
+    st.session_state["job"] = own(job)
     return job
 
 
 def start_training(values: dict) -> Job:
-    """Train one model with the Train page's settings."""
+    """Train one model with the Train page's settings.
+
+    Identical settings are shared (nameclf.ui.sharing): a run finished recently with them
+    is given at once, one training with them is joined; anything else trains anew.
+    """
     why = params.problem(values)
     if why:
         raise ConfigError(why)
+    if is_running():
+        raise ConfigError("a training job is already running; stop it first")
     prep = current_prepared(values["split"], int(values["seed"]), values["device"])
-    model_cfg, train_cfg, _ = params.configs(values, len(prep.train))
+    model_cfg, train_cfg, split = params.configs(values, len(prep.train))
     train_cfg.validate()
-    return _start("train", values, [model_cfg], train_cfg, prep)
+    key = sharing.key_for(values, model_cfg, train_cfg, split)
+    if key is not None:
+        labels = [model_cfg.kind]
+        if (given := sharing.from_store(key)) is not None:
+            return _attach("train", values, given, labels, "given", sharing.given_note(given))
+        if (watcher := sharing.shared_runs().join(key)) is not None:
+            return _attach("train", values, watcher, labels, "joined", sharing.JOINED)
+    return _start("train", values, [model_cfg], train_cfg, prep, key)
 
 
 def start_on_arrival(values: dict) -> bool:

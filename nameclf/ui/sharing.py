@@ -1,0 +1,122 @@
+"""Identical runs shared between visitors: the key of a Train run, the store, the notes.
+
+The rule (docs/reliability.md, "Shared runs"): a Train run whose result is a pure function of
+its settings (a built-in dataset, a CPU or deterministic GPU, no time limit) gets a key.
+A visitor asking for a run whose key is training joins it live; one whose key finished
+recently gets it at once from the server's store; an upload is never shared.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from nameclf.runstore import RunStore, dataset_digest, not_reproducible, run_key
+from nameclf.shared_runs import Given, SharedRuns
+from nameclf.ui.cache import builtin_dataset, current_dataset, device
+
+if TYPE_CHECKING:
+    from nameclf.pipeline import Prepared, Run
+
+STORE_BYTES = 64 * 2**20  # finished runs kept for everyone: 64 MB (a fast GRU is ~0.4 MB)
+STORE_AGE_S = 15 * 60  # ... and for 15 minutes, about a lesson's exercise
+GIVEN = ("Trained {age} ago on this server with exactly these settings; the same seed gives "
+         "the same model — change the seed to train your own.")
+JOINED_DONE = ("This run was trained once for everyone on this server who asked for exactly "
+               "these settings; the same seed gives the same model — change the seed to train "
+               "your own.")
+DETACHED = ("You stopped watching: you keep the model as it was then, marked stopped; the run "
+            "went on for the others watching it.")
+JOINED = ("Someone on this server is training exactly these settings, so you are watching "
+          "that run: the same seed gives the same model — change the seed to train your own. "
+          "Stop detaches only you (you keep the model so far).")
+
+
+@st.cache_resource(show_spinner=False)
+def run_store() -> RunStore:
+    """Finished shareable runs, server-wide, bounded in bytes and age."""
+    return RunStore(STORE_BYTES, STORE_AGE_S)
+
+
+@st.cache_resource(show_spinner=False)
+def shared_runs() -> SharedRuns:
+    """Shareable runs being trained (or queued) right now, server-wide."""
+    return SharedRuns()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def builtin_digest(source: str, ascii_fold: bool) -> str:
+    """The content hash of a built-in dataset (computed once per server)."""
+    ds = builtin_dataset(source, ascii_fold)
+    return dataset_digest(ds.names, ds.labels, ascii_fold)
+
+
+def key_for(values: dict, model_cfg: Any, train_cfg: Any, split: str) -> str | None:
+    """The run key of these settings for the current visitor, or None if not shared."""
+    import torch
+
+    source = st.session_state["dataset_source"]
+    if source == "upload":  # an upload is the visitor's alone, and never shared
+        return None
+    if not_reproducible(values["device"], train_cfg.time_budget,
+                        torch.are_deterministic_algorithms_enabled()):
+        return None
+    digest = builtin_digest(source, current_dataset().ascii_fold)
+    device()  # sets the server's torch threads once, before they are read here
+    return run_key(digest, model_cfg, train_cfg, split, values["device"],
+                   torch.get_num_threads())
+
+
+def from_store(key: str) -> Given | None:
+    """A copy of a finished identical run, if the store still has it."""
+    found = run_store().get(key)
+    return None if found is None else Given(found[0], found[1])
+
+
+def keep(key: str, runs: list[Run]) -> bool:
+    """Store finished runs for the next identical request; only completed ones."""
+    from nameclf.runstore import run_nbytes
+
+    if not runs or any(run.status != "completed" for run in runs):
+        return False  # a stopped or time-limited run is not what these settings give
+    return run_store().put(key, runs, sum(run_nbytes(run) for run in runs))
+
+
+def age_text(seconds: float) -> str:
+    return f"{seconds:,.0f} s" if seconds < 90 else f"{seconds / 60:,.0f} min"
+
+
+def given_note(given: Given) -> str:
+    return GIVEN.format(age=age_text(given.age_s))
+
+
+def watching_text(job: Any) -> str:
+    """Who else watches a shared run, for its live panel ('' for a visitor's own run)."""
+    shared = getattr(job, "shared", None)
+    others = shared.watching - 1 if shared is not None else 0
+    if others <= 0:
+        return ""
+    return f"{others:,} other visitor{'s' if others > 1 else ''} watching this run too."
+
+
+def stopped_run(model: Any, prep: Prepared, train_cfg: Any, info: dict, items: list) -> Run:
+    """The Run a detaching watcher keeps: the model as it was at a step, marked stopped."""
+    from nameclf.evaluate import metrics_from
+    from nameclf.mixture import scored
+    from nameclf.pipeline import Run
+    from nameclf.ui.training import Live
+
+    live = Live(items)
+    last = live.latest()
+    logp, _ = scored(model, prep.test)
+    metrics = metrics_from(logp, prep.test.labels.cpu(), prep.classes)
+    p = last.progress if last is not None else None
+    info = dict(info, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),
+                leaked_test_rows=prep.leaked, leaked_test_pairs=prep.leaked_pairs,
+                top1_ceiling=prep.ceiling, steps=p.step if p else 0,
+                train_seconds=p.elapsed if p else 0.0,
+                names_per_second=p.names_per_second if p else 0.0, eval_seconds=0.0,
+                n_params=model.n_params(), detached=True)
+    return Run(model, prep.vocab, prep.classes, train_cfg, info, metrics.summary(),
+               live.history(0), "stopped")
