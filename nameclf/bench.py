@@ -3,6 +3,9 @@
 On a CPU a fourth contestant, `packed-torch`, trains the same packed batches with PyTorch's
 own `nn.RNN/LSTM/GRU` instead of nameclf's hand-written cells (nameclf.recurrence): same
 weights, same maths, different speed.
+
+The contestants take turns: each round gives every one of them a slice of its seconds, so a
+machine that gets busier halfway through slows them all alike and the ratios stay fair.
 """
 
 import threading
@@ -27,7 +30,8 @@ class RaceConfig:
 
     n_names: int = 256  # the same names for every mode
     batch_size: int = 256  # names per optimizer step (per-sample loops over them one by one)
-    seconds: float = 2.0  # time spent on each mode, after one warm-up step
+    seconds: float = 2.0  # time spent on each mode in all, after one warm-up step
+    rounds: int = 4  # turns each mode takes, in the same order every round
     seed: int = 0
 
 
@@ -52,28 +56,40 @@ def race(model_cfg: ModelConfig, enc: Encoded, cfg: RaceConfig,
          modes: tuple[str, ...] | None = None,
          report: Callable[[dict], None] | None = None,
          stop: threading.Event | None = None) -> dict[str, float]:
-    """Names per second of each contestant training the same model on the same names."""
+    """Names per second of each contestant training the same model on the same names.
+
+    After one warm-up step each, the contestants take `cfg.rounds` turns of
+    `cfg.seconds / cfg.rounds` each; a mode's speed is all its names over all its time.
+    `report` hears each turn: mode, turn `done` of `of`, and the mode's speed so far.
+    """
     names = subset(enc, cfg.n_names, cfg.seed)
     allowed = contestants(model_cfg, enc.idx.device)
     modes = allowed if modes is None else tuple(m for m in modes if m in allowed)
-    speeds: dict[str, float] = {}
-    for i, mode in enumerate(modes):
+    models, configs = {}, {}
+    for mode in modes:
         torch.manual_seed(cfg.seed)
-        model = NameClassifier(model_cfg).to(enc.idx.device)
+        models[mode] = NameClassifier(model_cfg).to(enc.idx.device)
         batching, kernel = CONTESTANTS[mode]
         base = TrainConfig(optimizer="sgd", lr=0.01, batch_size=cfg.batch_size, steps=1,
                            sampling="epoch", batching=batching, kernel=kernel, eval_every=0,
                            seed=cfg.seed)
-        train(model, names, base, stop=stop)  # warm-up: first calls allocate and dispatch
+        train(models[mode], names, base, stop=stop)  # warm-up: first calls allocate, dispatch
+        configs[mode] = replace(base, steps=10_000_000,
+                                time_budget=cfg.seconds / max(1, cfg.rounds))
+    seen = dict.fromkeys(modes, 0)
+    seconds = dict.fromkeys(modes, 0.0)
+    turns = len(modes) * max(1, cfg.rounds)
+    for turn in range(turns):
         if stop is not None and stop.is_set():
             break
-        timed = replace(base, steps=10_000_000, time_budget=cfg.seconds)
-        result = train(model, names, timed, stop=stop)
-        speeds[mode] = result.names_per_second
-        if report is not None:
-            report({"mode": mode, "done": i + 1, "of": len(modes),
-                    "names_per_second": result.names_per_second})
-    return speeds
+        mode = modes[turn % len(modes)]
+        result = train(models[mode], names, configs[mode], stop=stop)
+        seen[mode] += result.names_per_second * result.seconds  # names trained
+        seconds[mode] += result.seconds
+        if report is not None and seconds[mode]:
+            report({"mode": mode, "done": turn + 1, "of": turns,
+                    "names_per_second": seen[mode] / seconds[mode]})
+    return {m: seen[m] / seconds[m] for m in modes if seconds[m] > 0}
 
 
 def ratios(speeds: dict[str, float]) -> dict[str, float]:

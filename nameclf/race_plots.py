@@ -30,15 +30,68 @@ def race_data(ds: NameDataset, n: int, device: str, seed: int = 0) -> tuple[Enco
     return enc, len(vocab), len(classes)
 
 
-def result_row(number: int, speeds: dict[str, float], setup: dict, status: str) -> dict:
+def result_row(number: int, speeds: dict[str, float], setup: dict, status: str,
+               skipped: float | None = None) -> dict:
     """One row of the session's race table: the setup, names/s per mode, and the ratios."""
     r = ratios(speeds)
     return {"race": number, **setup,
-            **{f"{m} names/s": speeds.get(m) for m in MODE_COLORS},
+            **{f"{m} names/s": None if m not in speeds else round(speeds[m])
+               for m in MODE_COLORS},
             "padded ÷ per-sample": r.get("padded_over_per_sample"),
             "packed ÷ per-sample": r.get("packed_over_per_sample"),
             "packed ÷ padded": r.get("packed_over_padded"),
-            "packed ÷ PyTorch's cell": r.get("packed_over_packed_torch"), "status": status}
+            "packed ÷ PyTorch's cell": r.get("packed_over_packed_torch"),
+            "<pad> share": skipped, "status": status}
+
+
+def intro(modes: tuple[str, ...]) -> str:
+    """The page's opening line, naming every bar the race will draw."""
+    words = {"per-sample": "one name at a time (the tutorial's loop)",
+             "padded": "as a padded batch", "packed": "as a packed batch",
+             "packed-torch": "and as the same packed batch through PyTorch's own cell"}
+    count = {2: "two", 3: "three", 4: "four"}.get(len(modes), str(len(modes)))
+    order = [m for m in ("per-sample", "padded", "packed", "packed-torch") if m in modes]
+    parts = [words[m] for m in order]
+    if "packed-torch" not in order and len(parts) > 1:
+        parts[-1] = "and " + parts[-1]
+    return (f"The same model learns from the same names {count} ways: {', '.join(parts)}. "
+            "Which one trains more names per second?")
+
+
+def verdict(speeds: dict[str, float], skipped: float | None) -> str | None:
+    """Why packing won or lost this race, from its share of `<pad>` cells and its speeds.
+
+    Padded runs every cell of the (T, B) grid; packed runs only the real ones, a share
+    1 − `skipped`, but pays for sorting the names, slicing each step's rows and gathering the
+    last states. With the same cell code (PyTorch's, where `packed-torch` raced), the time it
+    took beyond (1 − skipped) of a padded run's is that per-step overhead.
+    """
+    same_code = "packed-torch" if "packed-torch" in speeds else "packed"
+    if skipped is None or not speeds.get("padded") or not speeds.get(same_code):
+        return None
+    ratio = speeds[same_code] / speeds["padded"]
+    overhead = max(0.0, 1 / ratio - (1 - skipped))  # in padded runs' time
+    which = ("through PyTorch's own cell, the same code padded uses" if same_code ==
+             "packed-torch" else "with the same cell code")
+    head = (f"Packing skipped the {skipped:.0%} of the padded grid's cells that were `<pad>`, "
+            f"so {which} it could be at most {1 / (1 - skipped):.1f}× faster than padded; "
+            f"it was {ratio:.1f}×.")
+    if ratio >= 1:
+        cost = (f" The rest went on per-step overhead (sorting the names, slicing each step's "
+                f"rows, gathering each name's last state): about {overhead:.0%} of a padded "
+                "run's time." if overhead >= 0.05 else "")
+    else:
+        cost = (f" Here packing lost: its per-step overhead (sorting the names, slicing each "
+                f"step's rows, gathering each name's last state) cost about {overhead:.0%} of "
+                f"a padded run's time, more than the {skipped:.0%} it skipped. Cheap cells "
+                "(a small hidden size, a GPU's fused kernels) or few `<pad>` cells (short or "
+                "similar names, small batches) make the overhead win: try a larger hidden "
+                "size or batch.")
+    tail = ""
+    if same_code == "packed-torch" and speeds.get("packed"):
+        tail = (f" nameclf's hand-written cells then ran the same packed batches "
+                f"{speeds['packed'] / speeds['packed-torch']:.1f}× as fast as PyTorch's.")
+    return head + cost + tail
 
 
 def speed_figure(speeds: dict[str, float], title: str = "") -> go.Figure:
@@ -88,15 +141,15 @@ def waste_figure(table: pd.DataFrame, chosen: int | None = None) -> go.Figure:
     return fig
 
 
-def progress(reports: list[dict], n_modes: int, seconds: float, now: float,
+def progress(reports: list[dict], turns: int, turn_seconds: float, now: float,
              started: float) -> tuple[float, str]:
-    """A 0–1 progress estimate and a line of text from the race's timed reports."""
-    done = len(reports)
+    """A 0–1 progress estimate and a line of text from the race's timed reports (one a turn)."""
+    done = reports[-1]["done"] if reports else 0
     since = now - (reports[-1]["at"] if reports else started)
-    fraction = min(0.99, (done + min(since / max(seconds, 1e-9), 0.95)) / max(n_modes, 1))
-    text = " · ".join(f"{MODE_LABELS.get(r['mode'], r['mode'])}: "
-                      f"{r['names_per_second']:,.0f} names/s" for r in reports)
-    return fraction, text or "warming up the first contestant…"
+    fraction = min(0.99, (done + min(since / max(turn_seconds, 1e-9), 0.95)) / max(turns, 1))
+    latest = {r["mode"]: r["names_per_second"] for r in reports}  # each mode's speed so far
+    text = " · ".join(f"{MODE_LABELS.get(m, m)}: {v:,.0f} names/s" for m, v in latest.items())
+    return fraction, text or "warming up the contestants…"
 
 
 def row_speeds(row: dict) -> dict[str, float]:

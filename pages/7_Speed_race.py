@@ -13,15 +13,14 @@ from nameclf.ui.cache import current_dataset  # noqa: E402
 
 def main() -> None:
     st.title("Speed race")
-    st.markdown("The same model learns from the same names three ways: one name at a time (the "
-                "tutorial's loop), as a padded batch, and as a packed batch. Which one trains "
-                "more names per second?")
+    intro = st.empty()  # names every bar of the race: known once the device is chosen
     ds = current_dataset()
     ui.finish()
     if error := st.session_state.pop("race_error", None):
         st.warning(f"The last race did not finish: {error}")
 
     setup = ui.race_form()
+    intro.markdown(ui.intro(setup))
     st.button("Start the race", key="race_start", type="primary", disabled=ui.running(),
               on_click=ui.start, args=(ds, setup))
     if ui.running():

@@ -128,7 +128,8 @@ def test_latest_run_is_used(explainer):
 
 
 def _race(at: AppTest, timeout: float = 90) -> None:
-    at.button(key="race_start").click().run()
+    if at.session_state["race_job"] is None:
+        at.button(key="race_start").click().run()
     start = time.time()
     while at.session_state["race_job"] is not None:  # fragments don't auto-run in AppTest
         assert time.time() - start < timeout, "the race did not finish"
@@ -137,17 +138,32 @@ def _race(at: AppTest, timeout: float = 90) -> None:
     assert not at.exception
 
 
+def test_speed_race_defaults_are_the_tutorials_setup_and_the_intro_counts_the_bars():
+    at = AppTest.from_file(RACE, default_timeout=120)
+    at.run()
+    assert at.selectbox(key="race_cell").value == "rnn"
+    assert at.select_slider(key="race_hidden").value == 128
+    assert at.radio(key="race_input").value == "one-hot"
+    assert at.number_input(key="race_batch").value >= at.number_input(key="race_n").value
+    at.selectbox(key="race_device").set_value("cpu").run()
+    assert "same names four ways" in _markdown(at)  # per-sample, padded, packed, PyTorch's
+
+
 def test_speed_race_runs_and_table_grows():
     at = AppTest.from_file(RACE, default_timeout=120)
     at.run()
     assert not at.exception and at.info  # no race yet
+    at.selectbox(key="race_cell").set_value("lstm")
     at.number_input(key="race_n").set_value(16)
     at.number_input(key="race_batch").set_value(8)
     at.slider(key="race_seconds").set_value(0.5)
     at.select_slider(key="race_hidden").set_value(16)
     at.selectbox(key="race_device").set_value("cpu")  # also on a machine with a GPU
     at.run()
+    at.button(key="race_start").click().run()
+    assert not [i for i in at.info if "No race yet" in i.value]  # racing: the bar says so
     _race(at)
+    assert "Packing skipped the" in _markdown(at)  # why packing won or lost, from this race
     ratios = _metrics(at)
     assert set(ratios) == {"padded ÷ per-sample", "packed ÷ per-sample", "packed ÷ padded",
                            "packed ÷ PyTorch's cell"}  # on the CPU, PyTorch's cell races too

@@ -136,6 +136,36 @@ def test_race_helpers():
     assert row["padded ÷ per-sample"] == 20 and row["packed ÷ padded"] == 0.5
     assert rp.row_speeds(row) == {"per-sample": 10.0, "padded": 200.0, "packed": 100.0}
     assert rp.speed_figure(rp.row_speeds(row)).to_json()
-    frac, text = rp.progress([{"mode": "packed", "names_per_second": 5.0, "at": 1.0}], 3, 2.0,
-                             2.0, 0.0)
-    assert 1 / 3 < frac < 2 / 3 and "packed" in text
+    turn = {"mode": "packed", "names_per_second": 5.0, "at": 1.0, "done": 1, "of": 3}
+    frac, text = rp.progress([turn], 3, 2.0, 2.0, 0.0)
+    assert 1 / 3 < frac < 2 / 3 and text == "packed: 5 names/s"
+    later = {**turn, "names_per_second": 7.0, "done": 2}  # a mode's latest speed, once
+    assert rp.progress([turn, later], 3, 2.0, 2.0, 0.0)[1] == "packed: 7 names/s"
+
+
+def test_race_intro_names_every_bar():
+    four = rp.intro(("packed", "padded", "per-sample", "packed-torch"))
+    assert four.startswith("The same model learns from the same names four ways: one name at "
+                           "a time (the tutorial's loop), as a padded batch, as a packed batch, "
+                           "and as the same packed batch through PyTorch's own cell.")
+    three = rp.intro(("packed", "padded", "per-sample"))
+    assert "three ways: one name at a time (the tutorial's loop), as a padded batch, and as a " \
+           "packed batch." in three
+
+
+def test_verdict_is_computed_from_the_race():
+    # half the grid was <pad>: at best 2x; PyTorch's packed cell ran 1.6x padded, so it took
+    # 1/1.6 = 0.625 of a padded run's time, 0.125 more than the 0.5 of the real cells
+    won = rp.verdict({"padded": 100.0, "packed-torch": 160.0, "packed": 320.0}, 0.5)
+    assert won == ("Packing skipped the 50% of the padded grid's cells that were `<pad>`, so "
+                   "through PyTorch's own cell, the same code padded uses it could be at most "
+                   "2.0× faster than padded; it was 1.6×. The rest went on per-step overhead "
+                   "(sorting the names, slicing each step's rows, gathering each name's last "
+                   "state): about 12% of a padded run's time. nameclf's hand-written cells then "
+                   "ran the same packed batches 2.0× as fast as PyTorch's.")
+    # a tenth skipped, 0.8x: 1/0.8 = 1.25 of a padded run, 0.35 above the 0.9 of real cells
+    lost = rp.verdict({"padded": 100.0, "packed": 80.0}, 0.1)
+    assert "it was 0.8×. Here packing lost" in lost
+    assert "cost about 35% of a padded run's time, more than the 10% it skipped" in lost
+    assert rp.verdict({"packed": 80.0}, 0.1) is None  # no padded contestant: nothing to say
+    assert rp.verdict({"padded": 100.0, "packed": 80.0}, None) is None

@@ -15,15 +15,19 @@ from nameclf import race_plots as rp
 from nameclf.bench import RaceConfig, contestants, race
 from nameclf.config import ModelConfig
 from nameclf.data import NameDataset
+from nameclf.encoding import padding_waste
 from nameclf.jobs import Job, queue_text
 from nameclf.ui.cache import device, own, training_slots
 from nameclf.ui.explainer import dataset_key
 
 KEY_JOB = "race_job"  # {"job": Job, "setup": dict, "seconds": float} while a race runs
-CELLS = ("lstm", "gru", "rnn")
+CELLS = ("rnn", "lstm", "gru")  # the tutorial's RNN first
 HIDDEN = (16, 32, 64, 128, 256, 512)
 EMBEDDING_DIM = 32
 WARM_UP_S = 1.0  # per contestant, on top of its seconds: building the model, a first step
+# the tutorial's setup (RNN, one-hot, hidden 128, one batch of all N names); N = 512, the
+# tutorial's batch, showed the effect best on a 2-core CPU (docs/batching.md)
+DEFAULT_NAMES = 512
 
 
 def race_form() -> dict:
@@ -32,17 +36,25 @@ def race_form() -> dict:
     c1, c2, c3 = st.columns(3)
     setup = {
         "device": c1.selectbox("Device", devices, key="race_device"),
-        "names": int(c1.number_input("Names N (the same for every contestant)", 8, 4096, 256,
-                                     step=64, key="race_n")),
-        "batch": int(c2.number_input("Batch size", 1, 1024, 64, step=32, key="race_batch")),
+        "names": int(c1.number_input("Names N (the same for every contestant)", 8, 4096,
+                                     DEFAULT_NAMES, step=64, key="race_n")),
+        "batch": int(c2.number_input("Batch size (N or more: one batch of all N names)", 1,
+                                     4096, DEFAULT_NAMES, step=64, key="race_batch")),
         "seconds": float(c2.slider("Seconds per contestant", 0.5, 10.0, 2.0, 0.5,
                                    key="race_seconds")),
         "cell": c3.selectbox("Cell", CELLS, key="race_cell"),
-        "hidden": int(c3.select_slider("Hidden size", HIDDEN, 64, key="race_hidden")),
+        "hidden": int(c3.select_slider("Hidden size", HIDDEN, 128, key="race_hidden")),
         "input": c3.radio("Input", ("one-hot", "embedding"), horizontal=True, key="race_input"),
     }
     setup["batch"] = min(setup["batch"], setup["names"])
     return setup
+
+
+def intro(setup: dict) -> str:
+    """The page's opening line for these settings: it names every bar the race draws."""
+    model_cfg = ModelConfig(cell=setup["cell"], vocab_size=3, n_classes=2,
+                            hidden_size=setup["hidden"])
+    return rp.intro(contestants(model_cfg, setup["device"]))
 
 
 def start(ds: NameDataset, setup: dict) -> None:
@@ -68,8 +80,12 @@ def _start(ds: NameDataset, setup: dict) -> None:
     racing = contestants(model_cfg, enc.idx.device)
     expected = len(racing) * (setup["seconds"] + WARM_UP_S)
     job = Job(target, name="race", slots=training_slots(), expected_s=expected)
+    # the race's batches hold these names, min(batch, N) at a time, in a random order
+    skipped = padding_waste(enc.lengths.tolist(), min(setup["batch"], setup["names"]))
     st.session_state[KEY_JOB] = {"job": own(job).start(), "setup": setup,
-                                 "contestants": len(racing)}
+                                 "turns": len(racing) * cfg.rounds,
+                                 "turn_seconds": setup["seconds"] / cfg.rounds,
+                                 "skipped": skipped}
 
 
 def running() -> bool:
@@ -90,7 +106,8 @@ def finish() -> None:
     status = "stopped" if job.stop_event.is_set() else "completed"
     speeds = job.result or {}
     if speeds:
-        results.append(rp.result_row(len(results) + 1, speeds, entry["setup"], status))
+        results.append(rp.result_row(len(results) + 1, speeds, entry["setup"], status,
+                                     entry["skipped"]))
     else:
         st.session_state["race_error"] = "The race was stopped before any contestant finished."
 
@@ -109,8 +126,8 @@ def live() -> None:
         text = queue_text(ahead, job.expected_wait()) if ahead else "Starting the race…"
         st.progress(0.0, text=text)
     else:
-        fraction, text = rp.progress(job.snapshot(), entry["contestants"],
-                                     entry["setup"]["seconds"], time.time(), job.running_since)
+        fraction, text = rp.progress(job.snapshot(), entry["turns"], entry["turn_seconds"],
+                                     time.time(), job.running_since)
         st.progress(fraction, text=f"Racing… {text}")
     st.button("Stop the race", key="race_stop", on_click=job.stop)
 
@@ -119,7 +136,8 @@ def results() -> None:
     """The latest race as a bar chart and ratios, and every race of the session as a table."""
     rows = st.session_state["race_results"]
     if not rows:
-        st.info("No race yet: choose the settings and press **Start the race**.")
+        if not running():  # while the first race runs, its progress bar says what happens
+            st.info("No race yet: choose the settings and press **Start the race**.")
         return
     last = rows[-1]
     speeds = rp.row_speeds(last)
@@ -131,6 +149,8 @@ def results() -> None:
     title = (f"Race {last['race']}: {last['cell'].upper()} {last['hidden']}, {last['input']}, "
              f"{last['names']} names, batch {last['batch']} on {last['device']}")
     st.plotly_chart(rp.speed_figure(speeds, title), key="race_chart")
+    if why := rp.verdict(speeds, last.get("<pad> share")):
+        st.markdown(why)
     st.caption(f"The PyTorch tutorial reports batched training about {rp.TUTORIAL_SPEEDUP}× "
                "faster than one name at a time; your numbers depend on the device, the model "
                "size and the batch size. On a CPU, *packed* runs nameclf's hand-written cells "
@@ -138,7 +158,9 @@ def results() -> None:
                "same weights and maths, only the speed differs (see the README).")
     st.subheader("Every race of this session")
     number = st.column_config.NumberColumn
-    config = {c: number(format="%.1f") for c in rows[-1] if "names/s" in c or "÷" in c}
+    config = {c: number(format="%.1f") for c in rows[-1] if "÷" in c}
+    config |= {c: number(format="localized") for c in rows[-1] if "names/s" in c}
+    config["<pad> share"] = number(format="percent")
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="race_table", column_config=config)
 
 

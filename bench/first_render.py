@@ -1,0 +1,95 @@
+"""Seconds from `streamlit run` to each page rendered, as the very first request of a fresh server.
+
+    python bench/first_render.py               # every page, median of 3 cold starts each
+    python bench/first_render.py --runs 1 Predict Speed_race
+
+For each page: start a fresh server, open the page's URL in headless Chromium as soon as the
+port accepts connections, and stop the clock when the page's title is visible and its script
+has finished. A bare two-line Streamlit page (a title and a line of text, in a temporary
+folder) is timed the same way first, as the floor no page can beat. The browser is already
+running when the clock starts, as a visitor's would be; the OS file cache is warm (one untimed
+start first). Prints a table and one JSON line; the machine may be shared (load shown).
+"""
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from localhost import ARGS, CHROMIUM, free_port, loadavg
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["Home", "Data", "Train", "Evaluate", "Predict", "Compare", "Padding_and_packing",
+         "Speed_race"]
+BARE = 'import streamlit as st\nst.title("Bare page")\nst.write("Two lines of Streamlit.")\n'
+TARGET_S = 3.0
+
+
+def settled(page) -> None:
+    """The page's title is visible and its script is no longer running."""
+    expect(page.locator("h1").first).to_be_visible(timeout=60_000)
+    idle = ('[data-testid="stApp"]:not([data-test-script-state="running"])'
+            ':not([data-test-script-state="initial"])')
+    expect(page.locator(idle)).to_have_count(1, timeout=60_000)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def cold_start(browser, script: Path, path: str) -> float:
+    """Seconds from `streamlit run script` to `path` rendered, on a fresh server."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    port = free_port()
+    started = time.monotonic()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script.name, "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=script.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=dict(os.environ))
+    try:
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.02)
+        page.goto(f"http://127.0.0.1:{port}/{path}", timeout=60_000)
+        settled(page)
+        return round(time.monotonic() - started, 2)
+    finally:
+        page.close()
+        server.terminate()
+        server.wait(20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pages", nargs="*", default=PAGES, help="pages to time (URL names)")
+    parser.add_argument("--runs", type=int, default=3, help="cold starts per page")
+    args = parser.parse_args()
+    result = {"load_before": loadavg(), "target_s": TARGET_S, "pages": {}}
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        bare = Path(tmp) / "bare.py"
+        bare.write_text(BARE)
+        app = ROOT / "streamlit_app.py"
+        cold_start(browser, app, "")  # untimed: warms the OS file cache
+        jobs = [("bare two-line page", bare, "")] + [
+            (name, app, "" if name == "Home" else name) for name in args.pages]
+        for name, script, path in jobs:
+            times = [cold_start(browser, script, path) for _ in range(args.runs)]
+            result["pages"][name] = {"median": statistics.median(times), "runs": times}
+            print(f"{name:>22}: {statistics.median(times):.2f} s  (runs {times})", flush=True)
+        browser.close()
+    result["load_after"] = loadavg()
+    print(f"load average before {result['load_before']}, after {result['load_after']}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
