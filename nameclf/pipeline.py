@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
+from nameclf import data
 from nameclf.batches import Encoded, encode_names
 from nameclf.config import ModelConfig, TrainConfig
 from nameclf.data import NameDataset
@@ -155,12 +156,46 @@ def clean_query(text: str, ascii_fold: bool) -> tuple[str, str]:
     note = ""
     if len(name) > MAX_NAME_LEN:
         name, note = name[:MAX_NAME_LEN], f"cut to its first {MAX_NAME_LEN} characters"
+    elif len(name) > data.MAX_NAME_LEN:
+        note = (f"longer than any training name ({len(name)} characters; the loader keeps "
+                f"names of at most {data.MAX_NAME_LEN}), so the answer is less sure")
     return name, note
+
+
+def query_note(run: Run, name: str, note: str) -> tuple[str, bool]:
+    """The note for one normalized typed name, and whether it has no known character (then
+    the model's answer would be a blind guess)."""
+    notes = [note]
+    recased = run.vocab.recased_chars(name)
+    if recased:
+        shown = " ".join(f"{c!r} as {c.swapcase()!r}" for c in recased[:8])
+        notes.append(f"read {shown}, the case of the training names")
+    unknown = run.vocab.unknown_chars(name)
+    if unknown:
+        shown = " ".join(repr(c) for c in unknown[:8])
+        notes.append(f"unseen characters {shown} read as <unk>")
+    letters = [c for c in name if c.isalpha()] or list(name)
+    blind = all(c in unknown for c in letters)
+    return "; ".join(filter(None, notes)), blind
+
+
+def prior(run: Run, k: int) -> list[tuple[str, float]]:
+    """The k most frequent training labels with their shares; empty if the run lacks counts."""
+    counts = run.info.get("class_counts") or {}
+    total = sum(counts.get(c, 0) for c in run.classes)
+    if not total:
+        return []
+    shares = sorted(((c, counts.get(c, 0) / total) for c in run.classes), key=lambda t: -t[1])
+    return shares[:k]
 
 
 @torch.no_grad()
 def predict(run: Run, names: list[str] | str, k: int = 3) -> list[Prediction]:
-    """Top-k labels with probabilities for each name; odd input gets a note, never an error."""
+    """Top-k labels with probabilities for each name; odd input gets a note, never an error.
+
+    A name with no known character gets the training prior (how often each label is in the
+    training names), never the model's answer, which would be a confident blind guess; a run
+    saved without its label counts gives no answer for it."""
     if isinstance(names, str):
         names = [names]
     ascii_fold = run.info.get("ascii_fold", True)
@@ -172,14 +207,14 @@ def predict(run: Run, names: list[str] | str, k: int = 3) -> list[Prediction]:
         if not name:
             pred.note = "empty name: nothing to predict"
         else:
-            unknown = run.vocab.unknown_chars(name)
-            if unknown:
-                shown = " ".join(repr(c) for c in unknown[:8])
-                unseen = f"unseen characters {shown} read as <unk>"
-                pred.note = "; ".join(filter(None, [note, unseen]))
-            if len(unknown) == len(set(name)):
-                pred.note += " — no known characters, so this guess is uninformed"
-            todo.append(pred)
+            pred.note, blind = query_note(run, name, note)
+            if blind:
+                pred.top = prior(run, k)
+                pred.note += (" — no known characters, so no guess: "
+                              + ("the training prior (each label's share of the training "
+                                 "names)" if pred.top else "no answer"))
+            else:
+                todo.append(pred)
         out.append(pred)
     device = next(run.model.parameters()).device
     run.model.eval()

@@ -25,6 +25,12 @@ def normalize(name: str, ascii_fold: bool = True) -> str:
     return fold_ascii(name) if ascii_fold else unicodedata.normalize("NFC", name)
 
 
+def other_case(c: str) -> str | None:
+    """The letter in the other case (`S` <-> `s`), if it is one character; else None."""
+    other = c.lower() if c != c.lower() else c.upper()
+    return other if other != c and len(other) == 1 else None
+
+
 @dataclass(frozen=True)
 class Vocab:
     """Characters seen in training; index 0 is padding, index 1 unknown."""
@@ -51,12 +57,27 @@ class Vocab:
             object.__setattr__(self, "_lookup_cache", lookup)
         return lookup
 
-    def encode(self, name: str) -> list[int]:
-        """Indices of the characters of `name`; unseen ones map to <unk>."""
+    def index(self, c: str) -> int:
+        """The index of one character: itself, else its other case (a name typed in another
+        case than the training names reads as theirs would), else <unk>."""
         lookup = self._lookup()
-        return [lookup.get(c, 1) for c in name]
+        found = lookup.get(c)
+        if found is None:
+            other = other_case(c)
+            found = lookup.get(other, 1) if other else 1
+        return found
+
+    def encode(self, name: str) -> list[int]:
+        """Indices of the characters of `name`; unseen ones read in their other case if that
+        was seen, else as <unk>."""
+        lookup = self._lookup()
+        return [lookup.get(c) or self.index(c) for c in name]
 
     def unknown_chars(self, name: str) -> list[str]:
-        """Characters of `name` that the vocabulary has never seen."""
+        """Characters of `name` that the vocabulary has never seen, in either case."""
+        return sorted({c for c in name if self.index(c) == 1})
+
+    def recased_chars(self, name: str) -> list[str]:
+        """Characters of `name` read in their other case, because only that one was seen."""
         lookup = self._lookup()
-        return sorted({c for c in name if c not in lookup})
+        return sorted({c for c in name if c not in lookup and self.index(c) != 1})

@@ -152,8 +152,19 @@ def test_unseen_characters_get_a_note(run):
     (pred,) = predict(run, "Kq🙂z")
     assert "🙂" in pred.note and "<unk>" in pred.note
     assert len(pred.top) == 3
-    (alone,) = predict(run, "🙂")
-    assert "no known characters" in alone.note and len(alone.top) == 3
+    (alone,) = predict(run, "🙂")  # a run without its label counts gives no answer
+    assert "no known characters" in alone.note and alone.top == [] and "no answer" in alone.note
+
+
+def test_a_name_with_no_known_character_gets_the_training_prior_not_a_guess(run):
+    from dataclasses import replace
+
+    counts = {c: n for c, n in zip(run.classes, (6, 3, 1, 0), strict=False)}
+    with_counts = replace(run, info=dict(run.info, class_counts=counts))
+    for text in ("🙂", "Иванов", "山田", "Ж"):
+        (pred,) = predict(with_counts, text, k=3)
+        assert "training prior" in pred.note
+        assert pred.top == [(run.classes[0], 0.6), (run.classes[1], 0.3), (run.classes[2], 0.1)]
 
 
 def test_accents_are_folded_as_in_training(run):

@@ -211,3 +211,70 @@ def test_app_upload_drops_a_rare_label_and_the_minimum_can_be_raised():
     no_exception(at)
     assert any("rare.csv was not loaded: no label left after 5 labels" in e.value
                for e in at.error)
+
+
+# --- one case only -------------------------------------------------------------------------
+
+def test_an_unseen_letter_reads_in_its_other_case_exactly():
+    from nameclf.vocab import Vocab
+
+    lower, upper = Vocab.build(["abc"]), Vocab.build(["ABC"])
+    assert lower.encode("Abc") == lower.encode("abc") == [2, 3, 4]
+    assert upper.encode("Abc") == upper.encode("ABC") == [2, 3, 4]
+    assert lower.encode("Abz") == [2, 3, 1]  # z is unseen in both cases
+    assert lower.unknown_chars("ABZ") == ["Z"] and lower.recased_chars("ABZ") == ["A", "B"]
+    assert Vocab.build(["ab", "AB"]).encode("Ab") == [2, 5]  # both seen: read as typed
+    assert lower.encode("ß") == [1]  # its upper case is two letters: not a case pair
+
+
+def case_only_run(cell: str, case: str):
+    from nameclf.config import ModelConfig, TrainConfig
+    from nameclf.pipeline import fit, prepare
+    from tests.helpers import dataset
+
+    rows = [(getattr(n, case)(), lab) for n, lab in census_rows(30)]
+    prep = prepare(dataset(rows), "names", seed=0)
+    return fit(prep, ModelConfig(cell=cell, embedding_dim=8, hidden_size=16),
+               TrainConfig(steps=30, batch_size=32, eval_every=0))
+
+
+@pytest.mark.parametrize("cell", ["gru", "ngram"])
+@pytest.mark.parametrize(("case", "typed", "as_trained"), [
+    ("lower", ["Kqxzk", "KQXZK", "Lomno"], ["kqxzk", "kqxzk", "lomno"]),
+    ("upper", ["Kqxzk", "kqxzk", "lomno"], ["KQXZK", "KQXZK", "LOMNO"]),
+])
+def test_a_name_typed_in_another_case_reads_as_the_training_case(cell, case, typed,
+                                                                   as_trained):
+    from nameclf.pipeline import predict
+
+    run = case_only_run(cell, case)
+    got, want = predict(run, typed, k=4), predict(run, as_trained, k=4)
+    for g, w in zip(got, want, strict=True):
+        assert [lab for lab, _ in g.top] == [lab for lab, _ in w.top]
+        assert [p for _, p in g.top] == pytest.approx([p for _, p in w.top], abs=1e-6)
+        assert "<unk>" not in g.note
+    assert "the case of the training names" in got[0].note
+
+
+# --- no confident blind guesses ------------------------------------------------------------
+
+@pytest.mark.parametrize("fields", [dict(cell="gru"), dict(cell="ngram"),
+                                    dict(cell="gru", ngram_weight=0.5)])
+def test_no_known_character_gets_the_training_prior_from_every_model(fields):
+    from nameclf.config import ModelConfig, TrainConfig
+    from nameclf.pipeline import fit, predict, prepare
+    from tests.helpers import dataset
+
+    rows = census_rows(30) + [(n.upper(), "Kaz") for n, lab in census_rows(30) if lab == "Kaz"]
+    prep = prepare(dataset(rows), "names", seed=0)
+    run = fit(prep, ModelConfig(embedding_dim=8, hidden_size=16, **fields),
+              TrainConfig(steps=20, batch_size=32, eval_every=0))
+    counts = run.info["class_counts"]
+    total = sum(counts.values())
+    prior = sorted(((c, n / total) for c, n in counts.items()), key=lambda t: -t[1])
+    for text in ("Иванов", "山田", "Ж", "Ж-Ж"):
+        (pred,) = predict(run, text, k=4)
+        assert [lab for lab, _ in pred.top] == [lab for lab, _ in prior]
+        assert [p for _, p in pred.top] == pytest.approx([p for _, p in prior])
+        assert "training prior" in pred.note
+        assert pred.top[0][1] < 0.5  # never a near-certain label
