@@ -278,3 +278,56 @@ def test_no_known_character_gets_the_training_prior_from_every_model(fields):
         assert [p for _, p in pred.top] == pytest.approx([p for _, p in prior])
         assert "training prior" in pred.note
         assert pred.top[0][1] < 0.5  # never a near-certain label
+
+
+# --- mis-decoded text ----------------------------------------------------------------------
+
+def misdecoded_file() -> bytes:
+    """UTF-8 names read once as Latin-1 and saved again (`vranÄ\\x8diÄ\\x87`), and a name
+    holding a C1 control character, among clean rows."""
+    bad = [(n.encode("utf-8").decode("latin-1"), "Kaz") for n in ("Vrančić", "Šimić", "Jurić")]
+    rows = census_rows() + bad + [("Kq\x07x", "Kaz")]
+    return csv_bytes("name,label", rows)
+
+
+def test_misdecoded_and_control_characters_are_counted_with_examples():
+    report = load_bytes(misdecoded_file(), "mojibake.csv", ascii_fold=False).report
+    assert report.misdecoded == 3 and report.control_chars == 3 + 1
+    assert report.misdecoded_examples[0] == "Vran\u00c4\x8di\u00c4\x87"
+    assert "3 names look mis-decoded" in report.summary() and "--fix-text" in report.summary()
+    assert report.repaired == 0 and not report.fix_text
+
+
+@pytest.mark.parametrize("ascii_fold", [False, True])
+def test_fix_text_repairs_them_with_ftfy_and_says_how_many(ascii_fold):
+    ds = load_bytes(misdecoded_file(), "mojibake.csv", ascii_fold=ascii_fold,
+                    options=LoadOptions(fix_text=True))
+    want = ["Vrančić", "Šimić", "Jurić"] if not ascii_fold else ["Vrancic", "Simic", "Juric"]
+    assert all(name in ds.names for name in want)
+    assert ds.report.repaired == 4 and ds.report.control_chars == 0
+    assert not any(c.isprintable() is False for name in ds.names for c in name)
+    assert "4 names repaired with ftfy" in ds.report.summary()
+
+
+def test_cli_fix_text_reports_the_repairs(tmp_path):
+    path = tmp_path / "mojibake.csv"
+    path.write_bytes(misdecoded_file())
+    proc = run_cli("train", "--data", str(path), "--model", "ngram", "--fix-text", "--quiet",
+                   "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "4 names repaired with ftfy" in proc.stderr
+    report = json.loads((tmp_path / "metrics.json").read_text())["load_report"]
+    assert report["repaired"] == 4 and report["misdecoded"] == 3
+
+
+def test_app_repair_checkbox_reloads_the_upload_repaired():
+    from tests.conftest import app, no_exception
+
+    at = upload(app().run(), "mojibake.csv", misdecoded_file())
+    no_exception(at)
+    shown = " ".join(i.value for i in at.info).replace("\\", "")  # markdown-escaped
+    assert "3 names look mis-decoded" in shown
+    at.checkbox(key="home_fix_text").check().run()
+    no_exception(at)
+    assert "4 names repaired with ftfy" in " ".join(i.value for i in at.info)
+    assert at.session_state["upload"][1].report.repaired == 4
