@@ -141,9 +141,14 @@ def prefix_lines(steps: Sequence[tuple[str, Sequence[tuple[str, float]]]], top: 
     for label in chosen:
         fig.add_scatter(x=prefixes, y=[r.get(label) for r in rows], mode="lines+markers",
                         name=plain(label), hovertemplate="%{y:.0%} after %{x}")
-    fig.update_xaxes(type="category")  # prefixes such as "1" and "12" stay text
+    # prefixes such as "1" and "12" stay text; each tick shows only the character just read
+    # (a space as ␣), level, so a long name's ticks stay one line under the chart
+    last = plains("␣" if prefix[-1:] == " " else prefix[-1:] for prefix, _ in steps)
+    fig.update_xaxes(type="category", tickmode="array", tickvals=prefixes, ticktext=last,
+                     tickangle=0)
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    return _layout(fig, "Prediction as each character is read", "characters read", "probability")
+    return _layout(fig, "Prediction as each character is read",
+                   "the character just read (hover: everything read so far)", "probability")
 
 
 def word_frequencies(names: Sequence[str], zipf: Sequence[Sequence[float]],

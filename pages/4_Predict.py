@@ -15,6 +15,20 @@ MAX_NAMES = 20  # names predicted at once
 EXAMPLE = "Nakamura\nSchmidt\nO'Brien\nKowalski"
 
 
+def follow_typing(options: list[str]) -> None:
+    """Keep the name picker on a typed name: the one name just typed or edited, the choice so
+    far while it is still typed, else the first name. Set, not dropped, so the browser's
+    selectbox shows the same name as the chart below it."""
+    ss = st.session_state
+    before = ss.get("predict_prefix_options")
+    new = [n for n in options if n not in (before or ())]
+    if before is not None and len(new) == 1:
+        ss["predict_prefix_name"] = new[0]
+    elif ss.get("predict_prefix_name") not in options:
+        ss["predict_prefix_name"] = options[0]
+    ss["predict_prefix_options"] = options
+
+
 def by_character(run, names: list[str]) -> None:
     """How the guess changes as the model reads one of the names, character by character."""
     st.subheader("Prediction as each character is read")
@@ -22,8 +36,7 @@ def by_character(run, names: list[str]) -> None:
     if not options:
         st.info("Type a name above to see its prediction grow letter by letter.")
         return
-    if st.session_state.get("predict_prefix_name") not in options:
-        st.session_state.pop("predict_prefix_name", None)
+    follow_typing(options)
     name = st.selectbox("Name", options, key="predict_prefix_name")
     steps = prefix_predictions(run, name, k=len(run.classes))
     st.plotly_chart(plots.prefix_lines(steps), key="predict_prefix")
@@ -60,6 +73,9 @@ def main() -> None:
     text = st.text_area("Names, one per line", EXAMPLE, key="predict_text", max_chars=2000)
     k = st.slider("How many guesses per name", 1, min(10, len(run.classes)), 3, key="predict_k")
     names = [line for line in text.splitlines() if line.strip()] or [text]
+    if blank := sum(1 for line in text.strip().splitlines() if not line.strip()):
+        st.caption(f"{blank} empty line{'s' if blank > 1 else ''} between the names "
+                   f"skipped: one name per line.")
     if len(names) > MAX_NAMES:
         st.info(f"Showing the first {MAX_NAMES} of {len(names)} names.")
     preds = predict(run, names[:MAX_NAMES], k)

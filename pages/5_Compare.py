@@ -1,6 +1,5 @@
 """Compare: RNN vs LSTM vs GRU on equal terms, and any runs side by side."""
 
-import pandas as pd
 import streamlit as st
 
 from nameclf.ui.state import init_page
@@ -66,10 +65,7 @@ def main() -> None:
     right.plotly_chart(plots.compare_curves(histories, "top1"), key="compare_acc")
     if len(histories) < len(chosen):
         st.caption("Runs loaded from a checkpoint have no curves.")
-    table = pd.DataFrame([analysis.settings_row(r, runs()[r]) for r in chosen])
-    formats = {k: "{:.1%}" for k in ("top1", "top2", "top3", "macro_f1")}
-    formats.update(dropout="{:g}", ngram_weight="{:g}", lr="{:g}")
-    st.dataframe(table.style.format(formats, na_rep="–"), hide_index=True)
+    views.settings_table([analysis.settings_row(r, runs()[r]) for r in chosen])
 
 
 views.run_page(main)

@@ -128,3 +128,62 @@ def test_pytorch_names_download_with_progress(monkeypatch, tmp_path):
     assert at.get("progress")[0].value == 100 or at.get("progress")[0].proto.value == 100
     assert any("5 names in 2 labels" in i.value for i in at.info)
     cache.builtin_dataset.clear()  # later tests must not see the fake dataset
+
+
+def compare_with(runs: dict):
+    """Compare opened by a visitor who already has `runs` (id -> Run)."""
+    at = app("pages/5_Compare.py")
+    at.session_state["runs"] = runs
+    at.session_state["run_data"] = {}
+    return at.run()
+
+
+def test_compare_table_shows_numbers_as_people_read_them():
+    from types import SimpleNamespace
+
+    from helpers import untrained_run
+
+    from nameclf.config import ModelConfig
+    from nameclf.pipeline import Run
+
+    gru = untrained_run()
+    gru.info.update(steps=1292, train_seconds=15.0999999, names_per_second=1234.56,
+                    split="names", dataset="builtin:faker-surnames")
+    gru.metrics = {"top1": 0.61234, "top2": 0.7, "top3": 0.8, "macro_f1": 0.5}
+    ngram = Run(SimpleNamespace(config=ModelConfig(cell="ngram", vocab_size=30, n_classes=3)),
+                gru.vocab, gru.classes, gru.train_config,
+                info={"train_seconds": 4.04, "steps": 37}, metrics=dict(gru.metrics))
+    at = compare_with({"run1-gru": gru, "run2-ngram": ngram})
+    no_exception(at)
+    table = at.dataframe[-1].value
+    assert str(table["hidden"].dtype) == "Int64" and str(table["batch"].dtype) == "Int64"
+    assert table["hidden"].tolist()[0] == 8 and table["hidden"].isna().tolist() == [False, True]
+    assert table["steps"].tolist() == [1292, 37]
+    assert table["train s"].tolist() == [15.1, 4.0]
+    assert table["top1"].tolist()[0] == 61.2  # shown as 61.2%
+    assert table["names/s"].tolist()[0] == 1235 and table["names/s"].isna().tolist()[1]
+    assert table["optimizer"].isna().tolist() == [False, True]  # empty: does not apply
+    assert not (table.astype(str) == "None").any().any()
+    columns = at.dataframe[-1].proto.columns
+    assert '"%.1f"' in columns and '"localized"' in columns and '"%.1f%%"' in columns
+
+
+def test_predict_picker_follows_what_is_typed_and_empty_lines_get_a_word():
+    from helpers import untrained_run
+
+    at = app("pages/4_Predict.py")
+    at.session_state["runs"] = {"gru": untrained_run()}
+    at.run()
+    picker = lambda: at.selectbox(key="predict_prefix_name")  # noqa: E731
+    assert picker().value == "Nakamura"
+    at.text_area(key="predict_text").input("Schmidt\nO'Brien\nKowalski").run()
+    assert picker().value == "Schmidt"  # Nakamura is no longer typed: the first name
+    picker().set_value("Kowalski").run()
+    at.text_area(key="predict_text").input("Schmidt\nO'Brien\nKowalski\nNovak").run()
+    assert picker().value == "Novak"  # the name just typed
+    chart = at.get("plotly_chart")[-1].proto.spec
+    assert '"N","No","Nov","Nova","Novak"' in chart.replace(" ", "")
+    assert not [c for c in at.caption if "empty line" in c.value]
+    at.text_area(key="predict_text").input("Schmidt\n\n\nNovak\n").run()
+    no_exception(at)
+    assert any("2 empty lines between the names skipped" in c.value for c in at.caption)

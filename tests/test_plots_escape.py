@@ -86,6 +86,12 @@ def test_prefix_lines_prefixes_and_legend():
     fig = plots.prefix_lines(steps, top=len(HOSTILE), max_lines=len(HOSTILE))
     assert_escaped(fig, HOSTILE + [name])
     assert list(fig.data[0].x) == ["&lt;", "&lt;b", "&lt;b&gt;", "&lt;b&gt;x"]
+    # each tick is the character just read, level: a long name cannot squash the chart
+    assert list(fig.layout.xaxis.ticktext) == ["&lt;", "b", "&gt;", "x"]
+    assert list(fig.layout.xaxis.tickvals) == list(fig.data[0].x)
+    assert fig.layout.xaxis.tickangle == 0
+    spaced = plots.prefix_lines([("a", [("X", 1.0)]), ("a ", [("X", 1.0)])])
+    assert list(spaced.layout.xaxis.ticktext) == ["a", "␣"]
 
 
 def test_curves_legend_and_titles():

@@ -111,8 +111,9 @@ def evaluate_run(run: Run, ds: NameDataset, split: str, seed: int) -> Evaluation
 
 
 def settings_row(run_id: str, run: Run) -> dict:
-    """One row of the Compare table: hyperparameters and final metrics."""
+    """One row of the Compare table: hyperparameters and final metrics (None: does not apply)."""
     m, t, info = run.model_config, run.train_config, run.info
+    seconds, speed = info.get("train_seconds"), info.get("names_per_second")
     row = {
         "run": run_id, "status": run.status,
         "top1": run.metrics.get("top1"), "top2": run.metrics.get("top2"),
@@ -124,9 +125,35 @@ def settings_row(run_id: str, run: Run) -> dict:
         "lr": t.lr, "batch": t.batch_size,
         "batching": t.batching, "steps": info.get("steps"), "split": info.get("split"),
         "seed": t.seed, "dataset": info.get("dataset"),
-        "train s": round(info.get("train_seconds", 0.0), 1),
-        "names/s": round(info.get("names_per_second", 0.0)),
+        "train s": None if seconds is None else round(seconds, 1),
+        "names/s": None if not speed else round(speed),
     }
     if m.cell == "ngram":  # one scikit-learn fit: no recurrent or optimizer settings apply
         row.update(dict.fromkeys(RECURRENT_ONLY))
     return row
+
+
+# how the Compare table shows each kind of column (printf formats; an empty cell: n/a)
+PERCENT = ("top1", "top2", "top3", "macro_f1")  # fractions, shown as 61.2%
+INTEGER = ("hidden", "layers", "emb", "batch", "steps", "seed", "names/s")
+DECIMAL = {"train s": "%.1f", "dropout": "%g", "ngram_weight": "%g", "lr": "%g"}
+YES_NO = ("bidir", "lexicon")
+
+
+def settings_table(rows: list[dict]) -> pd.DataFrame:
+    """settings_row()s as a table people read: whole numbers as integers (nullable, so a
+    setting that does not apply is an empty cell, not NaN or None), metrics in percent,
+    flags as yes/no."""
+    table = pd.DataFrame(rows)
+    for col in table.columns:
+        if col in PERCENT:
+            table[col] = pd.to_numeric(table[col], errors="coerce").mul(100).round(1)
+        elif col in INTEGER:
+            table[col] = pd.to_numeric(table[col], errors="coerce").round().astype("Int64")
+        elif col in DECIMAL:
+            table[col] = pd.to_numeric(table[col], errors="coerce").astype("Float64")
+        elif col in YES_NO:
+            table[col] = table[col].map({True: "yes", False: "no"}).astype("string")
+        else:
+            table[col] = table[col].astype("string")
+    return table
