@@ -3,7 +3,7 @@
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from nameclf.errors import NameclfError
@@ -186,6 +186,8 @@ def cmd_train(args) -> int:
     seed = 0 if args.seed is None else args.seed
     train_cfg.seed = seed
     train_cfg.validate()
+    # a bad model setting is one line before any data is read (sizes come from the data)
+    replace(model_cfg, vocab_size=3, n_classes=2).validate()
     device = pick_device(args.device)
     if device.type == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
