@@ -42,18 +42,23 @@ def parse_names(text: str, ascii_fold: bool = True) -> tuple[list[str], str | No
 
 
 def default_names(names: list[str], seed: int = 0) -> list[str]:
-    """One long, one short and one medium name from a dataset, in that order."""
+    """One medium, one short and one long name from a dataset, in that order.
+
+    The order is a 3-cycle of the lengths, so sorting longest-first gives `sorted_indices`
+    [2, 0, 1] and `unsorted_indices` [1, 2, 0]: different, and step 3 shows why both exist
+    (a long-short-medium order is a swap, its own inverse).
+    """
     by_len: dict[int, list[str]] = {}
     for n in sorted(set(names)):
         if 3 <= len(n) <= 12 and n.isalpha():
             by_len.setdefault(len(n), []).append(n)
     if len(by_len) < 3:
-        return ["Shyam", "Ram", "Sita"]
+        return ["Sita", "Ram", "Shyam"]
     lengths = sorted(by_len)
     long, short = lengths[-1], lengths[0]
     medium = min(lengths[1:-1], key=lambda x: abs(x - (short + long) / 2))
     rng = random.Random(seed)
-    return [rng.choice(by_len[x]) for x in (long, short, medium)]
+    return [rng.choice(by_len[x]) for x in (medium, short, long)]
 
 
 def walkthrough(names: list[str], vocab: Vocab) -> dict:
@@ -109,6 +114,7 @@ class Readout:
     packed_top: list[tuple[str, float]]  # top label and its probability, packed
     naive_top: list[tuple[str, float]]  # the same after reading the padding
     hidden_size: int
+    prob_shift: list[float]  # per name: the largest |p_packed - p_naive| over every label
 
     @property
     def changed(self) -> int:
@@ -118,9 +124,23 @@ class Readout:
     def rows(self) -> list[dict]:
         """One table row per name."""
         return [{"name": n, "max |Δh|": d, "packed: label": p[0], "packed: p": p[1],
-                 "naive: label": q[0], "naive: p": q[1], "changed": p[0] != q[0]}
-                for n, d, p, q in zip(self.names, self.max_abs_diff, self.packed_top,
-                                      self.naive_top, strict=True)]
+                 "naive: label": q[0], "naive: p": q[1], "max |Δp|": dp,
+                 "changed": p[0] != q[0]}
+                for n, d, p, q, dp in zip(self.names, self.max_abs_diff, self.packed_top,
+                                          self.naive_top, self.prob_shift, strict=True)]
+
+    def change_note(self) -> str:
+        """What reading the padding changed, in probability, not only in the top label."""
+        shift = max(self.prob_shift, default=0.0)
+        said = (f"The top label changed for {self.changed} of {len(self.names)} names"
+                if self.changed else "No name's top label changed")
+        note = (f"{said}; the largest move of any label's probability was "
+                f"{100 * shift:.2f} percentage points.")
+        if self.changed and shift < 0.01:  # flips between near-equal labels, not a real change
+            note += (" That is tiny: these labels were all but tied (a random model gives each "
+                     "about the same probability), so the flip says little. Train a model to "
+                     "see padding change a real answer.")
+        return note
 
 
 @torch.no_grad()
@@ -143,7 +163,8 @@ def readout(model: NameClassifier, vocab: Vocab, names: list[str], classes: list
     tops = [[(label(int(i)), float(p[i])) for p, i in zip(pr, pr.argmax(1), strict=True)]
             for pr in probs]
     return Readout(list(names), (packed - naive).abs().amax(dim=1).cpu().tolist(),
-                   float((packed - alone).abs().max()), tops[0], tops[1], packed.shape[1])
+                   float((packed - alone).abs().max()), tops[0], tops[1], packed.shape[1],
+                   (probs[0] - probs[1]).abs().amax(dim=1).tolist())
 
 
 def batch_waste(lengths: list[int], batch_size: int, seed: int = 0) -> float:

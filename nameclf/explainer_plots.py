@@ -120,7 +120,8 @@ def onehot_figure(data: dict, b: int) -> go.Figure:
     fig.update_layout(
         height=90 + 30 * len(z), margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis={"tickvals": list(range(len(data["vocab"]))), "tickangle": 0,
-               "ticktext": ["pad" if v == PAD else "unk" if v == "<unk>" else plain(v)
+               # columns 0 and 1 are a character wide: `unk` goes a line lower than `pad`
+               "ticktext": ["pad" if v == PAD else "<br>unk" if v == "<unk>" else plain(v)
                             for v in data["vocab"]], "tickfont": {"size": 10}},
         yaxis={"autorange": "reversed", "tickfont": FONT})
     return fig

@@ -35,8 +35,12 @@ def explainer() -> AppTest:
 
 def test_deep_link_defaults(explainer):
     names = explainer.text_input(key="explainer_names").value.split(", ")
-    assert len(names) == 3 and len(names[0]) > len(names[2]) > len(names[1])
+    assert len(names) == 3 and len(names[2]) > len(names[0]) > len(names[1])
     assert "Step 1" in explainer.subheader[0].value
+    explainer.slider(key="explainer_step").set_value(3).run()  # sorting: both index tensors
+    text = _markdown(explainer)
+    assert "`sorted_indices` = **[2, 0, 1]**" in text
+    assert "`unsorted_indices` = **[1, 2, 0]**" in text
     assert "real timesteps" in _markdown(explainer)
 
 
@@ -123,8 +127,42 @@ def test_latest_run_is_used(explainer):
     at.text_input(key="explainer_names").set_value("Shyam, Ram").run()
     at.slider(key="explainer_step").set_value(len(STEPS)).run()
     assert not at.exception
-    assert "your latest trained run" in at.caption[0].value
+    assert "your latest trained recurrent run, r1" in at.caption[0].value
     assert set(at.dataframe[0].value["packed: label"]) <= {"Hindi", "Other"}
+
+
+def test_step_6_uses_the_latest_recurrent_run_when_the_newest_is_the_ngram_baseline(explainer):
+    from types import SimpleNamespace
+
+    from nameclf.config import ModelConfig
+
+    at = explainer
+    vocab = Vocab.build(["Shyam", "Ram"])
+    gru = Run(fresh_model(len(vocab), 2), vocab, ["Hindi", "Other"], TrainConfig())
+    ngram = Run(SimpleNamespace(config=ModelConfig(cell="ngram", vocab_size=10, n_classes=2)),
+                vocab, ["Hindi", "Other"], TrainConfig())
+    at.session_state["runs"] = {"run1-lstm": gru, "run2-ngram": ngram}
+    at.text_input(key="explainer_names").set_value("Shyam, Ram").run()
+    at.slider(key="explainer_step").set_value(len(STEPS)).run()
+    assert not at.exception
+    caption = at.caption[0].value
+    assert "your latest trained recurrent run, run1-lstm" in caption
+    assert "newest run is the n-gram baseline" in caption and "freshly" not in caption
+
+
+def test_step_6_says_how_far_the_probabilities_moved(explainer):
+    at = explainer
+    at.text_input(key="explainer_names").set_value("Shyam, Ram, Al").run()
+    at.slider(key="explainer_step").set_value(len(STEPS)).run()
+    note = next(m.value for m in at.markdown if "percentage points" in m.value)
+    table = at.dataframe[0].value
+    shift = 100 * table["max |Δp|"].max()
+    assert f"the largest move of any label's probability was {shift:.2f} percentage" in note
+    changed = int(table["changed"].sum())
+    if changed:
+        assert f"The top label changed for {changed} of 3 names" in note
+    else:
+        assert "No name's top label changed" in note
 
 
 def _race(at: AppTest, timeout: float = 90) -> None:

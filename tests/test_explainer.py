@@ -66,10 +66,13 @@ def test_parse_names(text, ok):
     assert bool(names) == ok
 
 
-def test_default_names_long_short_medium():
+def test_default_names_medium_short_long_so_sorting_is_not_its_own_inverse():
     pool = ["Al", "Bob", "Cara", "Dylan", "Edward", "Fredrick", "Gwendolyn", "Maximilianus"]
-    long, short, medium = ex.default_names(pool)
+    medium, short, long = ex.default_names(pool)
     assert len(long) > len(medium) > len(short)
+    for names in (ex.default_names(pool), ex.default_names(["Ab"])):  # the fallback too
+        data = ex.walkthrough(names, Vocab.build(names))
+        assert data["sorted_indices"] == [2, 0, 1] and data["unsorted_indices"] == [1, 2, 0]
 
 
 def test_step_status(data):
@@ -169,3 +172,9 @@ def test_verdict_is_computed_from_the_race():
     assert "cost about 35% of a padded run's time, more than the 10% it skipped" in lost
     assert rp.verdict({"packed": 80.0}, 0.1) is None  # no padded contestant: nothing to say
     assert rp.verdict({"padded": 100.0, "packed": 80.0}, None) is None
+
+
+def test_onehot_columns_pad_and_unk_do_not_overlap(data):
+    ticks = list(xp.onehot_figure(data, 0).layout.xaxis.ticktext)
+    assert ticks[:2] == ["pad", "<br>unk"]  # one-character columns: unk a line lower
+    assert ticks[2:] == list(data["vocab"][2:])

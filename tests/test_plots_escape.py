@@ -145,7 +145,8 @@ def test_explainer_grid_onehot_and_packed_strip():
 def test_explainer_readout_bars():
     result = Readout(names=HOSTILE, max_abs_diff=[0.1] * len(HOSTILE), per_sample_diff=0.0,
                      packed_top=[("a", 0.5)] * len(HOSTILE),
-                     naive_top=[("a", 0.5)] * len(HOSTILE), hidden_size=8)
+                     naive_top=[("a", 0.5)] * len(HOSTILE), hidden_size=8,
+                     prob_shift=[0.0] * len(HOSTILE))
     assert_escaped(ep.diff_figure(result))
 
 

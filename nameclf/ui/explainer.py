@@ -6,7 +6,8 @@ from nameclf import explainer as ex
 from nameclf.data import NameDataset
 from nameclf.mixture import Mixture
 from nameclf.model import NameClassifier
-from nameclf.ui.state import latest_run
+from nameclf.pipeline import Run
+from nameclf.ui.state import latest_run, runs
 from nameclf.vocab import Vocab
 
 KEY_NAMES, KEY_STEP = "explainer_names", "explainer_step"
@@ -72,24 +73,34 @@ def names_input(ds: NameDataset) -> list[str] | None:
     return names
 
 
+def latest_recurrent() -> tuple[str, Run] | None:
+    """This visitor's newest run that has a hidden state to read (not the n-gram baseline)."""
+    for run_id, run in reversed(runs().items()):
+        if isinstance(run.model, Mixture | NameClassifier):
+            return run_id, run
+    return None
+
+
 def model_and_vocab(ds: NameDataset) -> tuple[NameClassifier, Vocab, list[str], str]:
-    """The latest run's model and vocabulary, else a fresh model on the dataset's vocabulary."""
-    run = latest_run()
-    model = run.model if run is not None else None
-    if isinstance(model, Mixture):  # the batches are read by its recurrent part
-        model = model.recurrent
-    if isinstance(model, NameClassifier):
+    """The latest recurrent run's model and vocabulary, else a fresh model on the dataset's."""
+    found, newest = latest_recurrent(), latest_run()
+    if found is not None:
+        run_id, run = found
+        model = run.model.recurrent if isinstance(run.model, Mixture) else run.model
         mixed = ", without its mixed-in n-gram model" if model is not run.model else ""
-        name = (f"your latest trained run ({run.model_config.cell.upper()}, its own "
-                f"vocabulary{mixed})")
+        name = (f"your latest trained recurrent run, {run_id} ({run.model_config.cell.upper()}, "
+                f"its own vocabulary{mixed})")
+        if newest is not run:  # the newest is the n-gram baseline: say why it is not used
+            name += ("; your newest run is the n-gram baseline, which has no hidden state to "
+                     "pad or pack")
         return model, run.vocab, run.classes, name
     vocab = Vocab(dataset_vocab(dataset_key(ds), ds))
     model = fresh_model(len(vocab), len(ds.classes))
     fresh = "a freshly initialised LSTM (random weights: train one to see a real model)"
-    if run is not None:  # the n-gram baseline has no hidden state to read
-        fresh = ("a freshly initialised LSTM, not your latest run: it is the n-gram baseline, "
-                 "which has no hidden state to pad or pack (random weights: train a recurrent "
-                 "model to see a real one)")
+    if newest is not None:  # only n-gram runs: they have no hidden state to read
+        fresh = ("a freshly initialised LSTM: your runs are all the n-gram baseline, which has "
+                 "no hidden state to pad or pack (random weights: train a recurrent model to "
+                 "see a real one)")
     return model, vocab, ds.classes, fresh
 
 

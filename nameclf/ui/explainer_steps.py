@@ -110,11 +110,13 @@ def answer(data: dict, model: NameClassifier, vocab: Vocab, classes: list[str],
     cols[1].metric("Top label changed", f"{result.changed} of {len(result.names)}")
     cols[2].metric("Packed vs one name at a time", f"{result.per_sample_diff:.1e}",
                    help="Packing is exact: the same states as running each name alone.")
+    st.markdown(result.change_note())
     _chart(xp.grid_figure(data, xp.readout_kinds(data)), "explainer_readout")
     st.dataframe(pd.DataFrame(result.rows()), hide_index=True, key="explainer_answer_table",
-                 column_config={"packed: p": st.column_config.NumberColumn(format="%.3f"),
-                                "naive: p": st.column_config.NumberColumn(format="%.3f"),
-                                "max |Δh|": st.column_config.NumberColumn(format="%.4f")})
+                 column_config={"packed: p": st.column_config.NumberColumn(format="%.4f"),
+                                "naive: p": st.column_config.NumberColumn(format="%.4f"),
+                                "max |Δh|": st.column_config.NumberColumn(format="%.4f"),
+                                "max |Δp|": st.column_config.NumberColumn(format="%.4f")})
     _chart(xp.diff_figure(result), "explainer_diff")
 
 
