@@ -75,6 +75,8 @@ def sample_names(run, cfg: SampleConfig) -> list[str]:
     for _ in range(cfg.max_len - len(prefix) + 1):
         step = logits[-1].cpu().clone()  # (B, V)
         step[:, PAD_ID] = step[:, 1] = float("-inf")  # never sample <pad> or <unk>
+        empty = torch.tensor([not o for o in out])
+        step[empty, model.config.eos] = float("-inf")  # nor end a name before it starts
         if not any(len(o) < cfg.max_len for o in out):
             break
         nxt = next_token(step, cfg.temperature, cfg.top_k, gen)  # (B,)

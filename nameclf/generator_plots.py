@@ -1,0 +1,129 @@
+"""Plotly figures of the generator: pure functions from data (lm_explain, histories) to figures."""
+
+import math
+from collections.abc import Mapping
+
+import plotly.graph_objects as go
+
+from nameclf.plots import HEIGHT, _layout, plain, plains
+
+LN2 = math.log(2)
+FONT = {"family": "monospace", "size": 14}
+REAL, PAD, SPECIAL = "#bfdbfe", "#e5e7eb", "#fde68a"  # character, <pad>, <sos>/<eos>
+
+
+def _grid(cells: list[list[str]], colors: list[list[str]], names: list[str], title: str,
+          hover: list[list[str]] | None = None) -> go.Figure:
+    """One row per name, one column per step t: text in coloured boxes (a table as shapes)."""
+    n_rows, n_cols = len(cells), max(len(r) for r in cells)
+    fig = go.Figure()
+    for i, row in enumerate(cells):
+        for t, text in enumerate(row):
+            y = n_rows - 1 - i
+            fig.add_shape(type="rect", x0=t - 0.45, x1=t + 0.45, y0=y - 0.4, y1=y + 0.4,
+                          fillcolor=colors[i][t], line=dict(color="#9ca3af", width=1))
+            fig.add_annotation(x=t, y=y, text=plain(text), showarrow=False, font=FONT)
+    xs = [t for t in range(n_cols) for _ in range(n_rows)]
+    ys = [y for _ in range(n_cols) for y in range(n_rows)]
+    tips = [(hover or cells)[n_rows - 1 - y][t] if t < len(cells[n_rows - 1 - y]) else ""
+            for t, y in zip(xs, ys)]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker=dict(opacity=0),
+                             hovertext=plains(tips), hoverinfo="text", showlegend=False))
+    fig.update_xaxes(tickvals=list(range(n_cols)), ticktext=[f"t={t}" for t in range(n_cols)],
+                     range=[-0.6, n_cols - 0.4], showgrid=False, zeroline=False)
+    fig.update_yaxes(tickvals=list(range(n_rows)), ticktext=plains(reversed(names)),
+                     range=[-0.6, n_rows - 0.4], showgrid=False, zeroline=False)
+    return _layout(fig, title, "step t", "", height=max(160, 60 + 46 * n_rows))
+
+
+def _kind(token: str) -> str:
+    return PAD if token == "<pad>" else SPECIAL if token in ("<sos>", "<eos>") else REAL
+
+
+def shifted_grids(data: dict) -> tuple[go.Figure, go.Figure]:
+    """The input grid (<sos> + name) and the target grid (name + <eos>), padded."""
+    figs = []
+    for key, title in (("inputs", "Inputs: what the net reads at step t"),
+                       ("targets", "Targets: what it must predict at step t")):
+        cells = data[key]
+        figs.append(_grid(cells, [[_kind(c) for c in row] for row in cells], data["names"],
+                          title))
+    return figs[0], figs[1]
+
+
+def mask_grid(data: dict) -> go.Figure:
+    """Each target cell with its loss in nats; padding greyed out (the mask leaves it out)."""
+    cells, colors, hover = [], [], []
+    top = max(max(row) for row in data["cell_losses"]) or 1.0
+    for row, losses, keep in zip(data["targets"], data["cell_losses"], data["mask"]):
+        cells.append(list(row))
+        colors.append([_heat(x / top) if k else PAD for x, k in zip(losses, keep)])
+        hover.append([f"{tok}: {x:.2f} nats" + ("" if k else " (padding: masked out)")
+                      for tok, x, k in zip(row, losses, keep)])
+    title = (f"Loss per target cell (darker = higher); grey cells are padding, "
+             f"{data['pad_share']:.0%} of the grid")
+    return _grid(cells, colors, data["names"], title, hover)
+
+
+def _heat(share: float) -> str:
+    """White to deep orange."""
+    share = min(max(share, 0.0), 1.0)
+    r, g, b = 255, int(247 - 140 * share), int(237 - 200 * share)
+    return f"rgb({r},{g},{b})"
+
+
+def packed_strip(data: dict) -> go.Figure:
+    """The packed targets, one box per real cell, grouped by time step (batch_sizes)."""
+    cells, colors, labels = [], [], []
+    pos = 0
+    for t, size in enumerate(data["batch_sizes"]):
+        for j in range(size):
+            token = data["packed_targets"][pos]
+            cells.append(token)
+            colors.append(SPECIAL if t % 2 else REAL)
+            labels.append(f"t={t}: {data['sorted_names'][j]}")
+            pos += 1
+    fig = _grid([cells], [colors], ["packed"], "Packed targets (time-major, longest name "
+                "first); colours alternate with t", [labels])
+    fig.update_xaxes(ticktext=[str(i) for i in range(len(cells))], title="position in .data")
+    return fig
+
+
+def loss_bars(data: dict) -> go.Figure:
+    """Masked, packed and unmasked loss of this batch, side by side."""
+    keys = [("masked (padded, ignore_index)", "masked", "#0068c9"),
+            ("packed", "packed", "#29b09d"), ("unmasked (the mistake)", "unmasked", "#ff4b4b")]
+    fig = go.Figure(go.Bar(x=[k for k, _, _ in keys], y=[data[v] for _, v, _ in keys],
+                           marker_color=[c for _, _, c in keys],
+                           text=[f"{data[v]:.4f}" for _, v, _ in keys], textposition="outside"))
+    fig.update_yaxes(range=[0, 1.2 * max(data[v] for _, v, _ in keys)])
+    return _layout(fig, "This batch's loss, nats per cell", "", "nats", height=300)
+
+
+def bpc_curve(history: Mapping[str, list], baseline: float | None = None,
+              title: str = "Bits per character") -> go.Figure:
+    """Training loss in bits (running mean) and test bits per character; the n-gram LM's line."""
+    fig = go.Figure()
+    if history.get("step"):
+        fig.add_trace(go.Scatter(x=history["step"], y=[x / LN2 for x in history["running_loss"]],
+                                 name="training (running mean)", line=dict(color="#83c9ff")))
+    if history.get("eval_step"):
+        fig.add_trace(go.Scatter(x=history["eval_step"], y=history["test_bpc"],
+                                 name="test", mode="lines+markers", line=dict(color="#0068c9")))
+    if baseline is not None:
+        fig.add_hline(y=baseline, line=dict(color="#ff4b4b", dash="dash"),
+                      annotation_text=f"n-gram LM {baseline:.3f}", annotation_position="top left")
+    return _layout(fig, title, "step", "bits per character", height=HEIGHT)
+
+
+def per_label_bars(generator: Mapping[str, float],
+                   baseline: Mapping[str, float] | None = None) -> go.Figure:
+    """Test bits per character of each label: the generator beside the n-gram LM."""
+    labels = sorted(generator)
+    fig = go.Figure(go.Bar(x=plains(labels), y=[generator[k] for k in labels],
+                           name="generator", marker_color="#0068c9"))
+    if baseline:
+        fig.add_trace(go.Bar(x=plains(labels), y=[baseline.get(k) for k in labels],
+                             name="n-gram LM", marker_color="#ff8700"))
+    return _layout(fig, "Test bits per character by label (lower is better)", "",
+                   "bits per character")

@@ -1,0 +1,263 @@
+"""Training a name generator from the app: a visitor's background Job, its live panel, runs.
+
+Uses the classifier's machinery as it is (nameclf.jobs.Job, the server-wide training Slots,
+the session-owned job list); the generator's job and runs live under their own session keys
+(`gen_job`, `gen_runs`), so the classifier's collect() never sees them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from nameclf.errors import ConfigError
+from nameclf.generator_config import CELLS, GEN_BATCHING, GEN_PRESETS, gen_preset
+from nameclf.jobs import Job, queue_text
+from nameclf.ui.cache import builtin_dataset, current_dataset, device, own, training_slots
+from nameclf.ui.state import dataset_name
+from nameclf.ui.views import guarded, plain
+
+if TYPE_CHECKING:
+    from nameclf.generator_train import GenRun
+    from nameclf.lm_batches import GenPrepared
+
+MAX_GEN_RUNS = 5  # generator runs kept per visitor
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class GenJobMeta:
+    run_id: str
+    data: str  # the dataset's name
+    collected: bool = False
+    error: str = ""
+    stopped: bool = False
+
+
+def gen_runs() -> dict[str, GenRun]:
+    """This visitor's generator runs, oldest first."""
+    return st.session_state.setdefault("gen_runs", {})
+
+
+def gen_job() -> Job | None:
+    return st.session_state.get("gen_job")
+
+
+def any_job_running() -> bool:
+    """The visitor's generator job, or any other training job of theirs, still running."""
+    from nameclf.ui.training import is_running
+
+    job = gen_job()
+    return (job is not None and job.running) or is_running()
+
+
+def settings() -> dict:
+    """The generator's training settings, as widgets; returns their values."""
+    names = list(GEN_PRESETS)
+    preset = st.selectbox("Preset", names, key="gw_preset",
+                          help="gen-fast: the benchmark's preset (about a minute on the full "
+                               "reference file); gen-tiny: seconds")
+    model_cfg, train_cfg = gen_preset(preset)
+    left, mid, right = st.columns(3)
+    cell = left.radio("Cell", CELLS, index=CELLS.index(model_cfg.cell), key="gw_cell",
+                      horizontal=True)
+    hidden = left.select_slider("Hidden units", [16, 32, 48, 64, 128, 192, 256],
+                                value=model_cfg.hidden_size, key="gw_hidden")
+    batching = mid.radio("Batching", GEN_BATCHING, key="gw_batching", horizontal=True,
+                         help="the same model and loss three ways; only the speed differs")
+    epochs = mid.number_input("Epochs", 0.1, 50.0, float(train_cfg.epochs), 0.5, key="gw_epochs")
+    limit = right.number_input("Time limit in seconds (0 = none)", 0, 600,
+                               int(train_cfg.time_budget or 60), key="gw_time")
+    seed = right.number_input("Seed", 0, 10_000, 0, key="gw_seed")
+    return dict(preset=preset, cell=cell, hidden=int(hidden), batching=batching,
+                epochs=float(epochs), time=float(limit), seed=int(seed))
+
+
+def configs(values: dict):
+    model_cfg, train_cfg = gen_preset(values["preset"])
+    model_cfg = replace(model_cfg, cell=values["cell"], hidden_size=values["hidden"])
+    train_cfg = replace(train_cfg, batching=values["batching"], epochs=values["epochs"],
+                        steps=0, time_budget=values["time"], seed=values["seed"])
+    train_cfg.validate()
+    return model_cfg, train_cfg
+
+
+@st.cache_resource(max_entries=4, show_spinner="Encoding the names for the generator…")
+def _builtin_prepared(source: str, seed: int, device_name: str) -> GenPrepared:
+    from nameclf.lm_batches import prepare_lm
+
+    return prepare_lm(builtin_dataset(source), "names", seed, device=device_name)
+
+
+def prepared(seed: int) -> GenPrepared:
+    """The visitor's dataset, split leak-free and encoded: shared for built-ins, theirs for
+    an upload."""
+    from nameclf.lm_batches import prepare_lm
+
+    name = dataset_name()
+    if not name.startswith("upload:"):
+        return _builtin_prepared(name, seed, device().type)
+    ds = current_dataset()
+    store = st.session_state.setdefault("gen_prepared", {})
+    key = (name, id(ds), len(ds), seed)
+    if key not in store:
+        store.clear()
+        store[key] = prepare_lm(ds, "names", seed, device=device())
+    return store[key]
+
+
+def start(values: dict) -> Job:
+    """Start training a generator (and its n-gram LM baseline) in the background."""
+    from nameclf.generator_train import fit_generator
+    from nameclf.lm_ngram import fit_ngram_lm
+
+    if any_job_running():
+        raise ConfigError("a training job of yours is already running; stop it first")
+    model_cfg, train_cfg = configs(values)
+    prep = prepared(values["seed"])
+    data = dataset_name()
+    ds = current_dataset()
+    info = dict(data=data, dataset=data, ascii_fold=ds.ascii_fold, seed=values["seed"],
+                preset=values["preset"], task="generate")
+
+    def target(report, stop):
+        run = fit_generator(prep, model_cfg, train_cfg, report, stop, info)
+        report("baseline")  # the panel says what the last seconds are spent on
+        lm = fit_ngram_lm(prep.train_names, prep.train_labels, seed=values["seed"])
+        bpc, by_label = lm.bits_per_char(prep.test_names, prep.test_labels)
+        run.metrics.update(baseline_bits_per_char=bpc, baseline_per_label=by_label,
+                           baseline=f"Kneser-Ney {lm.order}-gram, label weight {lm.weight}")
+        return run
+
+    counter = st.session_state.get("gen_counter", 0) + 1
+    st.session_state["gen_counter"] = counter
+    run_id = f"gen{counter}-{model_cfg.cell}"
+    job = Job(target, name=run_id, slots=training_slots(),
+              expected_s=train_cfg.time_budget + 10 if train_cfg.time_budget else None)
+    job.meta = GenJobMeta(run_id, data)
+    st.session_state["gen_job"] = own(job).start()
+    return job
+
+
+def collect() -> GenJobMeta | None:
+    """Move a finished job's run into the visitor's generator runs, exactly once."""
+    job = gen_job()
+    if job is None or not job.done or job.meta.collected:
+        return None
+    meta = job.meta
+    meta.collected, meta.error, meta.stopped = True, job.error or "", job.stop_event.is_set()
+    if job.result is not None:
+        store = gen_runs()
+        store[meta.run_id] = job.result
+        while len(store) > MAX_GEN_RUNS:
+            del store[next(iter(store))]
+    return meta
+
+
+def controls(values: dict) -> None:
+    """Start and Stop, Start disabled while any job of the visitor runs."""
+    running = any_job_running()
+    row = st.container(horizontal=True)
+    if row.button("Train the generator", key="gen_start", type="primary", disabled=running,
+                  icon=":material/play_arrow:") and not any_job_running():
+        start(values)
+        st.rerun()
+    row.button("Stop", key="gen_stop", disabled=not running, on_click=_stop,
+               icon=":material/stop:")
+    job = gen_job()
+    if running and (job is None or not job.running):
+        st.info("Another training job of yours is running (on another page); Stop it or wait.")
+
+
+def _stop() -> None:
+    job = gen_job()
+    if job is not None:
+        job.stop()
+
+
+def _panel() -> None:
+    job = gen_job()
+    if job is None:
+        return
+    if job.done and not job.meta.collected:
+        collect()
+        st.rerun()
+    if job.done:
+        return
+    items = job.snapshot()
+    ticks = [p for p in items if not isinstance(p, str)]
+    if not ticks:
+        ahead = job.queue_position()
+        text = queue_text(ahead, job.expected_wait()) if ahead else "Starting…"
+        st.progress(0.0, text=text)
+        return
+    p = ticks[-1]
+    text = (f"step {p.step:,}/{p.total_steps:,} · {p.names_per_second:,.0f} names/s · "
+            f"about {p.eta:,.0f} s left")
+    if items[-1] == "baseline":
+        text = f"step {p.step:,} · fitting the n-gram LM baseline to compare with…"
+    st.progress(min(1.0, p.step / max(1, p.total_steps)), text=text)
+    from nameclf.generator_plots import bpc_curve
+
+    hist = {"step": [t.step for t in ticks], "running_loss": [t.running_loss for t in ticks],
+            "eval_step": [t.step for t in ticks if t.test_bpc is not None],
+            "test_bpc": [t.test_bpc for t in ticks if t.test_bpc is not None]}
+    st.plotly_chart(bpc_curve(hist), key="gen_live_bpc")
+
+
+def live_panel() -> None:
+    """Progress of the visitor's generator job, re-read every POLL_SECONDS while it runs."""
+    job = gen_job()
+    running = job is not None and job.running
+    with st.container():
+        st.fragment(run_every=POLL_SECONDS if running else None)(_safe_panel)()
+
+
+def _safe_panel() -> None:
+    guarded(_panel)  # a fragment rerun is outside the page's own guard
+
+
+def finished() -> None:
+    """How the last job ended, if it failed or was stopped before learning anything."""
+    job = gen_job()
+    meta = getattr(job, "meta", None)
+    if meta is None or not meta.collected or job.running:
+        return
+    if meta.error:
+        st.error(plain(f"Training failed: {meta.error}"))
+
+
+def run_result(run_id: str, run: GenRun) -> None:
+    """How a run ended, its bits per character beside the baseline, curves, download."""
+    from nameclf import generator_checkpoint
+    from nameclf.generator_plots import bpc_curve, per_label_bars
+
+    m, info = run.metrics, run.info
+    text = f"**{run_id}**: {run.status} after {info.get('steps', 0):,} steps"
+    if run.status == "completed":
+        st.success(text)
+    elif run.status.startswith("diverged"):
+        st.error(text + ". The weights from before the last step are kept.")
+    else:
+        st.warning(text + ". The model so far is kept and usable.")
+    base = m.get("baseline_bits_per_char")
+    cols = st.columns(4)
+    cols[0].metric("Test bits per character", f"{m['test_bits_per_char']:.3f}")
+    cols[1].metric("n-gram LM baseline", "–" if base is None else f"{base:.3f}",
+                   help=m.get("baseline"))
+    cols[2].metric("Training names/s", f"{info.get('names_per_second', 0):,.0f}")
+    cols[3].metric("Trained for", f"{info.get('train_seconds', 0):.1f} s")
+    if base is not None:
+        verdict = "beats" if m["test_bits_per_char"] < base else "does not beat"
+        st.caption(f"The {run.model_config.cell.upper()} {verdict} the {m.get('baseline')} on "
+                   f"the same {info.get('n_test', 0):,} test names (every character and the "
+                   "end of each name counted, no padding).")
+    left, right = st.columns(2)
+    left.plotly_chart(bpc_curve(run.history, base), key=f"bpc_{run_id}")
+    right.plotly_chart(per_label_bars(m["per_label_bits_per_char"], m.get("baseline_per_label")),
+                       key=f"labels_{run_id}")
+    st.download_button("Download generator checkpoint", generator_checkpoint.to_bytes(run),
+                       file_name=f"{run_id}.safetensors", mime="application/octet-stream",
+                       key=f"dl_{run_id}", on_click="ignore", icon=":material/download:")

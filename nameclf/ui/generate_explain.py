@@ -1,0 +1,111 @@
+"""The walkthrough of the output side, from the real tensors of the visitor's names."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nameclf.errors import ConfigError
+from nameclf.ui.views import plain
+
+DEFAULT = 4  # names taken from the dataset at first
+
+
+def names_and_labels(ds) -> tuple[list[str], list[str]]:
+    """Names typed by the visitor (their labels from the dataset, else the first label)."""
+    label_of = dict(zip(ds.names, ds.labels))
+    seen, start = set(), []
+    for name in sorted(ds.names, key=lambda n: (len(n), n))[len(ds.names) // 3 :]:
+        if name not in seen and len(start) < DEFAULT and len(name) > 2 + len(start):
+            seen.add(name)
+            start.append(name)
+    text = st.text_input("Names (comma-separated, up to 8)", ", ".join(start), key="ge_names")
+    names = [" ".join(n.split()) for n in text.split(",") if n.strip()]
+    if not names:
+        raise ConfigError("type at least one name")
+    fallback = ds.classes[0]
+    return names, [label_of.get(n, fallback) for n in names]
+
+
+def model_for(ds):
+    """The visitor's newest generator of these labels, else a small untrained one."""
+    from nameclf.lm_explain import untrained
+    from nameclf.ui.generate import gen_runs
+    from nameclf.vocab import Vocab
+
+    for run_id in reversed(list(gen_runs())):
+        run = gen_runs()[run_id]
+        if set(ds.classes) <= set(run.classes):
+            return run.model, run.vocab, run.classes, f"your generator {run_id}"
+    vocab = Vocab.build(ds.names)
+    return (untrained(vocab, ds.classes), vocab, ds.classes,
+            "an untrained generator (train one on Generate to see a trained net's losses)")
+
+
+def shifted(data: dict) -> None:
+    from nameclf.generator_plots import shifted_grids
+
+    st.markdown("A generator learns to predict each next character. So each name is read "
+                "after a start token `<sos>`, and must be written followed by an end token "
+                "`<eos>`: the input row is the target row shifted right by one. "
+                f"Lengths with the end step: {data['lengths']}.")
+    inputs, targets = shifted_grids(data)
+    st.plotly_chart(inputs, key="ge_inputs")
+    st.plotly_chart(targets, key="ge_targets")
+
+
+def target_grid(data: dict) -> None:
+    n_pad = data["cells"] - data["real_cells"]
+    st.markdown(f"In one batch the rows have one length, so the shorter names' targets are "
+                f"padded with `<pad>`: **{data['cells']}** cells, **{data['real_cells']}** of "
+                f"them real and **{n_pad}** padding ({data['pad_share']:.0%}).")
+
+
+def mask(data: dict) -> None:
+    from nameclf.generator_plots import loss_bars, mask_grid
+
+    st.plotly_chart(mask_grid(data), key="ge_mask")
+    gap = data["unmasked"] - data["masked"]
+    way = "lower" if gap < 0 else "higher"
+    st.markdown(
+        f"The masked loss (PyTorch's `cross_entropy(..., ignore_index=0)`) averages the "
+        f"**{data['real_cells']}** real cells: **{data['masked']:.4f}** nats. The unmasked "
+        f"loss averages all **{data['cells']}** cells, padding included: "
+        f"**{data['unmasked']:.4f}**, {abs(gap):.4f} {way}. The padding cells add "
+        f"{data['pad_loss']:.3f} nats of *predicting `<pad>`*, a task the net can learn "
+        "(always `<pad>` after `<eos>`) and that then dilutes the real loss — the bug of "
+        "PyTorch's own translation tutorial (pytorch/tutorials#2840).")
+    st.plotly_chart(loss_bars(data), key="ge_loss_bars")
+
+
+def packed(data: dict) -> None:
+    st.markdown(
+        f"Packing keeps only the real cells, time step by time step (batch sizes "
+        f"{data['batch_sizes']}, longest name first: {', '.join(data['sorted_names'])}). "
+        f"The loss on the packed outputs needs no mask: **{data['packed']:.4f}** nats, the "
+        f"masked loss to the last digit (computed live, by the same net).")
+    from nameclf.generator_plots import packed_strip
+
+    st.plotly_chart(packed_strip(data), key="ge_packed")
+
+
+def forcing(data: dict) -> None:
+    import pandas as pd
+
+    f = data["forcing"]
+    st.markdown(
+        f"While training, the net is fed the **true** previous character (teacher forcing), "
+        f"even where its own guess was wrong. When generating there is no truth to feed: it "
+        f"reads its **own** last character (free running), so one early slip changes "
+        f"everything after. For **{plain(f['name'])}**, always taking the likeliest token:")
+    rows = pd.DataFrame({"step t": list(range(len(f["teacher"]))),
+                         "fed (teacher forcing)": [r["input"] for r in f["teacher"]],
+                         "true next": [r["target"] for r in f["teacher"]],
+                         "net's guess": [r["guess"] for r in f["teacher"]],
+                         "p(true next)": [f"{r['p_target']:.0%}" for r in f["teacher"]]})
+    st.dataframe(rows, hide_index=True, key="ge_forcing")
+    free = "".join(t for t in f["free"] if t != "<eos>")
+    st.markdown(f"Free running from `<sos>` writes **{plain(free) or '(nothing)'}**"
+                + (" and then `<eos>`." if f["free"][-1:] == ["<eos>"] else "."))
+
+
+RENDER = (shifted, target_grid, mask, packed, forcing)

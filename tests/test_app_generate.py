@@ -1,0 +1,109 @@
+"""The Generate and Padding-the-targets pages, driven through AppTest on a tiny dataset."""
+
+import time
+
+from nameclf.config import ModelConfig, TrainConfig
+from nameclf.data import load_bytes
+from nameclf.pipeline import fit, prepare
+from tests.conftest import app, no_exception, use_tiny
+
+GEN = "pages/8_Generate.py"
+TARGETS = "pages/9_Padding_the_targets.py"
+
+
+def generate_page(raw: bytes, epochs: float = 2.0):
+    at = use_tiny(app(GEN), raw).run()
+    at.selectbox(key="gw_preset").set_value("gen-tiny").run()
+    at.number_input(key="gw_epochs").set_value(epochs).run()
+    return at
+
+
+def wait_for_gen(at, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        job = at.session_state["gen_job"] if "gen_job" in at.session_state else None  # noqa: SIM401
+        if job is not None and job.done and job.meta.collected:
+            return at.run()
+        time.sleep(0.3)
+    raise AssertionError("the generator job did not finish in time")
+
+
+def test_without_a_generator_the_page_says_what_to_do(tiny_bytes):
+    at = use_tiny(app(GEN), tiny_bytes).run()
+    no_exception(at)
+    assert any("No generator yet" in i.value for i in at.info)
+    assert not at.button(key="gen_start").disabled and at.button(key="gen_stop").disabled
+
+
+def test_train_then_generate_names_judged_by_novelty(tiny_bytes):
+    at = generate_page(tiny_bytes)
+    at.button(key="gen_start").click().run()
+    assert at.button(key="gen_start").disabled  # no second trainer while it runs
+    wait_for_gen(at)
+    no_exception(at)
+    (run,) = at.session_state["gen_runs"].values()
+    assert run.status == "completed"
+    assert any("completed after" in s.value for s in at.success)
+    labels = [m.label for m in at.metric]
+    assert labels[:2] == ["Test bits per character", "n-gram LM baseline"]
+    assert "Novelty" in labels
+    table = at.dataframe[0].value
+    assert len(table) == 12 and set(table["new"]) <= {"yes", "a training name"}
+    at.number_input(key="gs_n").set_value(5).run()
+    at.text_input(key="gs_prefix").set_value("Ba").run()
+    names = list(at.dataframe[0].value["name"])
+    assert len(names) == 5 and all(n.startswith("Ba") for n in names)
+    at.run()
+    assert list(at.dataframe[0].value["name"]) == names  # seeded: same names
+    assert any("Train a classifier" in i.value for i in at.info)
+
+
+def test_a_classifier_run_judges_the_samples(tiny_bytes):
+    at = generate_page(tiny_bytes)
+    ds = load_bytes(tiny_bytes, "tiny.txt")
+    prep = prepare(ds, "names", seed=0)
+    judge = fit(prep, ModelConfig(cell="gru", embedding_dim=8, hidden_size=16),
+                TrainConfig(steps=30, epochs=0, batch_size=16, eval_every=0))
+    at.session_state["runs"] = {"run1-gru": judge}
+    at.session_state["run_data"] = {"run1-gru": (ds, "names", 0)}
+    at.button(key="gen_start").click().run()
+    wait_for_gen(at)
+    no_exception(at)
+    labels = [m.label for m in at.metric]
+    assert "Agreement" in labels and "run1-gru on real test names" in labels
+    table = at.dataframe[0].value
+    assert set(table["classifier says"]) <= set(ds.classes)
+
+
+def test_stop_keeps_a_usable_stopped_generator(tiny_bytes):
+    at = generate_page(tiny_bytes, epochs=50.0)
+    at.button(key="gen_start").click().run()
+    at.button(key="gen_stop").click().run()
+    wait_for_gen(at, timeout=60)
+    no_exception(at)
+    (run,) = at.session_state["gen_runs"].values()
+    assert run.status == "stopped"
+    assert any("stopped after" in w.value for w in at.warning)
+
+
+def test_the_walkthrough_shows_every_step_with_the_masked_and_packed_loss(tiny_bytes):
+    at = use_tiny(app(TARGETS), tiny_bytes).run()
+    no_exception(at)
+    heads = [h.value for h in at.subheader]
+    assert heads[0].startswith("Step 1") and heads[-1].startswith("Step 5")
+    text = " ".join(m.value for m in at.markdown)
+    assert "ignore_index=0" in text and "the masked loss to the last digit" in text
+    assert any("untrained generator" in c.value for c in at.caption)
+    at.text_input(key="ge_names").set_value("Ab, Cde").run()
+    no_exception(at)
+    assert "**1** padding" in " ".join(m.value for m in at.markdown)  # 3 + 4 real cells of 8
+
+
+def test_the_walkthrough_refuses_bad_names_with_a_message(tiny_bytes):
+    at = use_tiny(app(TARGETS), tiny_bytes).run()
+    at.text_input(key="ge_names").set_value(" , ").run()
+    no_exception(at)
+    assert any("at least one name" in e.value for e in at.error)
+    at.text_input(key="ge_names").set_value("x" * 30).run()
+    assert any("at most 8 names" in e.value for e in at.error)
