@@ -54,6 +54,13 @@ def training_slots() -> Slots:
     return Slots(MAX_TRAINING_JOBS)
 
 
+@st.cache_resource(show_spinner=False)
+def training_speeds() -> dict:
+    """Names per second each kind of model trained at on this server ("any": the latest of
+    all), so a visitor queued behind a job can be told about how long it will take."""
+    return {}
+
+
 def stop_jobs(jobs: list[Job]) -> None:
     """Stop every job in `jobs` (Streamlit calls this when the visitor's session ends)."""
     for job in jobs:

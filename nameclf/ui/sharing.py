@@ -14,7 +14,7 @@ import streamlit as st
 
 from nameclf.runstore import RunStore, dataset_digest, not_reproducible, run_key
 from nameclf.shared_runs import Given, SharedRuns
-from nameclf.ui.cache import builtin_dataset, current_dataset, device
+from nameclf.ui.cache import THREADS_PER_JOB, builtin_dataset, current_dataset
 
 if TYPE_CHECKING:
     from nameclf.pipeline import Prepared, Run
@@ -63,9 +63,9 @@ def key_for(values: dict, model_cfg: Any, train_cfg: Any, split: str) -> str | N
                         torch.are_deterministic_algorithms_enabled()):
         return None
     digest = builtin_digest(source, current_dataset().ascii_fold)
-    device()  # sets the server's torch threads once, before they are read here
-    return run_key(digest, model_cfg, train_cfg, split, values["device"],
-                   torch.get_num_threads())
+    # the threads the server gives a training, not torch.get_num_threads(): with OpenMP that
+    # is per thread, and each session's script thread reads its own
+    return run_key(digest, model_cfg, train_cfg, split, values["device"], THREADS_PER_JOB)
 
 
 def from_store(key: str) -> Given | None:

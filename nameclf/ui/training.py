@@ -16,7 +16,13 @@ from nameclf.errors import ConfigError
 from nameclf.jobs import Job
 from nameclf.shared_runs import Shared
 from nameclf.ui import params, sharing
-from nameclf.ui.cache import current_dataset, current_prepared, own, training_slots
+from nameclf.ui.cache import (
+    current_dataset,
+    current_prepared,
+    own,
+    training_slots,
+)
+from nameclf.ui.estimates import expected_seconds, learned_speed
 from nameclf.ui.state import add_run, dataset_name, next_run_id, relabel
 
 if TYPE_CHECKING:  # torch loads when a job starts, not when a page with a Start button draws
@@ -94,6 +100,8 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
 
     def progress(report, i: int, p: Progress) -> None:
         report(Tick(i, p))
+        if model_cfgs[i].cell != "ngram" and p.step > 1:
+            learned_speed(model_cfgs[i], train_cfg, p.names_per_second)
         job, slots = holder["job"], holder["job"].slots
         if slots is not None and job.running_since is not None:  # a better guess for the queue
             held = time.time() - job.running_since
@@ -123,9 +131,9 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
                 holder["shared"].ended()
 
     labels = [model_cfg.kind for model_cfg in model_cfgs]  # lstm, ngram, lstm+ngram
-    budget = train_cfg.time_budget  # an upper bound, so a race queued behind it can be told
+    expected = expected_seconds(model_cfgs, train_cfg, len(prep.train))
     job = holder["job"] = Job(target, name=f"{kind}-{labels[0]}", slots=training_slots(),
-                              expected_s=budget * len(model_cfgs) if budget else None)
+                              expected_s=expected)
     view = job
     if key is not None:
         def so_far(model, items):

@@ -1,0 +1,229 @@
+"""A class on one small server: 30 visitors of a shared link, or 200 one after another.
+
+    python bench/classroom.py            # the class: 30 visitors at once
+    python bench/classroom.py --soak 200 # 200 visitors come, train a small model, and go
+
+Every visitor is a protocol client (bench/st_client.py) of a real `streamlit run` on
+127.0.0.1; nothing leaves the machine. The class: 20 visitors press Home's "Train with the
+recommended settings" within 5 s of each other, then 10 train small settings of their own
+(their own seeds) over the next 5 s, and all of them then open Predict and Evaluate. It
+prints each visitor's seconds from Start to a model, whether a queued visitor was told its
+wait, page latency (the probe's `GET /` and every page's script run) and peak RSS, and
+checks that every visitor ends with exactly their own run and no one sees another's.
+The soak: visitors one at a time, each training a small model of its own seed and leaving;
+the server's RSS after the first 10 and after the last must be within SOAK_GROWTH_MB.
+Bounded: TIME_LIMIT_S for the class, SOAK_LIMIT_S for the soak.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing as mp
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load_test import pct, probe, start_server  # noqa: E402
+from localhost import free_port, loadavg, tree_rss  # noqa: E402
+from st_client import Session  # noqa: E402
+
+RECOMMENDED, OWN = 20, 10
+OWN_SETTINGS = "preset=fast&hidden=32&emb=16&budget=steps&steps=150&batch=32&seed={seed}"
+SOAK_SETTINGS = "preset=fast&hidden=16&emb=8&budget=steps&steps=20&batch=32&seed={seed}"
+DONE = r"completed after \d+ steps"
+WAIT_TOLD = r"you are number \d+ in the queue, about [\d,]+ s to go"
+TARGET_MODEL_S = 60.0  # every recommended visitor has a model this soon after Start
+MAX_PAGE_P95_S = 2.0
+MAX_RSS_MB = 1500
+SOAK_GROWTH_MB = 100
+TIME_LIMIT_S = 420
+SOAK_LIMIT_S = 1500
+
+
+async def own_runs(s: Session) -> list[str]:
+    """The run ids Evaluate offers this visitor."""
+    await s.open("Evaluate")
+    if s.seen("No trained model yet"):
+        return []
+    boxes = s.options()
+    return boxes[0] if boxes else ["?"]
+
+
+async def browse_after(s: Session, out: dict, name: str, seed: int) -> None:
+    """Predict with the visitor's model, then Evaluate: exactly their own run, their seed."""
+    out["page_s"].append(await s.open("Predict"))
+    if not s.seen(r"\*\*Nakamura\*\*"):
+        out["errors"].append(f"{name}: Predict showed no prediction")
+    started = time.monotonic()
+    listed = await own_runs(s)
+    out["page_s"].append(time.monotonic() - started)
+    if len(listed) != 1:
+        out["errors"].append(f"{name} sees runs {listed}")
+    if not s.seen(rf"seed {seed}\)"):  # Evaluate's caption names the split's seed
+        out["errors"].append(f"{name}: Evaluate is not about a seed-{seed} run")
+    out["seen"][name] = listed
+
+
+async def recommended(s: Session, out: dict, i: int, delay: float) -> None:
+    await asyncio.sleep(delay)
+    out["page_s"].append(await s.open(""))
+    started = time.monotonic()
+    await s.click("Train with the recommended settings")  # Train opens, and training starts
+    first = await s.wait_for(rf"Waiting for a free|names/s|{DONE}|exactly these settings",
+                             timeout=120)
+    await s.wait_for(DONE, timeout=TIME_LIMIT_S, since_connect=True)
+    took = time.monotonic() - started
+    how = ("given" if s.seen("ago on this server") else
+           "joined" if any("exactly these settings" in t for t in s.log) else "trained")
+    out["recommended"].append(dict(visitor=i, start_to_model_s=round(took, 1), how=how,
+                                   first=first[:40]))
+    await browse_after(s, out, f"recommended {i}", 0)
+
+
+async def own(s: Session, out: dict, i: int, delay: float) -> None:
+    seed = 100 + i
+    await asyncio.sleep(delay)
+    out["page_s"].append(await s.open("Train", OWN_SETTINGS.format(seed=seed)))
+    started = time.monotonic()
+    await s.click("Start training")
+    first = await s.wait_for(rf"Waiting for a free training slot[^\"]*|names/s|{DONE}",
+                             timeout=120)
+    queued = first.startswith("Waiting")
+    told = False
+    while queued and not s.seen(DONE):  # read what the queue says while it waits
+        if any(re.search(WAIT_TOLD, t) for t in s.log):
+            told = True
+            break
+        if any("names/s" in t for t in s.texts):
+            break
+        await asyncio.sleep(0.5)
+    await s.wait_for(DONE, timeout=TIME_LIMIT_S, since_connect=True)
+    out["own"].append(dict(visitor=i, start_to_model_s=round(time.monotonic() - started, 1),
+                           queued=queued, told_wait=told))
+    await browse_after(s, out, f"own {i}", seed)
+
+
+async def visitor(base: str, name: str, out: dict, body) -> None:
+    s = Session(base, name)
+    try:
+        await s.connect()
+        await body(s)
+    except Exception as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        out["errors"].append(f"{name}: {first}")
+    finally:
+        await s.close()
+
+
+async def the_class(base: str, out: dict) -> None:
+    rng = random.Random(0)
+    await asyncio.gather(
+        *(visitor(base, f"recommended {i}", out,
+                  lambda s, i=i: recommended(s, out, i, rng.uniform(0, 5)))
+          for i in range(RECOMMENDED)),
+        *(visitor(base, f"own {i}", out, lambda s, i=i: own(s, out, i, 5 + rng.uniform(0, 5)))
+          for i in range(OWN)))
+
+
+async def soak(base: str, out: dict, n: int, pid: int) -> None:
+    for i in range(n):
+        async def body(s, i=i):
+            await s.open("Train", SOAK_SETTINGS.format(seed=1000 + i))
+            await s.click("Start training")
+            await s.wait_for(DONE, timeout=120, since_connect=True)
+            await s.open("Predict")
+        await visitor(base, f"soak {i}", out, body)
+        if i + 1 in (10, n) or (i + 1) % 25 == 0:
+            out["rss_mb"][i + 1] = round(tree_rss(pid) / 2**20)
+            print(f"after {i + 1} visitors: RSS {out['rss_mb'][i + 1]} MB", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--soak", type=int, default=0, metavar="N",
+                        help="instead of the class, N visitors one after another")
+    args = parser.parse_args()
+    load_before, port = loadavg(), free_port()
+    server = start_server(port)
+    base = f"http://127.0.0.1:{port}"
+    ctx = mp.get_context("spawn")
+    halt, results = ctx.Event(), ctx.Queue()
+    prober = ctx.Process(target=probe, args=(base, server.pid, halt, results), daemon=True)
+    out = dict(recommended=[], own=[], page_s=[], errors=[], seen={}, rss_mb={})
+    found = dict(health=[], page=[], failures=["the probe returned nothing"], peak_rss=0)
+    started = time.monotonic()
+    try:
+        prober.start()
+        limit = SOAK_LIMIT_S if args.soak else TIME_LIMIT_S
+        drive = soak(base, out, args.soak, server.pid) if args.soak else the_class(base, out)
+        asyncio.run(asyncio.wait_for(drive, limit))
+    except TimeoutError:
+        out["errors"].append(f"the visitors did not finish within {limit} s")
+    finally:
+        halt.set()
+        with contextlib.suppress(Exception):
+            found = results.get(timeout=15)
+        prober.join(5)
+        server.terminate()
+        server.wait(10)
+    errors = list(out["errors"]) + found["failures"]
+    page = found["page"]
+    figures = dict(mode=f"soak {args.soak}" if args.soak else "class",
+                   page_html_p50_s=round(pct(page, 0.5), 3),
+                   page_html_p95_s=round(pct(page, 0.95), 3),
+                   page_html_max_s=round(max(page, default=float("nan")), 3),
+                   script_run_p50_s=round(pct(out["page_s"], 0.5), 2),
+                   script_run_p95_s=round(pct(out["page_s"], 0.95), 2),
+                   peak_rss_mb=round(found["peak_rss"] / 2**20), total_s=round(
+                       time.monotonic() - started, 1),
+                   loadavg_before=load_before, loadavg_after=loadavg())
+    if args.soak:
+        rss = out["rss_mb"]
+        figures.update(rss_after_mb=rss)
+        if 10 in rss and args.soak in rss:
+            growth = rss[args.soak] - rss[10]
+            figures["soak_growth_mb"] = growth
+            if growth > SOAK_GROWTH_MB:
+                errors.append(f"RSS grew {growth} MB after the first 10 visitors")
+        else:
+            errors.append("the soak did not reach its last visitor")
+    else:
+        rec = sorted(out["recommended"], key=lambda r: r["visitor"])
+        mine = sorted(out["own"], key=lambda r: r["visitor"])
+        for row in rec + mine:
+            print(row)
+        times = [r["start_to_model_s"] for r in rec]
+        figures.update(recommended_done=len(rec), own_done=len(mine),
+                       recommended_max_s=max(times, default=float("nan")),
+                       recommended_p50_s=pct(times, 0.5),
+                       own_max_s=max((r["start_to_model_s"] for r in mine), default=float("nan")),
+                       own_queued=sum(r["queued"] for r in mine),
+                       own_told_wait=sum(r["told_wait"] for r in mine),
+                       how={h: sum(r["how"] == h for r in rec)
+                            for h in ("trained", "joined", "given")})
+        if len(rec) != RECOMMENDED or len(mine) != OWN:
+            errors.append(f"{len(rec)}/{RECOMMENDED} recommended and {len(mine)}/{OWN} own "
+                          "visitors got a model")
+        if times and max(times) > TARGET_MODEL_S:
+            errors.append(f"a recommended visitor waited {max(times)} s for a model")
+        if any(r["queued"] and not r["told_wait"] for r in mine):
+            errors.append("a queued visitor was not told its wait")
+    if not figures["page_html_p95_s"] <= MAX_PAGE_P95_S:
+        errors.append(f"page HTML p95 {figures['page_html_p95_s']} s")
+    if not figures["peak_rss_mb"] <= MAX_RSS_MB:
+        errors.append(f"peak RSS {figures['peak_rss_mb']} MB")
+    width = max(map(len, figures))
+    for k, v in figures.items():
+        print(f"{k:<{width}}  {v}")
+    for err in errors:
+        print("FAIL:", err)
+    print(json.dumps(dict(figures, ok=not errors, errors=errors)))
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
