@@ -25,6 +25,10 @@ networks** (RNN, LSTM, GRU) that read a name one letter at a time, and shows wha
 - **Batching**: padding vs packing, and why the classic one-name-at-a-time loop is slow.
 - **Honest evaluation**: top-k accuracy, macro-F1, a confusion matrix, the mistakes themselves.
 """
+CAVEAT = ("**What a label means here.** A surname's label is the language or country of the "
+          "list it came from, not a person's nationality or ethnicity: many names belong to "
+          "several languages, and people carry names from anywhere. The models are for learning "
+          "how sequence models work, not for decisions about people.")
 
 
 def device_line() -> str:
@@ -41,6 +45,7 @@ def device_line() -> str:
 def main() -> None:
     st.title("nameclf — where is this surname from?")
     st.markdown(INTRO)
+    st.caption(CAVEAT)
     st.subheader("1 · Pick a dataset")
     home.dataset_picker()
     home.current_report()

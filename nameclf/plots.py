@@ -15,6 +15,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 HEIGHT = 340  # default figure height in pixels
+# st.plotly_chart(fig, config=CHART_CONFIG): plotly's toolbar appears over the top right
+# corner on hover, exactly where the legends sit; zoom (drag) and reset (double-click) remain
+CHART_CONFIG = {"displayModeBar": False}
 MARGIN = dict(l=10, r=10, t=40, b=10)
 CURVE_COLORS = ("#0068c9", "#83c9ff")  # the first two of Streamlit's chart colours
 

@@ -35,7 +35,8 @@ def main() -> None:
         st.dataframe(result.metrics.per_class.style.format(
             {"precision": "{:.1%}", "recall": "{:.1%}", "f1": "{:.1%}"}),
             height=min(800, 35 * len(run.classes) + 40))
-    right.plotly_chart(plots.confusion_heatmap(result.metrics.confusion), key="eval_confusion")
+    right.plotly_chart(plots.confusion_heatmap(result.metrics.confusion), key="eval_confusion",
+                       config=plots.CHART_CONFIG)
     left, right = st.columns([2, 3])
     with left:
         st.markdown("**Most confused pairs**")
@@ -43,7 +44,9 @@ def main() -> None:
     with right:
         st.markdown(f"**Misclassified test names** ({len(result.mistakes):,} most confident "
                     "mistakes)")
-        st.dataframe(result.mistakes, hide_index=True, height=380)
+        text = st.column_config.TextColumn
+        st.dataframe(result.mistakes, hide_index=True, height=380, key="eval_mistakes",
+                     column_config={"name": text(width="medium"), "top-3": text(width="large")})
     with st.expander("Download or load a checkpoint"):
         views.download_checkpoint(run_id, run, key="eval_download")
         views.checkpoint_uploader("eval_checkpoint")

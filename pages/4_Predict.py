@@ -39,7 +39,8 @@ def by_character(run, names: list[str]) -> None:
     follow_typing(options)
     name = st.selectbox("Name", options, key="predict_prefix_name")
     steps = prefix_predictions(run, name, k=len(run.classes))
-    st.plotly_chart(plots.prefix_lines(steps), key="predict_prefix")
+    st.plotly_chart(plots.prefix_lines(steps), key="predict_prefix",
+                    config=plots.CHART_CONFIG)
     st.caption(f"Each point is the model's answer for the prefix read as if it were the whole "
                f"name; computed by {prefix_note(run)}.")
 
@@ -54,7 +55,7 @@ def word_frequencies(run, names: list[str]) -> None:
     names = list(dict.fromkeys(names))
     zipf = lexicon.load().lookup(names)
     st.plotly_chart(plots.word_frequencies(names, zipf, lexicon.LANGUAGE_NAMES),
-                    key="predict_words")
+                    key="predict_words", config=plots.CHART_CONFIG)
     st.caption("Zipf frequency of each name as a word in each language's text: log10 of its "
                "uses per billion words (3 is one in a million; blank: not in that language's "
                "list), from the wordfreq lists. The n-gram model reads these besides its "
@@ -86,7 +87,8 @@ def main() -> None:
             if pred.note:
                 st.info(pred.note)
             if pred.top:
-                st.plotly_chart(plots.topk_bars(pred.top), key=f"predict_{i}")
+                st.plotly_chart(plots.topk_bars(pred.top), key=f"predict_{i}",
+                                config=plots.CHART_CONFIG)
     answered = [pred.name.strip() for pred in preds if pred.top]
     by_character(run, answered)
     word_frequencies(run, answered)

@@ -61,8 +61,10 @@ def main() -> None:
         return
     histories = {r: runs()[r].history for r in chosen if runs()[r].history.get("step")}
     left, right = st.columns(2)
-    left.plotly_chart(plots.compare_curves(histories, "loss"), key="compare_loss")
-    right.plotly_chart(plots.compare_curves(histories, "top1"), key="compare_acc")
+    left.plotly_chart(plots.compare_curves(histories, "loss"), key="compare_loss",
+                      config=plots.CHART_CONFIG)
+    right.plotly_chart(plots.compare_curves(histories, "top1"), key="compare_acc",
+                       config=plots.CHART_CONFIG)
     if len(histories) < len(chosen):
         st.caption("Runs loaded from a checkpoint have no curves.")
     views.settings_table([analysis.settings_row(r, runs()[r]) for r in chosen])

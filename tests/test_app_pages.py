@@ -187,3 +187,25 @@ def test_predict_picker_follows_what_is_typed_and_empty_lines_get_a_word():
     at.text_area(key="predict_text").input("Schmidt\n\n\nNovak\n").run()
     no_exception(at)
     assert any("2 empty lines between the names skipped" in c.value for c in at.caption)
+
+
+def test_preset_box_says_custom_once_a_setting_is_changed():
+    at = app("pages/2_Train.py").run()
+    box = lambda: at.selectbox(key="tw_preset")  # noqa: E731
+    assert box().value == "fast" and "fast" in box().options
+    at.number_input(key="tw_seed").set_value(7).run()  # the seed is not the preset's
+    assert "fast" in box().options
+    at.select_slider(key="tw_hidden").set_value(64).run()
+    no_exception(at)
+    assert "custom (from fast)" in box().options and box().value == "fast"
+    assert at.session_state["train_values"]["preset"] == "fast"  # the rest still comes from it
+    at.select_slider(key="tw_hidden").set_value(128).run()  # back to the preset's value
+    assert "fast" in box().options and "custom (from fast)" not in box().options
+
+
+def test_home_says_what_a_label_means_and_what_the_models_are_for():
+    at = app().run()
+    no_exception(at)
+    caveat = next(c.value for c in at.caption if "What a label means" in c.value)
+    assert "not a person's nationality or ethnicity" in caveat
+    assert "not for decisions about people" in caveat

@@ -77,6 +77,21 @@ def from_preset(name: str, base: Mapping | None = None) -> dict:
     return coerce(values)
 
 
+KEPT = ("dataset", "seed", "device", "time", "preset")  # not a preset's: kept when one is chosen
+
+
+def differs_from_preset(values: Mapping) -> bool:
+    """Whether a setting the preset defines was changed (one that applies: steps only when the
+    budget is steps, epochs only when it is epochs, momentum only for SGD)."""
+    if values.get("preset") not in PRESETS:
+        return True
+    chosen = from_preset(values["preset"], values)
+    unused = {"epochs" if values.get("budget") == "steps" else "steps"}
+    if values.get("opt") != "sgd":
+        unused.add("momentum")
+    return any(values.get(k) != v for k, v in chosen.items() if k not in (*KEPT, *unused))
+
+
 def coerce(values: dict) -> dict:
     """Give every setting its widget's type (an int epoch count becomes a float, etc.)."""
     for p in PARAMS:

@@ -17,6 +17,7 @@ from nameclf.config import ModelConfig
 from nameclf.data import NameDataset
 from nameclf.encoding import padding_waste
 from nameclf.jobs import Job, queue_text
+from nameclf.plots import CHART_CONFIG
 from nameclf.ui.cache import device, own, training_slots
 from nameclf.ui.explainer import dataset_key
 
@@ -148,7 +149,7 @@ def results() -> None:
         col.metric(key, "—" if value is None else f"{value:.1f}×")
     title = (f"Race {last['race']}: {last['cell'].upper()} {last['hidden']}, {last['input']}, "
              f"{last['names']} names, batch {last['batch']} on {last['device']}")
-    st.plotly_chart(rp.speed_figure(speeds, title), key="race_chart")
+    st.plotly_chart(rp.speed_figure(speeds, title), key="race_chart", config=CHART_CONFIG)
     if why := rp.verdict(speeds, last.get("<pad> share")):
         st.markdown(why)
     st.caption(f"The PyTorch tutorial reports batched training about {rp.TUTORIAL_SPEEDUP}× "
@@ -178,4 +179,4 @@ def waste(ds: NameDataset, batch: int) -> None:
                 f"spends **{chosen['padded, random batches']:.0%}** of its recurrent compute on "
                 f"`<pad>`; sorting by length first cuts that to "
                 f"**{chosen['padded, length-sorted batches']:.0%}**, and packing to 0.")
-    st.plotly_chart(rp.waste_figure(table, batch), key="race_waste")
+    st.plotly_chart(rp.waste_figure(table, batch), key="race_waste", config=CHART_CONFIG)

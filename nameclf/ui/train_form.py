@@ -162,8 +162,14 @@ def settings_form(disabled: bool = False) -> dict:
     values = load_settings()
     for note in st.session_state.pop("url_notes", []):
         st.warning(f"From the link: {note}.")
+    ss = st.session_state
+    # a changed setting makes the box say so: the settings are no longer the preset's, though
+    # what the form does not show (schedule, clipping, ...) still comes from it
+    now = {p.key: ss[WIDGET + p.key] for p in params.PARAMS} | {"preset": ss[WIDGET + "preset"]}
+    changed = params.differs_from_preset(now)
+    label = lambda name: f"custom (from {name})" if changed and name == now["preset"] else name
     st.selectbox("Preset", tuple(PRESETS), key=WIDGET + "preset", on_change=_on_preset,
-                 disabled=disabled,
+                 disabled=disabled, format_func=label,
                  help="seed-rnn / seed-lstm: the tutorial's setups. fast: our recommended one. "
                       "best: our most accurate, a bidirectional LSTM with the n-gram baseline, "
                       "reading word frequencies too, mixed in (about 1.5 minutes for 20,000 "
@@ -178,7 +184,6 @@ def settings_form(disabled: bool = False) -> dict:
     with cols[2]:
         st.markdown("**Data and run**")
         data_widgets()
-    ss = st.session_state
     values = {p.key: ss[WIDGET + p.key] for p in params.PARAMS}
     values["dataset"] = ss["dataset_source"]
     ss["train_values"] = values
