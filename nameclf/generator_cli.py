@@ -92,7 +92,7 @@ def train_generate(args) -> int:
     lm = fit_ngram_lm(prep.train_names, prep.train_labels, seed=seed)
     base_bpc, base_by_label = lm.bits_per_char(prep.test_names, prep.test_labels)
     run.metrics.update(baseline_bits_per_char=base_bpc, baseline_per_label=base_by_label,
-                       baseline=f"Kneser-Ney {lm.order}-gram, label weight {lm.weight}")
+                       baseline=lm.describe())
     args.out.mkdir(parents=True, exist_ok=True)
     save(run, args.out / "model.safetensors")
     summary = {"task": "generate", "model": run.model_config.cell, "preset": info["preset"],

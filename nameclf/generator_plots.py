@@ -13,7 +13,7 @@ REAL, PAD, SPECIAL = "#bfdbfe", "#e5e7eb", "#fde68a"  # character, <pad>, <sos>/
 
 
 def _grid(cells: list[list[str]], colors: list[list[str]], names: list[str], title: str,
-          hover: list[list[str]] | None = None) -> go.Figure:
+          hover: list[list[str]] | None = None, small: bool = False) -> go.Figure:
     """One row per name, one column per step t: text in coloured boxes (a table as shapes)."""
     n_rows, n_cols = len(cells), max(len(r) for r in cells)
     fig = go.Figure()
@@ -22,7 +22,9 @@ def _grid(cells: list[list[str]], colors: list[list[str]], names: list[str], tit
             y = n_rows - 1 - i
             fig.add_shape(type="rect", x0=t - 0.45, x1=t + 0.45, y0=y - 0.4, y1=y + 0.4,
                           fillcolor=colors[i][t], line=dict(color="#9ca3af", width=1))
-            fig.add_annotation(x=t, y=y, text=plain(text), showarrow=False, font=FONT)
+            size = 10 if small and len(text) > 1 else FONT["size"]
+            fig.add_annotation(x=t, y=y, text=plain(text), showarrow=False,
+                               font=dict(FONT, size=size))
     xs = [t for t in range(n_cols) for _ in range(n_rows)]
     ys = [y for _ in range(n_cols) for y in range(n_rows)]
     tips = [(hover or cells)[n_rows - 1 - y][t] if t < len(cells[n_rows - 1 - y]) else ""
@@ -84,7 +86,7 @@ def packed_strip(data: dict) -> go.Figure:
             labels.append(f"t={t}: {data['sorted_names'][j]}")
             pos += 1
     fig = _grid([cells], [colors], ["packed"], "Packed targets (time-major, longest name "
-                "first); colours alternate with t", [labels])
+                "first); colours alternate with t", [labels], small=True)
     fig.update_xaxes(ticktext=[str(i) for i in range(len(cells))], title="position in .data")
     return fig
 
@@ -125,5 +127,5 @@ def per_label_bars(generator: Mapping[str, float],
     if baseline:
         fig.add_trace(go.Bar(x=plains(labels), y=[baseline.get(k) for k in labels],
                              name="n-gram LM", marker_color="#ff8700"))
-    return _layout(fig, "Test bits per character by label (lower is better)", "",
+    return _layout(fig, "Test bits/char by label", "",
                    "bits per character")

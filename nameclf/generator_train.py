@@ -146,7 +146,7 @@ def train_generator(model: NameGenerator, data: LmData, cfg: GenTrainConfig,
                     break
                 (loss,) = sample_losses(model, one)
                 (loss / n_cells).backward()
-                total += float(loss)
+                total += float(loss.detach())
             if stopped():
                 status = "stopped"
                 break

@@ -87,6 +87,9 @@ class NgramLM:
         self.models[None] = KneserNey(every, self.order, n_types)
         return self
 
+    def describe(self) -> str:
+        return f"Kneser-Ney {self.order}-gram LM (the label's own model weighted {self.weight:g})"
+
     def name_nats(self, name: str, label: str) -> tuple[float, int]:
         """Summed nats of one name's tokens (characters and the end), and how many."""
         seq = tokens(name, self.known)

@@ -1,5 +1,6 @@
 """The Generate and Padding-the-targets pages, driven through AppTest on a tiny dataset."""
 
+import re
 import time
 
 from nameclf.config import ModelConfig, TrainConfig
@@ -95,6 +96,7 @@ def test_the_walkthrough_shows_every_step_with_the_masked_and_packed_loss(tiny_b
     text = " ".join(m.value for m in at.markdown)
     assert "ignore_index=0" in text and "the masked loss to the last digit" in text
     assert any("untrained generator" in c.value for c in at.caption)
+    assert not re.search(r"\*\*0\*\* padding", text)  # the first names differ in length
     at.text_input(key="ge_names").set_value("Ab, Cde").run()
     no_exception(at)
     assert "**1** padding" in " ".join(m.value for m in at.markdown)  # 3 + 4 real cells of 8

@@ -196,3 +196,10 @@ def test_encode_lm_then_take_gives_time_major_batches():
     assert batch.targets.tolist() == [[3, 2], [5, 4], [0, 5]]
     assert F.cross_entropy(torch.zeros(1, 3), torch.tensor([0])).item() == pytest.approx(
         math.log(3))
+
+
+def test_the_generator_trains_and_tests_on_distinct_name_label_pairs():
+    raw = b"Ab, X\nAb, X\nAb, X\nCd, X\nEf, Y\nGh, Y\nIj, Y\nKl, X\n"
+    prep = prepare_lm(load_bytes(raw, "dups.txt"), "names", seed=0)
+    pairs = list(zip(prep.train_names + prep.test_names, prep.train_labels + prep.test_labels))
+    assert len(pairs) == len(set(pairs)) == 6  # the three Ab rows count once

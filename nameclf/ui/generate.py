@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from nameclf.config import total_steps
 from nameclf.errors import ConfigError
 from nameclf.generator_config import CELLS, GEN_BATCHING, GEN_PRESETS, gen_preset
 from nameclf.jobs import Job, queue_text
@@ -75,11 +76,14 @@ def settings() -> dict:
                 epochs=float(epochs), time=float(limit), seed=int(seed))
 
 
-def configs(values: dict):
+def configs(values: dict, n_train: int = 0):
     model_cfg, train_cfg = gen_preset(values["preset"])
     model_cfg = replace(model_cfg, cell=values["cell"], hidden_size=values["hidden"])
     train_cfg = replace(train_cfg, batching=values["batching"], epochs=values["epochs"],
                         steps=0, time_budget=values["time"], seed=values["seed"])
+    if n_train:  # about 25 points on the test curve, whatever the data's size
+        steps = total_steps(n_train, train_cfg.batch_size, 0, train_cfg.epochs)
+        train_cfg.eval_every = max(1, min(train_cfg.eval_every, steps // 25))
     train_cfg.validate()
     return model_cfg, train_cfg
 
@@ -115,8 +119,8 @@ def start(values: dict) -> Job:
 
     if any_job_running():
         raise ConfigError("a training job of yours is already running; stop it first")
-    model_cfg, train_cfg = configs(values)
     prep = prepared(values["seed"])
+    model_cfg, train_cfg = configs(values, len(prep.train))
     data = dataset_name()
     ds = current_dataset()
     info = dict(data=data, dataset=data, ascii_fold=ds.ascii_fold, seed=values["seed"],
@@ -128,7 +132,7 @@ def start(values: dict) -> Job:
         lm = fit_ngram_lm(prep.train_names, prep.train_labels, seed=values["seed"])
         bpc, by_label = lm.bits_per_char(prep.test_names, prep.test_labels)
         run.metrics.update(baseline_bits_per_char=bpc, baseline_per_label=by_label,
-                           baseline=f"Kneser-Ney {lm.order}-gram, label weight {lm.weight}")
+                           baseline=lm.describe())
         return run
 
     counter = st.session_state.get("gen_counter", 0) + 1
@@ -251,7 +255,8 @@ def run_result(run_id: str, run: GenRun) -> None:
     cols[3].metric("Trained for", f"{info.get('train_seconds', 0):.1f} s")
     if base is not None:
         verdict = "beats" if m["test_bits_per_char"] < base else "does not beat"
-        st.caption(f"The {run.model_config.cell.upper()} {verdict} the {m.get('baseline')} on "
+        st.caption(f"The {run.model_config.cell.upper()} {verdict} the n-gram baseline, a "
+                   f"{m.get('baseline')}, on "
                    f"the same {info.get('n_test', 0):,} test names (every character and the "
                    "end of each name counted, no padding).")
     left, right = st.columns(2)

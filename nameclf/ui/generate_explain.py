@@ -10,20 +10,36 @@ from nameclf.ui.views import plain
 DEFAULT = 4  # names taken from the dataset at first
 
 
+def default_names(ds, k: int = DEFAULT) -> list[str]:
+    """k distinct names of k different lengths (short to long), from different labels
+    where the data allows: a batch with padding worth looking at."""
+    by_length: dict[int, list[str]] = {}
+    for name in sorted(set(ds.names)):
+        if 2 <= len(name) <= 14:
+            by_length.setdefault(len(name), []).append(name)
+    lengths = sorted(by_length)
+    if not lengths:
+        return sorted(set(ds.names))[:k]
+    picks = [lengths[round(i * (len(lengths) - 1) / max(1, k - 1))] for i in range(k)]
+    out = []
+    for i, n in enumerate(dict.fromkeys(picks)):
+        pool = by_length[n]
+        out.append(pool[(i * 7919) % len(pool)])  # spread over the alphabet
+    return out
+
+
 def names_and_labels(ds) -> tuple[list[str], list[str]]:
-    """Names typed by the visitor (their labels from the dataset, else the first label)."""
+    """Names typed by the visitor, with their labels from the dataset (a typed name the
+    dataset lacks takes the label picked here)."""
     label_of = dict(zip(ds.names, ds.labels))
-    seen, start = set(), []
-    for name in sorted(ds.names, key=lambda n: (len(n), n))[len(ds.names) // 3 :]:
-        if name not in seen and len(start) < DEFAULT and len(name) > 2 + len(start):
-            seen.add(name)
-            start.append(name)
-    text = st.text_input("Names (comma-separated, up to 8)", ", ".join(start), key="ge_names")
+    left, right = st.columns([3, 1])
+    text = left.text_input("Names (comma-separated, up to 8)", ", ".join(default_names(ds)),
+                           key="ge_names")
+    other = right.selectbox("Label of names not in the data", ds.classes, key="ge_label")
     names = [" ".join(n.split()) for n in text.split(",") if n.strip()]
     if not names:
         raise ConfigError("type at least one name")
-    fallback = ds.classes[0]
-    return names, [label_of.get(n, fallback) for n in names]
+    return names, [label_of.get(n, other) for n in names]
 
 
 def model_for(ds):
@@ -65,15 +81,24 @@ def mask(data: dict) -> None:
 
     st.plotly_chart(mask_grid(data), key="ge_mask")
     gap = data["unmasked"] - data["masked"]
-    way = "lower" if gap < 0 else "higher"
+    n_pad = data["cells"] - data["real_cells"]
     st.markdown(
         f"The masked loss (PyTorch's `cross_entropy(..., ignore_index=0)`) averages the "
         f"**{data['real_cells']}** real cells: **{data['masked']:.4f}** nats. The unmasked "
         f"loss averages all **{data['cells']}** cells, padding included: "
-        f"**{data['unmasked']:.4f}**, {abs(gap):.4f} {way}. The padding cells add "
-        f"{data['pad_loss']:.3f} nats of *predicting `<pad>`*, a task the net can learn "
-        "(always `<pad>` after `<eos>`) and that then dilutes the real loss — the bug of "
-        "PyTorch's own translation tutorial (pytorch/tutorials#2840).")
+        f"**{data['unmasked']:.4f}**, {abs(gap):.4f} {'higher' if gap >= 0 else 'lower'}.")
+    if n_pad:
+        per_cell = data["pad_loss"] / n_pad
+        st.markdown(
+            f"The difference is what the net predicts at the {n_pad} padding cells: "
+            f"{per_cell:.3f} nats each for `<pad>`. A net trained with the mask never learns "
+            f"to predict `<pad>`, so there it is costly and the unmasked figure is too high. "
+            f"A net trained *without* the mask learns that `<pad>` always follows `<eos>`, "
+            f"nearly free, so its reported loss comes out too low, and it spends gradient on "
+            f"padding — the bug of PyTorch's own translation tutorial (pytorch/tutorials#2840).")
+    else:
+        st.markdown("These names have one length, so there is no padding and both losses "
+                    "agree: type names of different lengths to see them part.")
     st.plotly_chart(loss_bars(data), key="ge_loss_bars")
 
 
