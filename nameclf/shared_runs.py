@@ -109,9 +109,14 @@ class Shared:
                 watcher.give(frozen_copy(model), items)
 
     def ended(self) -> None:
-        """Called by the training thread as the run ends: anyone still pending gets its end."""
+        """Called by the training thread as the run ends: anyone still pending gets its end.
+
+        The watchers are forgotten too: each still reaches the run through its own `shared`,
+        but no visitor's session keeps another's watcher (and its runs) alive through here.
+        """
         with self._lock:
             pending, self._pending = self._pending, []
+            self._watchers = []
         for watcher in pending:
             watcher.give_end()
 
@@ -237,6 +242,25 @@ class SharedRuns:
         with self._lock:
             self._live[shared.key] = shared
         return watcher
+
+    def join_or_add(self, key: str, make: Callable[[], Shared]) -> tuple[Watcher, bool]:
+        """A watcher of the live run with this key, or of a new one `make()` builds: in one
+        step, so two visitors pressing Start together never train the same run twice.
+        Returns (watcher, whether it joined an existing run)."""
+        with self._lock:
+            shared = self._live.get(key)
+            watcher = shared.join() if shared is not None else None
+            if watcher is not None:
+                return watcher, True
+            shared = make()
+            self._live[key] = shared
+            return shared.join(), False
+
+    def watchers(self) -> int:
+        """Visitors watching a live shared run, all runs together."""
+        with self._lock:
+            live = list(self._live.values())
+        return sum(shared.watching for shared in live)
 
     def forget(self, shared: Shared) -> None:
         with self._lock:

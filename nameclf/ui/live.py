@@ -19,7 +19,19 @@ from nameclf.ui.views import (
     status_message,
 )
 
-POLL_SECONDS = 0.5  # how often the panel re-reads the job's progress while it runs
+POLL_SECONDS = 0.5  # how often the panel re-reads the job's progress while it runs ...
+MAX_POLL_SECONDS = 3.0  # ... at the most: with many visitors watching, less often
+POLLS_PER_SECOND = 8  # the server-wide rate of panel reruns that stays within that range
+
+
+def poll_seconds() -> float:
+    """How often a live panel polls: every POLL_SECONDS for a few visitors, less often for a
+    class (20 panels redrawing two charts twice a second kept the GIL from the training)."""
+    from nameclf.ui.cache import training_slots
+
+    running, waiting = training_slots().load()
+    pollers = sharing.shared_runs().watchers() + running + waiting
+    return min(MAX_POLL_SECONDS, max(POLL_SECONDS, pollers / POLLS_PER_SECOND))
 
 
 def _job_of(kind: str):
@@ -132,12 +144,12 @@ def _panel(kind: str) -> None:
 
 
 def live_panel(kind: str) -> None:
-    """Progress of the visitor's job, re-read every POLL_SECONDS while it runs."""
+    """Progress of the visitor's job, re-read every poll_seconds() while it runs."""
     running = _job_of(kind) is not None and is_running()
     # Its own container: a late tick of the fragment (after the job ended and the page
     # reran) then only touches this block, never the results drawn after it.
     with st.container():
-        st.fragment(run_every=POLL_SECONDS if running else None)(_safe_panel)(kind)
+        st.fragment(run_every=poll_seconds() if running else None)(_safe_panel)(kind)
 
 
 def _safe_panel(kind: str) -> None:

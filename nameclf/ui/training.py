@@ -134,13 +134,21 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
     expected = expected_seconds(model_cfgs, train_cfg, len(prep.train))
     job = holder["job"] = Job(target, name=f"{kind}-{labels[0]}", slots=training_slots(),
                               expected_s=expected)
-    view = job
-    if key is not None:
-        def so_far(model, items):
-            return sharing.stopped_run(model, prep, train_cfg, dict(info), items)
+    if key is None:
+        _attach(kind, values, job, labels)
+        job.start()
+        return job
 
-        shared = holder["shared"] = Shared(key, job, model_cfgs[0].cell != "ngram", so_far)
-        view = sharing.shared_runs().add(shared)
+    def so_far(model, items):
+        return sharing.stopped_run(model, prep, train_cfg, dict(info), items)
+
+    def make() -> Shared:
+        holder["shared"] = Shared(key, job, model_cfgs[0].cell != "ngram", so_far)
+        return holder["shared"]
+
+    view, joined = sharing.shared_runs().join_or_add(key, make)
+    if joined:  # someone started the same run a moment ago: this job is never started
+        return _attach(kind, values, view, labels, "joined", sharing.JOINED)
     _attach(kind, values, view, labels)
     job.start()
     return view
@@ -160,7 +168,7 @@ def start_training(values: dict) -> Job:
     """Train one model with the Train page's settings.
 
     Identical settings are shared (nameclf.ui.sharing): a run finished recently with them
-    is given at once, one training with them is joined; anything else trains anew.
+    is given at once, one training or queued with them is joined; anything else trains.
     """
     why = params.problem(values)
     if why:
@@ -175,8 +183,6 @@ def start_training(values: dict) -> Job:
         labels = [model_cfg.kind]
         if (given := sharing.from_store(key)) is not None:
             return _attach("train", values, given, labels, "given", sharing.given_note(given))
-        if (watcher := sharing.shared_runs().join(key)) is not None:
-            return _attach("train", values, watcher, labels, "joined", sharing.JOINED)
     return _start("train", values, [model_cfg], train_cfg, prep, key)
 
 
