@@ -35,11 +35,19 @@ def plains(texts: Iterable[object]) -> list[str]:
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = HEIGHT) -> go.Figure:
-    """The common look: title, axis titles, tight margins, legend on top."""
+    """The common look: title, axis titles, tight margins, legend on top.
+
+    The legend sits at the left, between the title and the plot: plotly's toolbar appears
+    over the top right corner on hover, and would cover a legend there.
+    """
     margin = MARGIN if title else dict(MARGIN, t=10)
-    fig.update_layout(title=plain(title), xaxis_title=plain(x), yaxis_title=plain(y),
-                      height=height, margin=margin,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"))
+    legend = len(fig.data) > 1 or any(t.showlegend for t in fig.data)
+    if legend:
+        margin = dict(margin, t=margin["t"] + 28)
+    fig.update_layout(title=dict(text=plain(title), y=1, yref="container", yanchor="top",
+                                 pad=dict(t=10)),
+                      xaxis_title=plain(x), yaxis_title=plain(y), height=height, margin=margin,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, xanchor="left"))
     return fig
 
 

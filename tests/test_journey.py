@@ -1,0 +1,289 @@
+"""A new visitor's first ten minutes, walked in real Chromium as one journey (issue 14).
+
+Home (an own file, then the recommended run, which trains at once with its curves in view) →
+Evaluate → Predict with odd names and the per-character view → Compare to completion →
+Padding & packing, every step → Speed race → the Train link reopened in a new browser
+context → a checkpoint downloaded and uploaded in another context → a file with bad lines.
+
+Each step is a function of the shared `Journey`; STEPS lists them in order, so a later page
+(Generate) appends its own step. After every step `look` asserts what a person would see: no
+exception box, no apology, no raw float such as 15.100000, no "0 s left" while work goes on;
+and it saves a full-page screenshot to $JOURNEY_SHOTS (default: a temporary folder).
+The data is a made-up file of 900 names, so every run takes seconds even on a busy 2-core CI.
+"""
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import CHROMIUM, tiny_names
+from tests.test_browser import ARGS, EXCEPTION, server  # noqa: F401  (the fixture)
+
+RAW_FLOAT = re.compile(r"\d\.\d{5,}")  # 15.100000, 0.612345: a number nobody formatted
+ZERO_LEFT = re.compile(r"\b0 s left")
+ODD_NAMES = "O'Brien\n\nnguyễn\nX Æ A-12\nMaximilian-Alexander Wolfeschlegelsteinhausen\n"
+BAD_FILE = (b"Novak, Czech\nno separator on this line\nKelly,\n, Irish\nMurphy, Irish\n"
+            b"Dvorak, Czech\nSmith, English\nJones, English\n")
+
+
+@dataclass
+class Journey:
+    """What the steps share: the browser, the visitor's tab, and what they carry along."""
+
+    browser: Browser
+    page: Page
+    base: str
+    shots: Path
+    seen: list[str] = field(default_factory=list)  # screenshots taken, in order
+    link: str = ""  # the Train page's address after the recommended run
+    checkpoint: Path | None = None
+
+
+def main_text(page: Page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def settle(page: Page, timeout: float = 90_000) -> None:
+    """The page has a title, its script has finished, and no spinner turns."""
+    expect(page.locator("h1").first).to_be_visible(timeout=timeout)
+    page.wait_for_timeout(300)
+    idle = ('[data-testid="stApp"]:not([data-test-script-state="running"])'
+            ':not([data-test-script-state="initial"])')
+    expect(page.locator(idle)).to_have_count(1, timeout=timeout)
+    expect(page.locator('[data-testid="stSpinner"]')).to_have_count(0, timeout=timeout)
+    page.wait_for_timeout(300)
+
+
+def look(j: Journey, name: str, page: Page | None = None) -> str:
+    """Assert what a person would see is sound; save a screenshot; return the visible text."""
+    page = page or j.page
+    text = main_text(page)
+    assert page.locator(EXCEPTION).count() == 0, f"{name}: an exception box"
+    assert "Something went wrong" not in text, f"{name}: the page apologised"
+    assert not RAW_FLOAT.search(text), f"{name}: raw float {RAW_FLOAT.search(text).group()}"
+    path = j.shots / f"{len(j.seen) + 1:02d}_{name}.png"
+    # Streamlit scrolls inside its main block: grow the window to the content for the shot
+    size = page.viewport_size
+    tall = page.locator('[data-testid="stMain"]').evaluate("e => e.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(8000, max(tall,
+                                                                            size["height"]))})
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+    j.seen.append(path.name)
+    return text
+
+
+def wait_while_busy(j: Journey, done: Callable[[str], bool], timeout: float,
+                    busy_words: tuple[str, ...] = ("left", "Racing", "fitting")) -> str:
+    """Poll the page until `done(text)`; meanwhile it must never say "0 s left"."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = main_text(j.page)
+        if done(text):
+            return text
+        if any(w in text for w in busy_words):
+            assert not ZERO_LEFT.search(text), f"'0 s left' while busy: {text[:300]}"
+        j.page.wait_for_timeout(500)
+    raise AssertionError(f"not done after {timeout:.0f} s: {main_text(j.page)[:500]}")
+
+
+def sidebar(page: Page, label: str) -> None:
+    """Switch page like a visitor does, keeping the session."""
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=label, exact=True).click()
+    settle(page)
+
+
+def in_view(page: Page, locator) -> bool:
+    """Whether the element's top is inside the first screen, without scrolling."""
+    box = locator.bounding_box()
+    return box is not None and box["y"] < page.viewport_size["height"]
+
+
+def home_recommended_run(j: Journey) -> None:
+    """Home: an own file, the caveat, and the recommended run trained at once, curves in view."""
+    j.page.goto(j.base)
+    settle(j.page)
+    text = look(j, "home")
+    assert "not a person's nationality or ethnicity" in text
+    j.page.get_by_text("Your own file").click()
+    settle(j.page)
+    j.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "mine.txt", "mimeType": "text/plain", "buffer": tiny_names(300)}])
+    expect(j.page.get_by_text(re.compile(r"names in 3 labels from mine.txt"))).to_be_visible()
+    settle(j.page)
+    j.page.get_by_role("button", name="Train with the recommended settings").click()
+    j.page.wait_for_url(re.compile("/Train"))
+    bar = j.page.locator('[data-testid="stProgress"]').first
+    expect(bar).to_be_visible(timeout=60_000)  # training started without another click
+    assert in_view(j.page, bar), "the progress bar is below the first screen"
+    look(j, "train_live")
+    wait_while_busy(j, lambda t: re.search(r"run\d+-gru: completed", t) is not None, 180)
+    settle(j.page)
+    curves = j.page.locator('[data-testid="stPlotlyChart"]').first
+    expect(curves).to_be_visible()
+    assert in_view(j.page, curves), "the curves are below the first screen"
+    look(j, "train_done")
+    j.link = j.page.url
+
+
+def evaluate(j: Journey) -> None:
+    """Evaluate: the metrics and the mistakes of the run just trained."""
+    sidebar(j.page, "Evaluate")
+    text = look(j, "evaluate")
+    assert "Top-1" in text and "Misclassified test names" in text
+
+
+def predict(j: Journey) -> None:
+    """Predict: odd names, an empty line, and the per-character view following the typing."""
+    sidebar(j.page, "Predict")
+    area = j.page.get_by_label("Names, one per line")
+    area.fill(ODD_NAMES)
+    area.press("Control+Enter")
+    settle(j.page)
+    text = look(j, "predict_odd_names")
+    assert "1 empty line between the names skipped" in text
+    picker = j.page.get_by_role("combobox", name="Name", exact=True)
+    expect(picker).to_have_value("O'Brien")
+    area.fill(ODD_NAMES + "Kowalski\n")  # one more name typed: the view follows it
+    area.press("Control+Enter")
+    settle(j.page)
+    expect(picker).to_have_value("Kowalski")
+    chart = j.page.locator('[data-testid="stPlotlyChart"]').last
+    ticks = chart.locator(".xtick text").evaluate_all("els => els.map(e => e.textContent)")
+    assert ticks == list("Kowalski"), ticks  # the chart reads the name the picker shows
+    picker.click()
+    picker.fill("Maximilian")  # as a person narrows the list down, then picks with Enter
+    j.page.keyboard.press("Enter")
+    settle(j.page)
+    expect(picker).to_have_value("Maximilian-Alexander Wolfeschlegelsteinhausen")
+    plot = chart.locator(".nsewdrag").first.bounding_box()  # the plot area itself
+    whole = chart.bounding_box()
+    assert plot["height"] > 0.5 * whole["height"], "a long name's labels squash the chart"
+    look(j, "predict_long_name")
+
+
+def compare(j: Journey) -> None:
+    """Compare: the three cells and the n-gram baseline trained to completion."""
+    sidebar(j.page, "Compare")
+    j.page.get_by_role("button", name=re.compile("Train RNN, LSTM and GRU")).click()
+    expect(j.page.locator('[data-testid="stProgress"]').first).to_be_visible(timeout=60_000)
+    look(j, "compare_live")
+    wait_while_busy(j, lambda t: len(re.findall(r"run\d+-(?:rnn|lstm|gru|ngram) · ", t)) >= 4,
+                    240)
+    settle(j.page)
+    text = look(j, "compare_done")
+    assert "0.000000" not in text and "None" not in text
+
+
+def padding_and_packing(j: Journey) -> None:
+    """Padding & packing: every step, Next after Next."""
+    sidebar(j.page, "Padding and packing")
+    for step in range(1, 7):
+        text = look(j, f"padding_step_{step}")
+        assert f"Step {step}" in text
+        if step == 3:
+            sorted_ = re.search(r"sorted_indices` = \*\*(\[[\d, ]+\])", text) or re.search(
+                r"sorted_indices = (\[[\d, ]+\])", text)
+            unsorted = re.search(r"unsorted_indices = (\[[\d, ]+\])", text)
+            assert sorted_ and unsorted and sorted_.group(1) != unsorted.group(1), text[:800]
+        if step == 6:
+            assert "your latest trained recurrent run" in text
+            assert "percentage points" in text
+            break
+        j.page.get_by_role("button", name="Next →").click()
+        settle(j.page)
+
+
+def speed_race(j: Journey) -> None:
+    """Speed race at its defaults: the bars named, racing shown, the verdict computed."""
+    sidebar(j.page, "Speed race")
+    text = look(j, "race_before")
+    assert "same names four ways" in text and "No race yet" in text
+    j.page.get_by_role("button", name="Start the race").click()
+    expect(j.page.get_by_text(re.compile("Racing|Starting the race"))).to_be_visible(
+        timeout=30_000)
+    assert "No race yet" not in main_text(j.page)
+    look(j, "race_live")
+    text = wait_while_busy(j, lambda t: "Packing skipped the" in t, 180)
+    settle(j.page)
+    text = look(j, "race_done")
+    assert "packed ÷ per-sample" in text
+
+
+def shared_link(j: Journey) -> None:
+    """The Train page's address, opened by someone else: the same settings."""
+    context = j.browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        other = context.new_page()
+        other.goto(j.link)
+        settle(other)
+        look(j, "shared_link", other)
+        expect(other.get_by_role("combobox", name="Preset")).to_have_value("fast")
+        assert "Start training" in main_text(other)
+    finally:
+        context.close()
+
+
+def checkpoint_round_trip(j: Journey) -> None:
+    """Download a checkpoint on Evaluate, upload it in another context, see it evaluated."""
+    sidebar(j.page, "Evaluate")
+    j.page.get_by_text("Download or load a checkpoint").click()
+    with j.page.expect_download() as download:
+        j.page.get_by_role("button", name="Download checkpoint").click()
+    j.checkpoint = j.shots / download.value.suggested_filename
+    download.value.save_as(j.checkpoint)
+    context = j.browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        other = context.new_page()
+        other.goto(f"{j.base}/Predict")
+        settle(other)
+        other.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            str(j.checkpoint))
+        settle(other)
+        expect(other.get_by_label("Names, one per line")).to_be_visible(timeout=60_000)
+        look(j, "checkpoint_uploaded", other)
+    finally:
+        context.close()
+
+
+def bad_upload(j: Journey) -> None:
+    """A file with bad lines: loaded, and its skipped lines listed with their reasons."""
+    sidebar(j.page, "Home")
+    j.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "messy.txt", "mimeType": "text/plain", "buffer": BAD_FILE}])
+    expect(j.page.get_by_text("Skipped lines")).to_be_visible(timeout=60_000)
+    settle(j.page)
+    text = look(j, "bad_upload")
+    assert "messy.txt" in text
+
+
+STEPS: list[Callable[[Journey], None]] = [
+    home_recommended_run, evaluate, predict, compare, padding_and_packing, speed_race,
+    shared_link, checkpoint_round_trip, bad_upload]
+
+
+@pytest.mark.timeout(900)
+def test_a_new_visitors_journey(server):  # noqa: F811
+    shots = Path(os.environ.get("JOURNEY_SHOTS") or tempfile.mkdtemp(prefix="journey-"))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        j = Journey(browser, page, server, shots)
+        try:
+            for step in STEPS:
+                started = time.monotonic()
+                step(j)
+                print(f"{step.__name__}: {time.monotonic() - started:.1f} s")
+        finally:
+            print(f"screenshots in {shots}: {', '.join(j.seen)}")
+            browser.close()
