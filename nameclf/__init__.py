@@ -32,6 +32,13 @@ _WHERE = {
     "Split": "splits", "leaked_rows": "splits", "make_split": "splits",
     "Progress": "train", "TrainConfig": "config", "TrainResult": "train", "train": "train",
     "Vocab": "vocab", "normalize": "vocab",
+    "NameGenerator": "generator", "GeneratorConfig": "generator_config",
+    "GenTrainConfig": "generator_config", "GenRun": "generator_train",
+    "bits_per_char": "generator_train", "fit_generator": "generator_train",
+    "train_generator": "generator_train", "GenPrepared": "lm_batches", "encode_lm": "lm_batches",
+    "prepare_lm": "lm_batches", "NgramLM": "lm_ngram", "fit_ngram_lm": "lm_ngram",
+    "SampleConfig": "sampling", "novelty": "sampling", "sample_names": "sampling",
+    "explain_targets": "lm_explain",
 }
 
 __all__ = [
@@ -42,6 +49,9 @@ __all__ = [
     "fit", "leaked_rows", "load", "load_bytes", "load_dataset", "make_split", "metrics_from",
     "most_confused", "normalize", "one_hot", "pack", "pack_sorted", "pick_device", "predict",
     "prefix_predictions", "prepare", "preset", "save", "sort_by_length", "train",
+    "GenPrepared", "GenRun", "GenTrainConfig", "GeneratorConfig", "NameGenerator", "NgramLM",
+    "SampleConfig", "bits_per_char", "encode_lm", "explain_targets", "fit_generator",
+    "fit_ngram_lm", "novelty", "prepare_lm", "sample_names", "train_generator",
 ]
 
 
@@ -85,12 +95,19 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from nameclf.encoding import encode_batch, explain, one_hot, pack, pack_sorted, sort_by_length
     from nameclf.errors import CheckpointError, ConfigError, DataError, NameclfError
     from nameclf.evaluate import Metrics, Prediction, evaluate, metrics_from, most_confused
+    from nameclf.generator import NameGenerator
+    from nameclf.generator_config import GeneratorConfig, GenTrainConfig
+    from nameclf.generator_train import GenRun, bits_per_char, fit_generator, train_generator
+    from nameclf.lm_batches import GenPrepared, encode_lm, prepare_lm
+    from nameclf.lm_explain import explain_targets
+    from nameclf.lm_ngram import NgramLM, fit_ngram_lm
     from nameclf.mixture import Mixture
     from nameclf.model import NameClassifier
     from nameclf.ngram import NgramConfig, NgramModel
     from nameclf.pipeline import Prepared, Run, fit, predict, prepare
     from nameclf.prefix import prefix_predictions
     from nameclf.presets import PRESETS, preset
+    from nameclf.sampling import SampleConfig, novelty, sample_names
     from nameclf.splits import Split, leaked_rows, make_split
     from nameclf.train import Progress, TrainResult, train
     from nameclf.vocab import Vocab, normalize

@@ -25,6 +25,7 @@ def test_a_learner_trains_a_generator_and_reads_the_walkthrough(server, page):  
     expect(page.get_by_text(re.compile(r"120 names in 3 labels from mine.txt"))).to_be_visible()
     settle(page)
 
+    page.set_viewport_size({"width": 1400, "height": 2600})
     open_from_sidebar(page, "Generate")
     expect(page.get_by_text("No generator yet")).to_be_visible()
     check(page, "generate_1_empty")
@@ -51,7 +52,8 @@ def test_a_learner_trains_a_generator_and_reads_the_walkthrough(server, page):  
     settle(page)
     check(page, "generate_3_judged")
 
-    open_from_sidebar(page, "Padding_the_targets")
+    page.set_viewport_size({"width": 1400, "height": 4400})  # the app scrolls inside: a
+    open_from_sidebar(page, "Padding_the_targets")  # tall window shows all five steps
     expect(page.get_by_text("Step 5 · Teacher forcing and free running")).to_be_visible()
     expect(page.get_by_text(re.compile(r"computed by your generator gen1-gru"))).to_be_visible()
     check(page, "generate_4_walkthrough")
@@ -63,3 +65,4 @@ def test_a_learner_trains_a_generator_and_reads_the_walkthrough(server, page):  
     cells = re.compile(r"30 cells, 17 of them real and 13 padding")
     expect(page.get_by_text(cells)).to_be_visible()
     check(page, "generate_5_walkthrough_own_names")
+    page.set_viewport_size({"width": 1400, "height": 2000})  # as the other browser tests

@@ -1,0 +1,79 @@
+"""The generator's three targets in one run (issue 16), printed as JSON lines.
+
+    python bench/generate_targets.py --data /path/to/name2lang.txt \
+        [--classifier runs/fast/model.safetensors] [--preset gen-fast] [--seconds 3]
+
+1. the preset trains (its own time budget, 60 s for gen-fast) on the leak-free split; its
+   test bits per character beside the Kneser-Ney n-gram LM's on the same test names;
+2. per-sample vs padded vs packed names/s of one generator, side by side in one run;
+3. samples at temperature 0.8 for every label: novelty, and agreement with the classifier
+   (train one with `python -m nameclf train --preset fast --data ... --out runs/fast`)
+   beside its own top-1 on the real test names of each label, macro-averaged.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, help="the reference `Name, Label` file")
+    p.add_argument("--classifier", type=Path, help="a classifier checkpoint (the fast preset)")
+    p.add_argument("--preset", default="gen-fast", help="generator preset")
+    p.add_argument("--seconds", type=float, default=3.0, help="seconds per batching mode")
+    p.add_argument("--names", type=int, default=256, help="names (one batch) in the race")
+    p.add_argument("--samples", type=int, default=100, help="samples per label")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    import torch
+
+    from nameclf.checkpoint import load as load_classifier
+    from nameclf.data import load_dataset
+    from nameclf.generator_bench import GenRaceConfig, race
+    from nameclf.generator_config import gen_preset
+    from nameclf.generator_train import fit_generator
+    from nameclf.lm_batches import prepare_lm
+    from nameclf.lm_ngram import fit_ngram_lm
+    from nameclf.sampling import SampleConfig, judge, sample_names
+
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(1)
+    ds = load_dataset(args.data)
+    prep = prepare_lm(ds, "names", seed=args.seed)
+    model_cfg, train_cfg = gen_preset(args.preset)
+    train_cfg.seed = args.seed
+    run = fit_generator(prep, model_cfg, train_cfg, info={"data": args.data})
+    t0 = time.perf_counter()
+    lm = fit_ngram_lm(prep.train_names, prep.train_labels, seed=args.seed)
+    base, _ = lm.bits_per_char(prep.test_names, prep.test_labels)
+    print(json.dumps({"target": "bits_per_char", "preset": args.preset, "status": run.status,
+                      "steps": run.info["steps"], "train_seconds": run.info["train_seconds"],
+                      "n_train": len(prep.train), "n_test": len(prep.test),
+                      "test_bits_per_char": run.metrics["test_bits_per_char"],
+                      "baseline_bits_per_char": base, "baseline": lm.describe(),
+                      "baseline_seconds": time.perf_counter() - t0,
+                      "threads": torch.get_num_threads()}), flush=True)
+
+    cfg = GenRaceConfig(n_names=args.names, batch_size=args.names, seconds=args.seconds,
+                        seed=args.seed)
+    speeds = race(run.model_config, prep.train, cfg)
+    print(json.dumps({"target": "batching_speed", "model": run.model_config.cell,
+                      "hidden": run.model_config.hidden_size, **speeds}), flush=True)
+
+    per_label = {label: sample_names(run, SampleConfig(label, args.samples, 0.8,
+                                                       seed=args.seed + i))
+                 for i, label in enumerate(prep.classes)}
+    judge_run = load_classifier(args.classifier) if args.classifier else None
+    scores = judge(run, judge_run, per_label, (prep.test_names, prep.test_labels))
+    print(json.dumps({"target": "samples", "temperature": 0.8, "per_label": args.samples,
+                      **scores, "examples": {k: v[:5] for k, v in per_label.items()}}))
+
+
+if __name__ == "__main__":
+    main()
