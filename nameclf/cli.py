@@ -179,8 +179,8 @@ def cmd_train(args) -> int:
         model_cfg.lexicon = False
     if args.steps is not None and args.epochs is None:
         values = dict(values, epochs=0.0)
-    elif args.epochs is not None and args.steps is None:
-        values = dict(values, steps=0)
+    elif args.epochs is not None and args.steps is None:  # the epochs asked, uncapped
+        values = dict(values, steps=0, max_names=0)
     train_cfg = override(train_cfg, values)
     split = args.split or split
     seed = 0 if args.seed is None else args.seed

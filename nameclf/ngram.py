@@ -31,6 +31,7 @@ from nameclf.train import History, Progress, TrainResult
 from nameclf.vocab import Vocab
 
 ANALYZERS = ("char_wb", "char")  # char_wb: n-grams inside words padded with spaces
+SOLVERS = ("auto", "lbfgs", "sgd")  # see NgramConfig.solver
 MAX_FEATURES = 2_000_000  # a foreign checkpoint must not make the model huge
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn normalizes whitespace
 
@@ -48,6 +49,9 @@ class NgramConfig:
     # reference file's validation split as accurate as 1, with 42% fewer n-grams, fit 2x faster)
     C: float = 10.0  # inverse L2 strength of the logistic regression
     max_iter: int = 1000  # L-BFGS iterations at most
+    solver: str = "auto"  # lbfgs: one multinomial fit; sgd: one-vs-rest logistic loss by SGD,
+    # whose time grows far less with the labels; auto: lbfgs up to SGD_ABOVE labels, sgd beyond
+    # (nameclf.logistic; chosen on validation, docs/data.md)
 
     def validate(self) -> None:
         """Raise ConfigError for settings no model can be built from."""
@@ -57,6 +61,7 @@ class NgramConfig:
             (self.min_df >= 1, "min_df must be at least 1"),
             (math.isfinite(self.C) and self.C > 0, "C must be a positive number"),
             (1 <= self.max_iter <= 100_000, "max_iter must be 1 to 100,000"),
+            (self.solver in SOLVERS, f"solver must be one of {', '.join(SOLVERS)}"),
         ]
         for ok, message in checks:
             if not ok:

@@ -133,7 +133,7 @@ def train(model: NameClassifier, train_set: Encoded, cfg: TrainConfig,
     model.kernel = cfg.kernel
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    n_steps = total_steps(len(train_set), cfg.batch_size, cfg.steps, cfg.epochs)
+    n_steps = total_steps(len(train_set), cfg.batch_size, cfg.steps, cfg.epochs, cfg.max_names)
     n_classes = model.config.n_classes
     weight = class_weights(train_set.labels, n_classes) if cfg.class_weighting else None
     optimizer = make_optimizer(model, cfg)

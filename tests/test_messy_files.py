@@ -331,3 +331,50 @@ def test_app_repair_checkbox_reloads_the_upload_repaired():
     no_exception(at)
     assert "4 names repaired with ftfy" in " ".join(i.value for i in at.info)
     assert at.session_state["upload"][1].report.repaired == 4
+
+
+# --- big files -----------------------------------------------------------------------------
+
+def test_fast_caps_the_names_it_sees_so_its_time_does_not_grow_with_the_file():
+    from nameclf.config import total_steps
+    from nameclf.presets import preset
+
+    _, fast, _ = preset("fast")
+    assert fast.max_names == 80_000
+    assert total_steps(10_000, 64, 0, 5, fast.max_names) == 782  # 5 epochs: 50,000 names
+    assert total_steps(120_000, 64, 0, 5, fast.max_names) == 1250  # 80,000 names, not 600,000
+    assert total_steps(120_000, 64, 0, 5) == 9375  # no cap
+
+
+def test_cli_epochs_asked_are_not_capped(tmp_path):
+    from nameclf.cli import main
+
+    path = tmp_path / "names.csv"
+    path.write_bytes(csv_bytes("name,label", census_rows()))
+    for flags, cap in ((["--epochs", "1"], 0), (["--steps", "2"], 80_000)):
+        assert main(["train", "--data", str(path), *flags, "--hidden", "8", "--quiet",
+                     "--out", str(tmp_path / "run")]) == 0
+        record = json.loads((tmp_path / "run" / "metrics.json").read_text())
+        assert record["train_config"]["max_names"] == cap
+
+
+def test_many_labels_fit_with_sgd_whose_loss_is_the_torch_models():
+    import torch
+
+    from nameclf.config import ModelConfig, TrainConfig
+    from nameclf.logistic import SGD_ABOVE, pick_solver
+    from nameclf.ngram import NgramConfig, fit_ngram
+    from nameclf.pipeline import prepare
+    from tests.helpers import synthetic_dataset
+
+    assert pick_solver("auto", SGD_ABOVE) == "lbfgs" and pick_solver("auto", 200) == "sgd"
+    assert pick_solver("lbfgs", 200) == "lbfgs"
+    prep = prepare(synthetic_dataset(), "names", seed=0)
+    config = ModelConfig(cell="ngram", vocab_size=len(prep.vocab), n_classes=len(prep.classes))
+    model, result = fit_ngram(prep.train, prep.vocab, config, TrainConfig(steps=1), prep.test,
+                              ngram_config=NgramConfig(solver="sgd"))
+    assert result.history.top1[0] > 0.9
+    logp = model(prep.train.idx.T, prep.train.lengths)  # (N, C)
+    nll = -logp.gather(1, prep.train.labels[:, None]).mean()
+    assert float(nll) == pytest.approx(result.history.loss[0], rel=1e-4)
+    assert torch.allclose(logp.exp().sum(1), torch.ones(len(logp)), atol=1e-5)
