@@ -71,26 +71,30 @@ def verdict(speeds: dict[str, float], skipped: float | None) -> str | None:
         return None
     ratio = speeds[same_code] / speeds["padded"]
     overhead = max(0.0, 1 / ratio - (1 - skipped))  # in padded runs' time
-    which = ("through PyTorch's own cell, the same code padded uses" if same_code ==
-             "packed-torch" else "with the same cell code")
+    torch_cell = same_code == "packed-torch"
+    which = ("with the same code (PyTorch's own cell, which padded uses too)" if torch_cell
+             else "with the same cell code")
     head = (f"Packing skipped the {skipped:.0%} of the padded grid's cells that were `<pad>`, "
             f"so {which} it could be at most {1 / (1 - skipped):.1f}× faster than padded; "
             f"it was {ratio:.1f}×.")
+    work = ("its bookkeeping (sorting the names, slicing each step's rows, gathering each "
+            "name's last state)")
     if ratio >= 1:
-        cost = (f" The rest went on per-step overhead (sorting the names, slicing each step's "
-                f"rows, gathering each name's last state): about {overhead:.0%} of a padded "
-                "run's time." if overhead >= 0.05 else "")
+        cost = (f" The rest went on {work}: about {overhead:.0%} of a padded run's time."
+                if overhead >= 0.05 else "")
     else:
-        cost = (f" Here packing lost: its per-step overhead (sorting the names, slicing each "
-                f"step's rows, gathering each name's last state) cost about {overhead:.0%} of "
-                f"a padded run's time, more than the {skipped:.0%} it skipped. Cheap cells "
-                "(a small hidden size, a GPU's fused kernels) or few `<pad>` cells (short or "
-                "similar names, small batches) make the overhead win: try a larger hidden "
-                "size or batch.")
+        cost = (f" {'With the same code, packing' if torch_cell else 'Here packing'} lost: "
+                f"{work} cost about {overhead:.0%} of a padded run's time, more than the "
+                f"{skipped:.0%} it skipped. Cheap cells (a small hidden size, a GPU's fused "
+                "kernels) or few `<pad>` cells (short or similar names, small batches) let the "
+                "bookkeeping win: try a larger hidden size or batch, or a dataset of more "
+                "varied lengths.")
     tail = ""
-    if same_code == "packed-torch" and speeds.get("packed"):
+    if torch_cell and speeds.get("packed"):
+        overall = speeds["packed"] / speeds["padded"]
         tail = (f" nameclf's hand-written cells then ran the same packed batches "
-                f"{speeds['packed'] / speeds['packed-torch']:.1f}× as fast as PyTorch's.")
+                f"{speeds['packed'] / speeds['packed-torch']:.1f}× as fast as PyTorch's, so "
+                f"*packed* ended {overall:.1f}× padded.")
     return head + cost + tail
 
 

@@ -11,6 +11,19 @@ from nameclf.evaluate import most_confused  # noqa: E402
 from nameclf.ui import views  # noqa: E402
 
 
+def mistakes(result) -> None:
+    """The most confident mistakes, names and top-3 given room; a word when there are none."""
+    if result.mistakes.empty:
+        st.markdown("**Misclassified test names**")
+        st.success(f"No test name was misclassified: all {result.n_test:,} are right.")
+        return
+    st.markdown(f"**Misclassified test names** ({len(result.mistakes):,} most confident "
+                "mistakes)")
+    text = st.column_config.TextColumn
+    st.dataframe(result.mistakes, hide_index=True, height=380, key="eval_mistakes",
+                 column_config={"name": text(width="large"), "top-3": text(width="large")})
+
+
 def main() -> None:
     st.title("Evaluate")
     picked = views.run_picker("eval_run")
@@ -37,16 +50,12 @@ def main() -> None:
             height=min(800, 35 * len(run.classes) + 40))
     right.plotly_chart(plots.confusion_heatmap(result.metrics.confusion), key="eval_confusion",
                        config=plots.CHART_CONFIG)
-    left, right = st.columns([2, 3])
+    left, right = st.columns([1, 3])  # the mistakes get the room a long name needs
     with left:
         st.markdown("**Most confused pairs**")
         st.dataframe(most_confused(result.metrics.confusion), hide_index=True)
     with right:
-        st.markdown(f"**Misclassified test names** ({len(result.mistakes):,} most confident "
-                    "mistakes)")
-        text = st.column_config.TextColumn
-        st.dataframe(result.mistakes, hide_index=True, height=380, key="eval_mistakes",
-                     column_config={"name": text(width="medium"), "top-3": text(width="large")})
+        mistakes(result)
     with st.expander("Download or load a checkpoint"):
         views.download_checkpoint(run_id, run, key="eval_download")
         views.checkpoint_uploader("eval_checkpoint")

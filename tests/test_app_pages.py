@@ -145,6 +145,7 @@ def test_compare_table_shows_numbers_as_people_read_them():
 
     from nameclf.config import ModelConfig
     from nameclf.pipeline import Run
+    from nameclf.ui import analysis
 
     gru = untrained_run()
     gru.info.update(steps=1292, train_seconds=15.0999999, names_per_second=1234.56,
@@ -163,9 +164,12 @@ def test_compare_table_shows_numbers_as_people_read_them():
     assert table["top1"].tolist()[0] == 61.2  # shown as 61.2%
     assert table["names/s"].tolist()[0] == 1235 and table["names/s"].isna().tolist()[1]
     assert table["optimizer"].isna().tolist() == [False, True]  # empty: does not apply
-    assert not (table.astype(str) == "None").any().any()
-    columns = at.dataframe[-1].proto.columns
-    assert '"%.1f"' in columns and '"localized"' in columns and '"%.1f%%"' in columns
+    shown = analysis.settings_styled([analysis.settings_row(r, run) for r, run in
+                                      {"run1-gru": gru, "run2-ngram": ngram}.items()]).to_string()
+    lines = shown.splitlines()
+    assert "None" not in shown and "nan" not in shown.lower() and "<NA>" not in shown
+    assert "1,292" in lines[1] and "15.1 " in lines[1] and "61.2%" in lines[1]
+    assert " 4.0 " in lines[2] and " 37 " in lines[2]
 
 
 def test_predict_picker_follows_what_is_typed_and_empty_lines_get_a_word():
@@ -209,3 +213,16 @@ def test_home_says_what_a_label_means_and_what_the_models_are_for():
     caveat = next(c.value for c in at.caption if "What a label means" in c.value)
     assert "not a person's nationality or ethnicity" in caveat
     assert "not for decisions about people" in caveat
+
+
+def test_evaluate_gives_long_names_room_in_the_mistakes_table(tiny_bytes):
+    from tests.conftest import same_session, train_page, wait_for_job
+
+    at = train_page(tiny_bytes, steps="1")  # one step: plenty of mistakes
+    at.button(key="train_start").click().run()
+    wait_for_job(at)
+    ev = same_session(at, "pages/3_Evaluate.py").run()
+    no_exception(ev)
+    mistakes = ev.dataframe[-1]
+    assert list(mistakes.value.columns) == ["name", "true", "predicted", "top-3"]
+    assert '"name":{"width":"large"' in mistakes.proto.columns.replace(" ", "")

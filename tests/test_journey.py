@@ -13,6 +13,7 @@ The data is a made-up file of 900 names, so every run takes seconds even on a bu
 """
 
 import os
+import random
 import re
 import tempfile
 import time
@@ -29,6 +30,15 @@ from tests.test_browser import ARGS, EXCEPTION, server  # noqa: F401  (the fixtu
 RAW_FLOAT = re.compile(r"\d\.\d{5,}")  # 15.100000, 0.612345: a number nobody formatted
 ZERO_LEFT = re.compile(r"\b0 s left")
 ODD_NAMES = "O'Brien\n\nnguyễn\nX Æ A-12\nMaximilian-Alexander Wolfeschlegelsteinhausen\n"
+def journey_file() -> bytes:
+    """900 made-up names whose ending gives the label away, and 60 long ones labelled at
+    random, so that the model makes mistakes (on long names) for Evaluate to list."""
+    rng = random.Random(14)
+    noisy = ["".join(rng.choice("bdfgklmnprtaeiou") for _ in range(rng.randint(24, 34))).title()
+             + f", {rng.choice(('Ski', 'Son', 'Ez'))}" for _ in range(60)]
+    return tiny_names(300) + b"\n" + "\n".join(noisy).encode()
+
+
 BAD_FILE = (b"Novak, Czech\nno separator on this line\nKelly,\n, Irish\nMurphy, Irish\n"
             b"Dvorak, Czech\nSmith, English\nJones, English\n")
 
@@ -116,7 +126,7 @@ def home_recommended_run(j: Journey) -> None:
     j.page.get_by_text("Your own file").click()
     settle(j.page)
     j.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-        files=[{"name": "mine.txt", "mimeType": "text/plain", "buffer": tiny_names(300)}])
+        files=[{"name": "mine.txt", "mimeType": "text/plain", "buffer": journey_file()}])
     expect(j.page.get_by_text(re.compile(r"names in 3 labels from mine.txt"))).to_be_visible()
     settle(j.page)
     j.page.get_by_role("button", name="Train with the recommended settings").click()
@@ -139,6 +149,7 @@ def evaluate(j: Journey) -> None:
     sidebar(j.page, "Evaluate")
     text = look(j, "evaluate")
     assert "Top-1" in text and "Misclassified test names" in text
+    expect(j.page.locator('[data-testid="stDataFrame"]').last).to_be_visible()
 
 
 def predict(j: Journey) -> None:
@@ -249,6 +260,7 @@ def checkpoint_round_trip(j: Journey) -> None:
             str(j.checkpoint))
         settle(other)
         expect(other.get_by_label("Names, one per line")).to_be_visible(timeout=60_000)
+        expect(other.get_by_role("combobox", name="Run")).to_have_value(j.checkpoint.stem)
         look(j, "checkpoint_uploaded", other)
     finally:
         context.close()

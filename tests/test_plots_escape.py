@@ -192,3 +192,12 @@ def test_plotly_js_draws_the_escaped_labels_literally(tmp_path):
     assert drawn["bold"] == 0 and drawn["links"] == 0 and drawn["imgs"] == 0
     assert any(label in " ".join(hover) for label in HOSTILE), hover
     assert not dialogs
+
+
+def test_legends_sit_at_the_left_where_plotlys_toolbar_cannot_cover_them():
+    for fig in (plots.loss_curve(HISTORY), plots.compare_curves({"a": HISTORY, "b": HISTORY},
+                                                                "loss")):
+        legend = fig.layout.legend
+        assert (legend.x, legend.xanchor, legend.yanchor) == (0, "left", "bottom")
+        assert fig.layout.margin.t >= 60  # room for the title above the legend
+    assert plots.CHART_CONFIG == {"displayModeBar": False}

@@ -133,17 +133,16 @@ def settings_row(run_id: str, run: Run) -> dict:
     return row
 
 
-# how the Compare table shows each kind of column (printf formats; an empty cell: n/a)
+# how the Compare table shows each kind of column (an empty cell: does not apply)
 PERCENT = ("top1", "top2", "top3", "macro_f1")  # fractions, shown as 61.2%
 INTEGER = ("hidden", "layers", "emb", "batch", "steps", "seed", "names/s")
-DECIMAL = {"train s": "%.1f", "dropout": "%g", "ngram_weight": "%g", "lr": "%g"}
+DECIMAL = {"train s": "{:.1f}", "dropout": "{:g}", "ngram_weight": "{:g}", "lr": "{:g}"}
 YES_NO = ("bidir", "lexicon")
 
 
 def settings_table(rows: list[dict]) -> pd.DataFrame:
-    """settings_row()s as a table people read: whole numbers as integers (nullable, so a
-    setting that does not apply is an empty cell, not NaN or None), metrics in percent,
-    flags as yes/no."""
+    """settings_row()s with a type per column: whole numbers as nullable integers (a setting
+    that does not apply is missing, not NaN or None), metrics in percent, flags as yes/no."""
     table = pd.DataFrame(rows)
     for col in table.columns:
         if col in PERCENT:
@@ -157,3 +156,13 @@ def settings_table(rows: list[dict]) -> pd.DataFrame:
         else:
             table[col] = table[col].astype("string")
     return table
+
+
+def settings_styled(rows: list[dict]):
+    """settings_table() as people read it: 1,292 and 15.1 and 61.2%, an empty cell where a
+    setting does not apply (st.dataframe draws a missing value as "None" otherwise). The
+    values underneath stay numbers, so a column still sorts as numbers."""
+    table = settings_table(rows)
+    formats = {c: "{:.1f}%" for c in PERCENT} | {c: "{:,}" for c in INTEGER} | DECIMAL
+    return table.style.format({c: f for c, f in formats.items() if c in table.columns},
+                              na_rep="")

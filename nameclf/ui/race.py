@@ -156,7 +156,7 @@ def results() -> None:
                "faster than one name at a time; your numbers depend on the device, the model "
                "size and the batch size. On a CPU, *packed* runs nameclf's hand-written cells "
                "and *packed, PyTorch's cell* the same batches through `nn.RNN`/`LSTM`/`GRU`: "
-               "same weights and maths, only the speed differs (see the README).")
+               "same weights and maths, only the speed differs (docs/batching.md).")
     st.subheader("Every race of this session")
     number = st.column_config.NumberColumn
     config = {c: number(format="%.1f") for c in rows[-1] if "÷" in c}

@@ -218,11 +218,6 @@ def settings_table(rows: list[dict]) -> None:
     """The Compare page's settings table, each column formatted as people read it."""
     from nameclf.ui import analysis
 
-    table = analysis.settings_table(rows)
-    col = st.column_config
-    config = {c: col.NumberColumn(format="%.1f%%") for c in analysis.PERCENT}
-    config |= {c: col.NumberColumn(format="localized") for c in analysis.INTEGER}
-    config |= {c: col.NumberColumn(format=f) for c, f in analysis.DECIMAL.items()}
-    config |= {c: col.TextColumn(width="medium") for c in ("run", "status", "dataset")}
-    st.dataframe(table, hide_index=True, key="compare_table",
-                 column_config={c: v for c, v in config.items() if c in table.columns})
+    text = st.column_config.TextColumn
+    st.dataframe(analysis.settings_styled(rows), hide_index=True, key="compare_table",
+                 column_config={c: text(width="medium") for c in ("run", "status", "dataset")})
