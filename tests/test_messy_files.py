@@ -378,3 +378,20 @@ def test_many_labels_fit_with_sgd_whose_loss_is_the_torch_models():
     nll = -logp.gather(1, prep.train.labels[:, None]).mean()
     assert float(nll) == pytest.approx(result.history.loss[0], rel=1e-4)
     assert torch.allclose(logp.exp().sum(1), torch.ones(len(logp)), atol=1e-5)
+
+
+def test_a_names_repeated_label_outweighs_its_stray_one_after_the_split():
+    """`patel`: 52 rows of one label, 1 of another. The split keeps all 53 rows on one side,
+    so a model trained on them answers the frequent label, as the data says."""
+    from nameclf.config import ModelConfig, TrainConfig
+    from nameclf.pipeline import fit, predict, prepare
+    from tests.helpers import dataset
+
+    rows = census_rows() + [("Patel", "Kaz")] * 52 + [("Patel", "Lom")]
+    ds = dataset(rows)
+    seed = next(s for s in range(50) if "Patel" in {ds.names[i] for i in
+                                                    prepare(ds, seed=s).split.train})
+    prep = prepare(ds, "names", seed=seed)
+    assert sum(ds.names[i] == "Patel" for i in prep.split.train) == 53
+    run = fit(prep, ModelConfig(cell="ngram"), TrainConfig(steps=1))
+    assert predict(run, "Patel")[0].top[0][0] == "Kaz"
