@@ -28,10 +28,12 @@ LIBRARIES = ("torch", "numpy", "scikit-learn", "nameclf")  # versions that chang
 
 def dataset_digest(names: list[str], labels: list[str], ascii_fold: bool) -> str:
     """SHA-256 of a dataset's content: every (name, label) pair in order, and its folding."""
-    h = hashlib.sha256(f"fold={int(ascii_fold)}\n".encode())
-    for name, label in zip(names, labels, strict=True):
-        h.update(json.dumps([name, label]).encode() + b"\n")  # no name can fake a boundary
-    return h.hexdigest()
+    if len(names) != len(labels):
+        raise ValueError("names and labels differ in length")
+    # each text led by its length, so no name can fake a boundary
+    text = "".join(f"{len(n)}:{n}{len(lb)}:{lb}" for n, lb in zip(names, labels, strict=True))
+    return hashlib.sha256(f"fold={int(ascii_fold)};{text}".encode("utf-8", "surrogatepass")
+                          ).hexdigest()
 
 
 def versions() -> dict[str, str]:

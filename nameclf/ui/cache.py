@@ -99,9 +99,14 @@ def devices() -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-@st.cache_data(max_entries=4, show_spinner="Loading the dataset…")
+@st.cache_resource(max_entries=4, show_spinner="Loading the dataset…")
 def builtin_dataset(source: str, ascii_fold: bool = True) -> NameDataset:
-    """A built-in dataset, loaded once per server (it is the same for everyone)."""
+    """A built-in dataset, loaded once per server (it is the same for everyone); never mutated.
+
+    A shared object, not st.cache_data's copy per call: every run a visitor keeps holds its
+    dataset (to evaluate it later), and a copy is 1.5 MB for the 20,652 Faker surnames, so
+    a class of 30 held 30 copies or more, and each page run unpickled another.
+    """
     return load_dataset(source, ascii_fold=ascii_fold, data_dir=DATA_DIR)
 
 
