@@ -8,16 +8,19 @@ The contestants take turns: each round gives every one of them a slice of its se
 machine that gets busier halfway through slows them all alike and the ratios stay fair.
 """
 
+from __future__ import annotations
+
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import torch
-
-from nameclf.batches import Encoded
 from nameclf.config import BATCHING_MODES, ModelConfig, TrainConfig
-from nameclf.model import NameClassifier
-from nameclf.train import train
+
+if TYPE_CHECKING:  # torch loads when a race runs: the Speed race page draws its form first
+    import torch
+
+    from nameclf.batches import Encoded
 
 # contestant -> (batching mode, kernel)
 CONTESTANTS = {mode: (mode, "auto") for mode in BATCHING_MODES} | {"packed-torch":
@@ -37,6 +40,10 @@ class RaceConfig:
 
 def subset(enc: Encoded, n: int, seed: int = 0) -> Encoded:
     """The same `n` random names for every contestant."""
+    import torch
+
+    from nameclf.batches import Encoded
+
     sel = torch.randperm(len(enc), generator=torch.Generator().manual_seed(seed))[:n]
     lengths = enc.lengths[sel]
     dev_sel = sel.to(enc.idx.device)
@@ -48,7 +55,7 @@ def contestants(model_cfg: ModelConfig, device: torch.device | str) -> tuple[str
     out = tuple(CONTESTANTS)
     if model_cfg.bidirectional:
         out = tuple(m for m in out if m != "padded")  # padded is exact one-way only
-    hand_written = model_cfg.num_layers == 1 and torch.device(device).type == "cpu"
+    hand_written = model_cfg.num_layers == 1 and str(device).split(":")[0] == "cpu"
     return out if hand_written else tuple(m for m in out if m != "packed-torch")
 
 
@@ -62,6 +69,11 @@ def race(model_cfg: ModelConfig, enc: Encoded, cfg: RaceConfig,
     `cfg.seconds / cfg.rounds` each; a mode's speed is all its names over all its time.
     `report` hears each turn: mode, turn `done` of `of`, and the mode's speed so far.
     """
+    import torch
+
+    from nameclf.model import NameClassifier
+    from nameclf.train import train
+
     names = subset(enc, cfg.n_names, cfg.seed)
     allowed = contestants(model_cfg, enc.idx.device)
     modes = allowed if modes is None else tuple(m for m in modes if m in allowed)

@@ -5,10 +5,8 @@ import random
 import pandas as pd
 import plotly.graph_objects as go
 
-from nameclf.batches import Encoded, encode_names
 from nameclf.bench import ratios
 from nameclf.data import NameDataset
-from nameclf.encoding import padding_waste
 from nameclf.plots import plain, plains
 from nameclf.vocab import Vocab
 
@@ -19,8 +17,25 @@ WASTE_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 TUTORIAL_SPEEDUP = 42  # what the tutorial reports for batched over per-sample training
 
 
-def race_data(ds: NameDataset, n: int, device: str, seed: int = 0) -> tuple[Encoded, int, int]:
-    """`n` random names of the dataset encoded on `device`, with vocab size and class count."""
+def padding_waste(lengths: list[int], batch_size: int) -> float:
+    """Fraction of padded cells when consecutive `lengths` are batched `batch_size` at a time.
+
+    nameclf.encoding.padding_waste's maths (a test checks they agree), here without torch, so
+    the Speed race page draws its form and waste chart before torch has loaded.
+    """
+    real = padded = 0
+    for start in range(0, len(lengths), batch_size):
+        chunk = lengths[start : start + batch_size]
+        real += sum(chunk)
+        padded += max(chunk) * len(chunk)
+    return 1 - real / padded if padded else 0.0
+
+
+def race_data(ds: NameDataset, n: int, device: str, seed: int = 0):
+    """`n` random names of the dataset encoded on `device` (an Encoded), with vocab size and
+    class count."""
+    from nameclf.batches import encode_names
+
     rows = random.Random(seed).sample(range(len(ds)), min(n, len(ds)))
     names = [ds.names[i] for i in rows]
     classes = ds.classes

@@ -6,9 +6,7 @@ from nameclf.ui.state import init_page
 
 init_page("Evaluate", ":material/analytics:")
 
-from nameclf import plots  # noqa: E402
-from nameclf.evaluate import most_confused  # noqa: E402
-from nameclf.ui import views  # noqa: E402
+from nameclf.ui import views  # noqa: E402  (torch, pandas, plotly: once there is a run)
 
 
 def mistakes(result) -> None:
@@ -32,6 +30,9 @@ def main() -> None:
         views.checkpoint_uploader("eval_checkpoint")
         st.stop()
     run_id, run = picked
+    from nameclf import plots
+    from nameclf.evaluate import most_confused
+
     result, note = views.evaluation(run_id, run)
     if note:
         st.warning(note)

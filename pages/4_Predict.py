@@ -6,10 +6,7 @@ from nameclf.ui.state import init_page
 
 init_page("Predict", ":material/online_prediction:")
 
-from nameclf import plots  # noqa: E402
-from nameclf.pipeline import predict  # noqa: E402
-from nameclf.prefix import prefix_note, prefix_predictions  # noqa: E402
-from nameclf.ui import views  # noqa: E402
+from nameclf.ui import views  # noqa: E402  (torch, plotly: imported once there is a run)
 
 MAX_NAMES = 20  # names predicted at once
 EXAMPLE = "Nakamura\nSchmidt\nO'Brien\nKowalski"
@@ -38,6 +35,9 @@ def by_character(run, names: list[str]) -> None:
         return
     follow_typing(options)
     name = st.selectbox("Name", options, key="predict_prefix_name")
+    from nameclf import plots
+    from nameclf.prefix import prefix_note, prefix_predictions
+
     steps = prefix_predictions(run, name, k=len(run.classes))
     st.plotly_chart(plots.prefix_lines(steps), key="predict_prefix",
                     config=plots.CHART_CONFIG)
@@ -49,7 +49,7 @@ def word_frequencies(run, names: list[str]) -> None:
     """For a model that reads them: the word frequencies its n-gram part sees for each name."""
     if not run.model_config.lexicon or not names:
         return
-    from nameclf import lexicon
+    from nameclf import lexicon, plots
 
     st.subheader("What the word frequencies say")
     names = list(dict.fromkeys(names))
@@ -71,6 +71,9 @@ def main() -> None:
         views.checkpoint_uploader("predict_checkpoint")
         st.stop()
     run_id, run = picked
+    from nameclf import plots
+    from nameclf.pipeline import predict
+
     text = st.text_area("Names, one per line", EXAMPLE, key="predict_text", max_chars=2000)
     k = st.slider("How many guesses per name", 1, min(10, len(run.classes)), 3, key="predict_k")
     names = [line for line in text.splitlines() if line.strip()] or [text]

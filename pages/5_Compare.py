@@ -6,8 +6,7 @@ from nameclf.ui.state import init_page
 
 init_page("Compare", ":material/compare_arrows:")
 
-from nameclf import plots  # noqa: E402
-from nameclf.ui import analysis, live, train_form, training, views  # noqa: E402
+from nameclf.ui import live, train_form, training, views  # noqa: E402
 from nameclf.ui.state import runs  # noqa: E402
 
 
@@ -59,6 +58,9 @@ def main() -> None:
     if not chosen:
         st.info("Pick at least one run.")
         return
+    from nameclf import plots  # plotly, pandas and torch: only once there are runs
+    from nameclf.ui import analysis
+
     histories = {r: runs()[r].history for r in chosen if runs()[r].history.get("step")}
     left, right = st.columns(2)
     left.plotly_chart(plots.compare_curves(histories, "loss"), key="compare_loss",

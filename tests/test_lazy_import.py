@@ -33,7 +33,10 @@ print(json.dumps({"torch": "torch" in sys.modules,
                   "loaded": sorted(m for m in sys.modules if m.startswith("nameclf."))}))
 """)
     assert not got["torch"]
-    assert got["loaded"] == ["nameclf.data", "nameclf.errors", "nameclf.vocab"]
+    # the data module and the light helpers it reads files with (issue 15's columns, report
+    # and text repair), nothing that needs torch
+    assert got["loaded"] == ["nameclf.columns", "nameclf.data", "nameclf.errors",
+                             "nameclf.report", "nameclf.textfix", "nameclf.vocab"]
 
 
 def test_every_public_name_resolves_to_its_submodules_object():
@@ -176,3 +179,32 @@ print(json.dumps({"torch": torch_loaded, "cpu_only": cpu_only_build(),
     assert (got["cell"], got["hidden"], got["start"]) == ("gru", 64, [False])
     if got["cpu_only"]:
         assert not got["torch"]
+
+
+@pytest.mark.parametrize("page", ["pages/3_Evaluate.py", "pages/4_Predict.py",
+                                  "pages/5_Compare.py", "pages/7_Speed_race.py"])
+def test_a_first_request_without_runs_renders_without_torch(page):
+    """A fresh visitor's Evaluate, Predict, Compare and Speed race need no torch to be drawn
+    (a CPU-only build): it loads once there is a run or a race (bench/first_render.py)."""
+    got = fresh(f"""
+import json, sys
+from streamlit.testing.v1 import AppTest
+from nameclf.device import cpu_only_build
+at = AppTest.from_file({page!r}, default_timeout=120).run()
+print(json.dumps({{"torch": "torch" in sys.modules, "cpu_only": cpu_only_build(),
+                  "exceptions": [e.value for e in at.exception],
+                  "title": [t.value for t in at.title]}}))
+""")
+    assert got["exceptions"] == [] and got["title"]
+    if got["cpu_only"]:
+        assert not got["torch"]
+
+
+def test_the_race_pages_torch_free_padding_waste_agrees_with_encodings():
+    from nameclf import race_plots
+    from nameclf.encoding import padding_waste
+
+    lengths = [5, 3, 8, 8, 1, 12, 4]
+    for batch in (1, 2, 3, 7, 100):
+        assert race_plots.padding_waste(lengths, batch) == padding_waste(lengths, batch)
+    assert race_plots.padding_waste([], 4) == padding_waste([], 4) == 0.0

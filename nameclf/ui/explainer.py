@@ -8,14 +8,10 @@ from nameclf.mixture import Mixture
 from nameclf.model import NameClassifier
 from nameclf.pipeline import Run
 from nameclf.ui.state import latest_run, runs
+from nameclf.ui.views import dataset_key
 from nameclf.vocab import Vocab
 
 KEY_NAMES, KEY_STEP = "explainer_names", "explainer_step"
-
-
-def dataset_key(ds: NameDataset) -> str:
-    """A cheap identity for caching per dataset (its source and size)."""
-    return f"{ds.report.source}|{len(ds)}|{ds.ascii_fold}"
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

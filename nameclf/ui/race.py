@@ -15,11 +15,10 @@ from nameclf import race_plots as rp
 from nameclf.bench import RaceConfig, contestants, race
 from nameclf.config import ModelConfig
 from nameclf.data import NameDataset
-from nameclf.encoding import padding_waste
 from nameclf.jobs import Job, queue_text
 from nameclf.plots import CHART_CONFIG
-from nameclf.ui.cache import device, own, training_slots
-from nameclf.ui.explainer import dataset_key
+from nameclf.ui.cache import devices, own, training_slots
+from nameclf.ui.views import dataset_key
 
 KEY_JOB = "race_job"  # {"job": Job, "setup": dict, "seconds": float} while a race runs
 CELLS = ("rnn", "lstm", "gru")  # the tutorial's RNN first
@@ -33,10 +32,9 @@ DEFAULT_NAMES = 512
 
 def race_form() -> dict:
     """The race settings chosen by the visitor."""
-    devices = list(dict.fromkeys([str(device()), "cpu"]))
     c1, c2, c3 = st.columns(3)
     setup = {
-        "device": c1.selectbox("Device", devices, key="race_device"),
+        "device": c1.selectbox("Device", devices(), key="race_device"),
         "names": int(c1.number_input("Names N (the same for every contestant)", 8, 4096,
                                      DEFAULT_NAMES, step=64, key="race_n")),
         "batch": int(c2.number_input("Batch size (N or more: one batch of all N names)", 1,
@@ -82,7 +80,7 @@ def _start(ds: NameDataset, setup: dict) -> None:
     expected = len(racing) * (setup["seconds"] + WARM_UP_S)
     job = Job(target, name="race", slots=training_slots(), expected_s=expected)
     # the race's batches hold these names, min(batch, N) at a time, in a random order
-    skipped = padding_waste(enc.lengths.tolist(), min(setup["batch"], setup["names"]))
+    skipped = rp.padding_waste(enc.lengths.tolist(), min(setup["batch"], setup["names"]))
     st.session_state[KEY_JOB] = {"job": own(job).start(), "setup": setup,
                                  "turns": len(racing) * cfg.rounds,
                                  "turn_seconds": setup["seconds"] / cfg.rounds,

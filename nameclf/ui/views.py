@@ -33,6 +33,11 @@ def plain(text: str) -> str:
     return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
+def dataset_key(ds) -> str:
+    """A cheap identity for caching per dataset (its source and size)."""
+    return f"{ds.report.source}|{len(ds)}|{ds.ascii_fold}"
+
+
 def run_page(main: Callable[[], None]) -> None:
     """Run a page body; a visitor sees a readable error, never a traceback."""
     show_notes()
