@@ -20,11 +20,19 @@ def normalized(header: str) -> str:
 
 
 class ColumnError(DataError):
-    """The name or label column could not be found; `columns` lists the file's columns."""
+    """The name or label column could not be found; `columns` lists the file's columns.
 
-    def __init__(self, message: str, columns: list[str]):
-        super().__init__(message)
-        self.columns = columns
+    `what` is the message without the command-line hint (the app offers a picker instead)."""
+
+    def __init__(self, what: str, columns: list[str], hint: str = ""):
+        super().__init__(what + hint)
+        self.what, self.columns = what, columns
+
+    def default_columns(self) -> tuple[str, str]:
+        """What a picker should start from: the recognised columns, else the first and last."""
+        name = guess(self.columns, NAME_COLUMNS) or self.columns[0]
+        label = guess(self.columns, LABEL_COLUMNS, taken=name) or self.columns[-1]
+        return name, label
 
 
 def find(columns: list[str], wanted: str) -> str | None:
@@ -58,8 +66,8 @@ def pick_columns(columns: list[str], name_column: str | None = None,
         missing = " and ".join(what for what, col in (("name", name), ("label", label))
                                if col is None)
         raise ColumnError(f"no {missing} column recognised in the CSV header; its columns: "
-                          f"{listed}. Say which with --name-column and --label-column "
-                          "(in the app: pick them below the upload)", columns)
+                          f"{listed}", columns,
+                          ". Say which with --name-column and --label-column")
     if name == label:
         raise ColumnError(f"the name and label columns are both {name!r}; choose two "
                           "different columns", columns)

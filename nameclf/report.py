@@ -72,16 +72,17 @@ class LoadReport:
     def text_line(self) -> str:
         """Mis-decoded names and control characters, with examples; empty if none."""
         parts = []
+        looked = "looked" if self.fix_text else "look"
         if self.fix_text:
             parts.append(f"{self.repaired:,} names repaired with ftfy")
         if self.misdecoded:
-            parts.append(f"{self.misdecoded:,} names look mis-decoded (UTF-8 read as another "
+            parts.append(f"{self.misdecoded:,} names {looked} mis-decoded (UTF-8 read as another "
                          f"encoding), e.g. {shown(self.misdecoded_examples, MAX_TEXT_EXAMPLES)}")
         if self.control_chars:
             parts.append(f"{self.control_chars:,} names hold control characters, e.g. "
                          f"{shown(self.control_examples, MAX_TEXT_EXAMPLES)}")
         if (self.misdecoded or self.control_chars) and not self.fix_text:
-            parts.append("--fix-text (the app: Repair mis-decoded text) repairs them")
+            parts.append("repair them with --fix-text (on Home: Repair mis-decoded text)")
         return "; ".join(parts) + "." if parts else ""
 
     def lines(self) -> list[str]:

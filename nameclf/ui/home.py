@@ -83,13 +83,14 @@ def _upload_options(file_id: str) -> LoadOptions:
     return LoadOptions(columns[0], columns[1], int(least), bool(fix))
 
 
-def column_picker(file_id: str, columns: list[str]) -> None:
+def column_picker(file_id: str, columns: list[str], start: tuple[str, str]) -> None:
     """Two selectboxes of the file's columns; the choice is kept with the upload."""
     ss = st.session_state
     st.caption("Which columns hold the names and the labels?")
     left, right = st.columns(2)
-    name = left.selectbox("Name column", columns, key="home_name_column")
-    label = right.selectbox("Label column", columns, index=min(1, len(columns) - 1),
+    name = left.selectbox("Name column", columns, index=columns.index(start[0]),
+                          key="home_name_column")
+    label = right.selectbox("Label column", columns, index=columns.index(start[1]),
                             key="home_label_column")
     if st.button("Load with these columns", key="home_load_columns"):
         ss["upload_columns"] = (file_id, (name, label))
@@ -111,15 +112,15 @@ def _upload() -> None:
         try:
             ss["upload"] = (file.name, load_bytes(file.getvalue(), file.name, options=options))
             ss["dataset_source"] = "upload"
-        except ColumnError as err:
-            ss["upload_error"] = f"{file.name} was not loaded: {str(err).rstrip('.')}."
-            ss["upload_file_columns"] = err.columns
+        except ColumnError as err:  # the app's own way to say which: the picker below
+            ss["upload_error"] = f"{file.name} was not loaded: {err.what}; pick them below."
+            ss["upload_file_columns"] = (err.columns, err.default_columns())
         except DataError as err:
             ss["upload_error"] = f"{file.name} was not loaded: {str(err).rstrip('.')}."
     if ss.get("upload_error"):
         st.error(plain(ss["upload_error"] + " Your dataset is unchanged."))
     if ss.get("upload_file_columns"):
-        column_picker(file.file_id, ss["upload_file_columns"])
+        column_picker(file.file_id, *ss["upload_file_columns"])
 
 
 def dataset_picker() -> None:
