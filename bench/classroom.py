@@ -146,9 +146,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--soak", type=int, default=0, metavar="N",
                         help="instead of the class, N visitors one after another")
+    parser.add_argument("--server-log", metavar="FILE", help="keep the server's output here")
     args = parser.parse_args()
     load_before, port = loadavg(), free_port()
-    server = start_server(port)
+    server = start_server(port, args.server_log)
     base = f"http://127.0.0.1:{port}"
     ctx = mp.get_context("spawn")
     halt, results = ctx.Event(), ctx.Queue()

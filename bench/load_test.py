@@ -50,12 +50,14 @@ DONE = r"completed after \d+ steps"
 QUEUED = r"Waiting for a free training slot"
 
 
-def start_server(port: int) -> subprocess.Popen:
-    """`streamlit run streamlit_app.py` on 127.0.0.1:port, answering its health check."""
+def start_server(port: int, log: str | None = None) -> subprocess.Popen:
+    """`streamlit run streamlit_app.py` on 127.0.0.1:port, answering its health check; its
+    output goes to the file `log` if given."""
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (the server keeps it)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless",
          "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=out, stderr=out)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

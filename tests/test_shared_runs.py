@@ -258,11 +258,11 @@ SEED = "4321"  # settings no other test trains, so the server's store has nothin
 @pytest.fixture
 def fresh_sharing():
     from nameclf.ui import sharing
+    from nameclf.ui.cache import forget_server_wide
 
-    sharing.run_store.clear()
-    sharing.shared_runs.clear()
+    forget_server_wide("run_store", "shared_runs")
     yield sharing
-    sharing.run_store.clear()
+    forget_server_wide("run_store")
 
 
 @pytest.fixture

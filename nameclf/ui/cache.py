@@ -7,8 +7,10 @@ before torch has loaded (see nameclf.ui.state.preload_torch).
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -46,19 +48,44 @@ def device() -> torch.device:
     return found
 
 
-@st.cache_resource(show_spinner=False)
+_server_wide: dict[str, Any] = {}
+_server_wide_lock = threading.Lock()
+
+
+def server_wide(name: str, make: Callable[[], Any]) -> Any:
+    """One object per server process, made exactly once, for every visitor.
+
+    Not st.cache_resource for objects that hold state (a queue, a registry): measured with 20
+    sessions pressing Start within a second, the registry of shared runs was made three
+    times, each time replacing the last, so the runs started in the first two were lost.
+    """
+    with _server_wide_lock:
+        if name not in _server_wide:
+            _server_wide[name] = make()
+        return _server_wide[name]
+
+
+def forget_server_wide(*names: str) -> None:
+    """Drop server-wide objects, to be made afresh (tests)."""
+    with _server_wide_lock:
+        for name in names:
+            _server_wide.pop(name, None)
+
+
 def training_slots() -> Slots:
     """The server-wide queue every visitor's training jobs wait in (one object, shared)."""
-    device()  # sets torch's threads for the server, should a training come first
-    settle_heap()  # once more, with the pages' plotly and pandas loaded by now
-    return Slots(MAX_TRAINING_JOBS)
+    def make() -> Slots:
+        device()  # sets torch's threads for the server, should a training come first
+        settle_heap()  # once more, with the pages' plotly and pandas loaded by now
+        return Slots(MAX_TRAINING_JOBS)
+
+    return server_wide("training_slots", make)
 
 
-@st.cache_resource(show_spinner=False)
 def training_speeds() -> dict:
     """Names per second each kind of model trained at on this server ("any": the latest of
     all), so a visitor queued behind a job can be told about how long it will take."""
-    return {}
+    return server_wide("training_speeds", dict)
 
 
 def stop_jobs(jobs: list[Job]) -> None:

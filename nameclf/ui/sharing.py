@@ -11,14 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 from nameclf.runstore import RunStore, dataset_digest, not_reproducible, run_key
 from nameclf.shared_runs import Given, SharedRuns
-from nameclf.ui.cache import THREADS_PER_JOB, current_dataset
+from nameclf.ui.cache import THREADS_PER_JOB, current_dataset, server_wide
 
 if TYPE_CHECKING:
     from nameclf.pipeline import Prepared, Run
 
+_log = get_logger(__name__)
 STORE_BYTES = 64 * 2**20  # finished runs kept for everyone: 64 MB (a fast GRU is ~0.4 MB)
 STORE_AGE_S = 15 * 60  # ... and for 15 minutes, about a lesson's exercise
 GIVEN = ("Trained {age} ago on this server with exactly these settings; the same seed gives "
@@ -33,16 +35,14 @@ JOINED = ("Someone on this server is training exactly these settings, so you are
           "Stop detaches only you (you keep the model so far).")
 
 
-@st.cache_resource(show_spinner=False)
 def run_store() -> RunStore:
     """Finished shareable runs, server-wide, bounded in bytes and age."""
-    return RunStore(STORE_BYTES, STORE_AGE_S)
+    return server_wide("run_store", lambda: RunStore(STORE_BYTES, STORE_AGE_S))
 
 
-@st.cache_resource(show_spinner=False)
 def shared_runs() -> SharedRuns:
     """Shareable runs being trained (or queued) right now, server-wide."""
-    return SharedRuns()
+    return server_wide("shared_runs", SharedRuns)
 
 
 def key_for(values: dict, model_cfg: Any, train_cfg: Any, split: str) -> str | None:
@@ -60,6 +60,12 @@ def key_for(values: dict, model_cfg: Any, train_cfg: Any, split: str) -> str | N
     # the threads the server gives a training, not torch.get_num_threads(): with OpenMP that
     # is per thread, and each session's script thread reads its own
     return run_key(digest, model_cfg, train_cfg, split, values["device"], THREADS_PER_JOB)
+
+
+def log_start(key: str, how: str, registry: SharedRuns) -> None:
+    """One line in the server's log per shared Start: which run, and how it was served."""
+    _log.info("run %s %s (%d live shared runs, %d visitors watching)", key[:12], how,
+              len(registry), registry.watchers())
 
 
 def from_store(key: str) -> Given | None:

@@ -146,7 +146,9 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
         holder["shared"] = Shared(key, job, model_cfgs[0].cell != "ngram", so_far)
         return holder["shared"]
 
-    view, joined = sharing.shared_runs().join_or_add(key, make)
+    registry = sharing.shared_runs()
+    view, joined = registry.join_or_add(key, make)
+    sharing.log_start(key, "joined" if joined else "started", registry)
     if joined:  # someone started the same run a moment ago: this job is never started
         return _attach(kind, values, view, labels, "joined", sharing.JOINED)
     _attach(kind, values, view, labels)
@@ -182,6 +184,7 @@ def start_training(values: dict) -> Job:
     if key is not None:
         labels = [model_cfg.kind]
         if (given := sharing.from_store(key)) is not None:
+            sharing.log_start(key, "given", sharing.shared_runs())
             return _attach("train", values, given, labels, "given", sharing.given_note(given))
     return _start("train", values, [model_cfg], train_cfg, prep, key)
 
