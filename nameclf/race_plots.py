@@ -92,14 +92,16 @@ def verdict(speeds: dict[str, float], skipped: float | None) -> str | None:
     head = (f"Packing skipped the {skipped:.0%} of the padded grid's cells that were `<pad>`, "
             f"so {which} it could be at most {1 / (1 - skipped):.1f}× faster than padded; "
             f"it was {ratio:.1f}×.")
+    spent = (f"{overhead:.1f}× a padded run's time" if overhead >= 1
+             else f"about {overhead:.0%} of a padded run's time")
     work = ("its bookkeeping (sorting the names, slicing each step's rows, gathering each "
             "name's last state)")
     if ratio >= 1:
-        cost = (f" The rest went on {work}: about {overhead:.0%} of a padded run's time."
+        cost = (f" The rest went on {work}: {spent}."
                 if overhead >= 0.05 else "")
     else:
         cost = (f" {'With the same code, packing' if torch_cell else 'Here packing'} lost: "
-                f"{work} cost about {overhead:.0%} of a padded run's time, more than the "
+                f"{work} cost {spent}, more than the "
                 f"{skipped:.0%} it skipped. Cheap cells (a small hidden size, a GPU's fused "
                 "kernels) or few `<pad>` cells (short or similar names, small batches) let the "
                 "bookkeeping win: try a larger hidden size or batch, or a dataset of more "
