@@ -397,3 +397,20 @@ def test_a_names_repeated_label_outweighs_its_stray_one_after_the_split():
     assert sum(ds.names[i] == "Patel" for i in prep.split.train) == 53
     run = fit(prep, ModelConfig(cell="ngram"), TrainConfig(steps=1))
     assert predict(run, "Patel")[0].top[0][0] == "Kaz"
+
+
+def test_app_predict_notes_the_case_read_the_prior_and_an_over_long_name():
+    from nameclf.checkpoint import to_bytes
+    from tests.conftest import app, no_exception
+
+    raw = to_bytes(case_only_run("gru", "lower"))
+    at = app("pages/4_Predict.py").run()
+    at.file_uploader(key="predict_checkpoint").set_value(
+        ("lower.safetensors", raw, "application/octet-stream")).run()
+    no_exception(at)
+    at.text_area(key="predict_text").input("Kqxzk\nИванов\n" + "Kqxz" * 12).run()
+    no_exception(at)
+    notes = [i.value.replace("\\", "") for i in at.info]  # markdown-escaped
+    assert "read 'K' as 'k', the case of the training names" in notes
+    assert any("training prior" in n for n in notes)
+    assert any(n.startswith("longer than any training name (48 characters") for n in notes)
