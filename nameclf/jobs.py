@@ -159,6 +159,7 @@ class Job:
         self.started_at: float | None = None
         self.running_since: float | None = None  # when it got its slot (time.time())
         self.finished_at: float | None = None
+        self._ended = threading.Event()  # set as the thread's last act
         self._thread = threading.Thread(target=self._run, name=f"nameclf-{name}", daemon=True)
 
     def _report(self, item: Any) -> None:
@@ -183,6 +184,7 @@ class Job:
             if self.slots is not None:
                 self.slots.release(token)
             self.finished_at = time.time()
+            self._ended.set()
 
     def start(self) -> "Job":
         self.started_at = time.time()
@@ -206,11 +208,14 @@ class Job:
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return self.started_at is not None and not self._ended.is_set()
 
     @property
     def done(self) -> bool:
-        return self.started_at is not None and not self._thread.is_alive()
+        """Started and ended. Not `not thread.is_alive()`: between start() setting started_at
+        and the thread running, that read "done", and a visitor joining a shared run then
+        found it over and started the same run again."""
+        return self.started_at is not None and self._ended.is_set()
 
     def snapshot(self) -> list[Any]:
         """A copy of everything reported so far."""

@@ -55,9 +55,9 @@ _server_wide_lock = threading.Lock()
 def server_wide(name: str, make: Callable[[], Any]) -> Any:
     """One object per server process, made exactly once, for every visitor.
 
-    Not st.cache_resource for objects that hold state (a queue, a registry): measured with 20
-    sessions pressing Start within a second, the registry of shared runs was made three
-    times, each time replacing the last, so the runs started in the first two were lost.
+    For objects that hold state every visitor relies on (the queue, the registry of shared
+    runs): a plain object kept here, which no `st.cache_resource.clear()` and no cache
+    eviction can replace while visitors hold the old one.
     """
     with _server_wide_lock:
         if name not in _server_wide:
