@@ -1,14 +1,16 @@
 """The padding-and-packing walkthrough as plain data, computed from the real tensors."""
 
+from __future__ import annotations
+
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-
-from nameclf.config import ModelConfig
-from nameclf.encoding import encode_batch, explain, one_hot, padding_waste
-from nameclf.model import NameClassifier
+from nameclf.errors import ConfigError
 from nameclf.vocab import Vocab, normalize
+
+if TYPE_CHECKING:  # steps 1-5 are plain Python: torch loads only for the model of step 6
+    from nameclf.model import NameClassifier
 
 MIN_NAMES, MAX_NAMES = 2, 8
 MAX_LEN = 40  # longer typed names are refused: the grids would not fit on a page
@@ -61,8 +63,50 @@ def default_names(names: list[str], seed: int = 0) -> list[str]:
     return [rng.choice(by_len[x]) for x in (medium, short, long)]
 
 
+def padding_waste(lengths: list[int], batch_size: int) -> float:
+    """Fraction of padded cells when consecutive `lengths` are batched `batch_size` at a time
+    (nameclf.encoding.padding_waste's maths without torch; a test checks they agree)."""
+    real = padded = 0
+    for start in range(0, len(lengths), batch_size):
+        chunk = lengths[start : start + batch_size]
+        real += sum(chunk)
+        padded += max(chunk) * len(chunk)
+    return 1 - real / padded if padded else 0.0
+
+
+def explain(names: list[str], vocab: Vocab) -> dict:
+    """nameclf.encoding.explain in plain Python, so the page draws before torch has loaded.
+
+    The tests check every field against encoding.explain, which asks PyTorch itself
+    (pack_padded_sequence), for many name sets with equal lengths among them.
+    """
+    if not names or not all(names):  # packing needs at least one step per name
+        raise ConfigError("explain needs at least one name, and no empty names")
+    lengths = [len(n) for n in names]
+    steps, batch, tokens = max(lengths), len(names), vocab.tokens
+    indices = [vocab.encode(n) for n in names]
+    padded_rows = [row + [0] * (steps - len(row)) for row in indices]  # (B, T)
+    order = sorted(range(batch), key=lambda b: -lengths[b])  # longest first, ties in order
+    unsorted = [0] * batch
+    for position, b in enumerate(order):
+        unsorted[b] = position
+    batch_sizes = [sum(1 for n in lengths if n > t) for t in range(steps)]
+    packed = [indices[b][t] for t in range(steps) for b in order[: batch_sizes[t]]]
+    real = sum(lengths)
+    return {
+        "names": list(names), "lengths": lengths, "vocab": tokens, "indices": indices,
+        "padded": [[tokens[i] for i in row] for row in padded_rows],  # (B, T) as characters
+        "padded_indices": [list(col) for col in zip(*padded_rows, strict=True)],  # (T, B)
+        "sorted_indices": order, "unsorted_indices": unsorted,
+        "sorted_names": [names[i] for i in order],
+        "packed": [tokens[i] for i in packed],  # time-major
+        "batch_sizes": batch_sizes, "real_cells": real, "padded_cells": steps * batch,
+        "pad_cells": steps * batch - real, "wasted_fraction": 1 - real / (steps * batch),
+    }
+
+
 def walkthrough(names: list[str], vocab: Vocab) -> dict:
-    """encoding.explain plus the per-step extras the pictures need, all plain lists."""
+    """explain() plus the per-step extras the pictures need, all plain lists."""
     data = explain(names, vocab)
     lengths = data["lengths"]
     n_steps = len(data["batch_sizes"])
@@ -76,9 +120,10 @@ def walkthrough(names: list[str], vocab: Vocab) -> dict:
 
 
 def onehot_slice(data: dict, b: int) -> list[list[float]]:
-    """The (T, V) one-hot rows of name `b`, zeros at its padding."""
-    idx = torch.tensor(data["padded_indices"])  # (T, B)
-    return one_hot(idx, data["vocab_size"])[:, b, :].tolist()  # (T, V)
+    """The (T, V) one-hot rows of name `b`, zeros at its padding (index 0)."""
+    width = data["vocab_size"]
+    return [[1.0 if j == row[b] and j else 0.0 for j in range(width)]
+            for row in data["padded_indices"]]  # (T, V)
 
 
 def step_status(data: dict, t: int) -> list[dict]:
@@ -98,6 +143,11 @@ def step_status(data: dict, t: int) -> list[dict]:
 
 def fresh_model(vocab_size: int, n_classes: int, seed: int = 0) -> NameClassifier:
     """A randomly initialised LSTM, for when the visitor has not trained one yet."""
+    import torch
+
+    from nameclf.config import ModelConfig
+    from nameclf.model import NameClassifier
+
     torch.manual_seed(seed)
     cfg = ModelConfig(cell="lstm", vocab_size=vocab_size, n_classes=max(2, n_classes),
                       hidden_size=64)
@@ -143,22 +193,27 @@ class Readout:
         return note
 
 
-@torch.no_grad()
 def readout(model: NameClassifier, vocab: Vocab, names: list[str], classes: list[str]) -> Readout:
     """Packed (exact) vs naive (state after the padding) features and predictions."""
+    import torch
+
+    from nameclf.encoding import encode_batch
+
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    try:
-        idx, lengths = encode_batch(names, vocab)  # (T, B), (B,)
-        idx = idx.to(device)
-        packed = model.features(idx, lengths, "packed")  # (B, H)
-        naive = model.features(idx, lengths, "naive")  # (B, H)
-        alone = torch.cat([model.features(idx[: int(n), b : b + 1], lengths[b : b + 1], "packed")
-                           for b, n in enumerate(lengths)])  # (B, H), one name at a time
-        probs = [torch.softmax(model.h2o(h), dim=1).cpu() for h in (packed, naive)]  # (B, C)
-    finally:
-        model.train(was_training)
+    with torch.no_grad():
+        try:
+            idx, lengths = encode_batch(names, vocab)  # (T, B), (B,)
+            idx = idx.to(device)
+            packed = model.features(idx, lengths, "packed")  # (B, H)
+            naive = model.features(idx, lengths, "naive")  # (B, H)
+            alone = torch.cat([model.features(idx[: int(n), b : b + 1], lengths[b : b + 1],
+                                              "packed")
+                               for b, n in enumerate(lengths)])  # (B, H), one name at a time
+            probs = [torch.softmax(model.h2o(h), dim=1).cpu() for h in (packed, naive)]  # (B, C)
+        finally:
+            model.train(was_training)
     label = lambda i: classes[i] if i < len(classes) else f"class {i}"  # a 1-label dataset
     tops = [[(label(int(i)), float(p[i])) for p, i in zip(pr, pr.argmax(1), strict=True)]
             for pr in probs]

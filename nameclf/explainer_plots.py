@@ -2,9 +2,9 @@
 
 import plotly.graph_objects as go
 
-from nameclf.encoding import PAD
 from nameclf.explainer import Readout, onehot_slice
 from nameclf.plots import plain, plains
+from nameclf.vocab import PAD
 
 COLORS = {  # cell kind -> colour; the legend shows the kinds a picture uses
     "character": "#bfdbfe",

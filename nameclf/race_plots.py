@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from nameclf.bench import ratios
 from nameclf.data import NameDataset
+from nameclf.explainer import padding_waste  # noqa: F401  (torch-free; ui.race uses it)
 from nameclf.plots import plain, plains
 from nameclf.vocab import Vocab
 
@@ -15,20 +16,6 @@ MODE_COLORS = {"per-sample": "#9ca3af", "padded": "#f59e0b", "packed": "#22c55e"
 MODE_LABELS = {"packed-torch": "packed, PyTorch's cell"}  # the others read as their key
 WASTE_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 TUTORIAL_SPEEDUP = 42  # what the tutorial reports for batched over per-sample training
-
-
-def padding_waste(lengths: list[int], batch_size: int) -> float:
-    """Fraction of padded cells when consecutive `lengths` are batched `batch_size` at a time.
-
-    nameclf.encoding.padding_waste's maths (a test checks they agree), here without torch, so
-    the Speed race page draws its form and waste chart before torch has loaded.
-    """
-    real = padded = 0
-    for start in range(0, len(lengths), batch_size):
-        chunk = lengths[start : start + batch_size]
-        real += sum(chunk)
-        padded += max(chunk) * len(chunk)
-    return 1 - real / padded if padded else 0.0
 
 
 def race_data(ds: NameDataset, n: int, device: str, seed: int = 0):

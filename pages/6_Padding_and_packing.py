@@ -28,7 +28,7 @@ def main() -> None:
     step = ui.step_nav()
     st.subheader(f"Step {step} · {ex.STEPS[step - 1]}")
     if step == len(ex.STEPS):
-        steps.answer(data, model, vocab, classes, which)
+        steps.answer(data, model(), vocab, classes, which)
     else:
         steps.RENDER[step](data)
     st.code(ex.step_code(step, data), language="python")

@@ -183,3 +183,33 @@ def test_onehot_columns_pad_and_unk_do_not_overlap(data):
     ticks = list(xp.onehot_figure(data, 0).layout.xaxis.ticktext)
     assert ticks[:2] == ["pad", "<br>unk"]  # one-character columns: unk a line lower
     assert ticks[2:] == list(data["vocab"][2:])
+
+
+def test_the_torch_free_walkthrough_is_what_pytorch_computes():
+    """explainer.explain (plain Python, so the page draws before torch loads) against
+    encoding.explain, which asks pack_padded_sequence itself: ties in length included."""
+    import random
+
+    from nameclf.encoding import explain as torch_explain
+    from nameclf.encoding import one_hot
+
+    rng = random.Random(0)
+    cases = [["Ram", "Shyam", "Al"], ["Ab", "Cd"], ["Xy", "Ab", "Cd", "Efg"]]
+    cases += [["".join(rng.choice("abcdefgh") for _ in range(rng.randint(1, 7)))
+               for _ in range(rng.randint(2, 8))] for _ in range(200)]
+    for names in cases:
+        vocab = Vocab.build(names)
+        assert ex.explain(names, vocab) == torch_explain(names, vocab), names
+        data = ex.walkthrough(names, vocab)
+        idx = torch.tensor(data["padded_indices"])
+        for b in range(len(names)):
+            assert ex.onehot_slice(data, b) == one_hot(idx, len(vocab))[:, b, :].tolist()
+
+
+def test_the_torch_free_padding_waste_agrees_with_encodings():
+    from nameclf.encoding import padding_waste
+
+    lengths = [5, 3, 8, 8, 1, 12, 4]
+    for batch in (1, 2, 3, 7, 100):
+        assert ex.padding_waste(lengths, batch) == padding_waste(lengths, batch)
+    assert ex.padding_waste([], 4) == padding_waste([], 4) == 0.0

@@ -182,10 +182,12 @@ print(json.dumps({"torch": torch_loaded, "cpu_only": cpu_only_build(),
 
 
 @pytest.mark.parametrize("page", ["pages/3_Evaluate.py", "pages/4_Predict.py",
-                                  "pages/5_Compare.py", "pages/7_Speed_race.py"])
+                                  "pages/5_Compare.py", "pages/6_Padding_and_packing.py",
+                                  "pages/7_Speed_race.py"])
 def test_a_first_request_without_runs_renders_without_torch(page):
-    """A fresh visitor's Evaluate, Predict, Compare and Speed race need no torch to be drawn
-    (a CPU-only build): it loads once there is a run or a race (bench/first_render.py)."""
+    """A fresh visitor's Evaluate, Predict, Compare, Padding & packing (its first step) and
+    Speed race need no torch to be drawn (a CPU-only build): it loads once there is a run, a
+    race or step 6's model (bench/first_render.py)."""
     got = fresh(f"""
 import json, sys
 from streamlit.testing.v1 import AppTest
@@ -198,13 +200,3 @@ print(json.dumps({{"torch": "torch" in sys.modules, "cpu_only": cpu_only_build()
     assert got["exceptions"] == [] and got["title"]
     if got["cpu_only"]:
         assert not got["torch"]
-
-
-def test_the_race_pages_torch_free_padding_waste_agrees_with_encodings():
-    from nameclf import race_plots
-    from nameclf.encoding import padding_waste
-
-    lengths = [5, 3, 8, 8, 1, 12, 4]
-    for batch in (1, 2, 3, 7, 100):
-        assert race_plots.padding_waste(lengths, batch) == padding_waste(lengths, batch)
-    assert race_plots.padding_waste([], 4) == padding_waste([], 4) == 0.0

@@ -1,14 +1,20 @@
 """Widgets and per-step rendering of the Padding & packing page."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from nameclf import explainer as ex
 from nameclf.data import NameDataset
-from nameclf.mixture import Mixture
-from nameclf.model import NameClassifier
-from nameclf.pipeline import Run
 from nameclf.ui.state import latest_run, runs
 from nameclf.ui.views import dataset_key
+
+if TYPE_CHECKING:  # a fresh visitor's steps 1-5 need no torch; step 6's model does
+    from nameclf.model import NameClassifier
+    from nameclf.pipeline import Run
 from nameclf.vocab import Vocab
 
 KEY_NAMES, KEY_STEP = "explainer_names", "explainer_step"
@@ -71,16 +77,27 @@ def names_input(ds: NameDataset) -> list[str] | None:
 
 def latest_recurrent() -> tuple[str, Run] | None:
     """This visitor's newest run that has a hidden state to read (not the n-gram baseline)."""
+    if not runs():
+        return None
+    from nameclf.mixture import Mixture
+    from nameclf.model import NameClassifier
+
     for run_id, run in reversed(runs().items()):
         if isinstance(run.model, Mixture | NameClassifier):
             return run_id, run
     return None
 
 
-def model_and_vocab(ds: NameDataset) -> tuple[NameClassifier, Vocab, list[str], str]:
-    """The latest recurrent run's model and vocabulary, else a fresh model on the dataset's."""
+def model_and_vocab(ds: NameDataset) -> tuple[Callable[[], NameClassifier], Vocab, list[str],
+                                               str]:
+    """The latest recurrent run's model and vocabulary, else a fresh model on the dataset's.
+
+    The model comes as a function: only step 6 runs it, and a fresh one needs torch.
+    """
     found, newest = latest_recurrent(), latest_run()
     if found is not None:
+        from nameclf.mixture import Mixture
+
         run_id, run = found
         model = run.model.recurrent if isinstance(run.model, Mixture) else run.model
         mixed = ", without its mixed-in n-gram model" if model is not run.model else ""
@@ -89,15 +106,14 @@ def model_and_vocab(ds: NameDataset) -> tuple[NameClassifier, Vocab, list[str], 
         if newest is not run:  # the newest is the n-gram baseline: say why it is not used
             name += ("; your newest run is the n-gram baseline, which has no hidden state to "
                      "pad or pack")
-        return model, run.vocab, run.classes, name
+        return (lambda: model), run.vocab, run.classes, name
     vocab = Vocab(dataset_vocab(dataset_key(ds), ds))
-    model = fresh_model(len(vocab), len(ds.classes))
     fresh = "a freshly initialised LSTM (random weights: train one to see a real model)"
     if newest is not None:  # only n-gram runs: they have no hidden state to read
         fresh = ("a freshly initialised LSTM: your runs are all the n-gram baseline, which has "
                  "no hidden state to pad or pack (random weights: train a recurrent model to "
                  "see a real one)")
-    return model, vocab, ds.classes, fresh
+    return (lambda: fresh_model(len(vocab), len(ds.classes))), vocab, ds.classes, fresh
 
 
 def _go(delta: int) -> None:

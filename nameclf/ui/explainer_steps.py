@@ -1,13 +1,19 @@
 """One function per step of the Padding & packing page: picture, words, the PyTorch call."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
 from nameclf import explainer as ex
 from nameclf import explainer_plots as xp
-from nameclf.model import NameClassifier
 from nameclf.ui.explainer import clamp, counters, readout
 from nameclf.vocab import Vocab
+
+if TYPE_CHECKING:
+    from nameclf.model import NameClassifier
 
 KEY_T, KEY_B = "explainer_t", "explainer_b"
 
