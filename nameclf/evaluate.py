@@ -129,3 +129,4 @@ class Prediction:
     normalized: str  # as the model read it
     top: list[tuple[str, float]] = field(default_factory=list)  # (label, probability)
     note: str = ""  # why the answer may be unreliable, or why there is none
+    prior: bool = False  # `top` is the training prior: the name has no known character

@@ -209,7 +209,7 @@ def predict(run: Run, names: list[str] | str, k: int = 3) -> list[Prediction]:
         else:
             pred.note, blind = query_note(run, name, note)
             if blind:
-                pred.top = prior(run, k)
+                pred.top, pred.prior = prior(run, k), True
                 pred.note += (" — no known characters, so no guess: "
                               + ("the training prior (each label's share of the training "
                                  "names)" if pred.top else "no answer"))

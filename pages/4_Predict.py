@@ -92,7 +92,8 @@ def main() -> None:
             if pred.top:
                 st.plotly_chart(plots.topk_bars(pred.top), key=f"predict_{i}",
                                 config=plots.CHART_CONFIG)
-    answered = [pred.name.strip() for pred in preds if pred.top]
+    # a name answered by the training prior has no known character: nothing to read stepwise
+    answered = [pred.name.strip() for pred in preds if pred.top and not pred.prior]
     by_character(run, answered)
     word_frequencies(run, answered)
     with st.expander("Load a checkpoint"):

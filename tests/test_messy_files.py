@@ -414,3 +414,6 @@ def test_app_predict_notes_the_case_read_the_prior_and_an_over_long_name():
     assert "read 'K' as 'k', the case of the training names" in notes
     assert any("training prior" in n for n in notes)
     assert any(n.startswith("longer than any training name (48 characters") for n in notes)
+    # the per-character view leaves out the name answered by the prior: nothing to read in it
+    assert "Иванов" not in at.selectbox(key="predict_prefix_name").options
+    assert "Kqxzk" in at.selectbox(key="predict_prefix_name").options
