@@ -3,6 +3,7 @@
 import json
 import time
 
+import pandas as pd
 import pytest
 
 from nameclf.prefix import prefix_predictions
@@ -48,17 +49,18 @@ def test_an_ngram_run_trains_on_the_train_page_and_works_everywhere(tiny_bytes, 
 
     evaluate = same_session(at, "pages/3_Evaluate.py").run()
     no_exception(evaluate)
-    assert evaluate.metric[0].label == "Top-1" and len(evaluate.dataframe) == 3
+    # per label and most confused pairs; the mistakes table too when there are mistakes
+    assert evaluate.metric[0].label == "Top-1" and len(evaluate.dataframe) >= 2
     compare = same_session(at, "pages/5_Compare.py").run()
     no_exception(compare)
     row = compare.dataframe[0].value.iloc[0]
-    assert row["cell"] == "ngram" and row["hidden"] is None
+    assert row["cell"] == "ngram" and pd.isna(row["hidden"])  # empty: does not apply
     explain = same_session(at, "pages/6_Padding_and_packing.py").run()
     no_exception(explain)
     explain.session_state["explainer_step"] = 6  # the answer: needs a recurrent model
     explain.run()
     no_exception(explain)
-    assert any("not your latest run: it is the n-gram baseline" in c.value
+    assert any("your runs are all the n-gram baseline, which has no hidden state" in c.value
                for c in explain.caption)
 
     predict = app("pages/4_Predict.py").run()  # a new visitor loads the downloaded checkpoint
@@ -119,7 +121,7 @@ def test_compare_race_includes_the_ngram_baseline(tiny_bytes):
     at.query_params.update(TINY)
     at.run()
     assert at.checkbox(key="compare_ngram").value  # on by default
-    at.slider(key="compare_seconds").set_value(5).run()
+    at.slider(key="compare_steps").set_value(50).run()  # every cell the same steps
     at.button(key="compare_start").click().run()
     wait_for_job(at, timeout=120)
     no_exception(at)
@@ -201,7 +203,7 @@ def compare_page(tiny_bytes, caption: str, ngram: bool, **query):
     at.query_params.update({**TINY, "steps": "5", **query})
     at.run()
     assert any(caption in c.value for c in at.caption)
-    at.slider(key="compare_seconds").set_value(5).run()
+    at.slider(key="compare_steps").set_value(50).run()  # every cell the same steps
     if not ngram:
         at.checkbox(key="compare_ngram").uncheck().run()
     at.button(key="compare_start").click().run()
@@ -269,7 +271,7 @@ def test_word_frequencies_reach_the_ngram_model_alone_and_mixed_in(tiny_bytes):
     assert any("L-BFGS iterations, with word frequencies)" in s.value for s in at.success)
     compare = same_session(at, "pages/5_Compare.py").run()
     no_exception(compare)
-    assert compare.dataframe[0].value["lexicon"].tolist() == [True, True]
+    assert compare.dataframe[0].value["lexicon"].tolist() == ["yes", "yes"]  # as people read
     evaluate = same_session(at, "pages/3_Evaluate.py").run()
     no_exception(evaluate)
 
