@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -62,9 +63,12 @@ def main() -> None:
 
     cfg = GenRaceConfig(n_names=args.names, batch_size=args.names, seconds=args.seconds,
                         seed=args.seed)
-    speeds = race(run.model_config, prep.train, cfg)
-    print(json.dumps({"target": "batching_speed", "model": run.model_config.cell,
-                      "hidden": run.model_config.hidden_size, **speeds}), flush=True)
+    small = replace(run.model_config, cell="gru", hidden_size=128)  # a small GRU as well
+    for model in (run.model_config, small):
+        speeds = race(model, prep.train, cfg)
+        print(json.dumps({"target": "batching_speed", "model": model.cell,
+                          "hidden": model.hidden_size, "batch": args.names, **speeds}),
+              flush=True)
 
     per_label = {label: sample_names(run, SampleConfig(label, args.samples, 0.8,
                                                        seed=args.seed + i))

@@ -35,7 +35,7 @@ def _grid(cells: list[list[str]], colors: list[list[str]], names: list[str], tit
                      range=[-0.6, n_cols - 0.4], showgrid=False, zeroline=False)
     fig.update_yaxes(tickvals=list(range(n_rows)), ticktext=plains(reversed(names)),
                      range=[-0.6, n_rows - 0.4], showgrid=False, zeroline=False)
-    return _layout(fig, title, "step t", "", height=max(160, 60 + 46 * n_rows))
+    return _layout(fig, title, "step t", "", height=max(170, 80 + 54 * n_rows))
 
 
 def _kind(token: str) -> str:

@@ -65,6 +65,14 @@ class GenResult:
     history: GenHistory
 
 
+def schedule_step(step: int, n_steps: int, elapsed: float, budget: float) -> int:
+    """Where the learning-rate schedule stands: the step, or further along if the time
+    budget will end the run first, so that a decay reaches its end when the budget does."""
+    if not budget:
+        return step
+    return max(step, min(n_steps, int(elapsed / budget * n_steps)))
+
+
 def make_optimizer(model: NameGenerator, cfg: GenTrainConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9,
@@ -134,7 +142,8 @@ def train_generator(model: NameGenerator, data: LmData, cfg: GenTrainConfig,
             status = "time budget reached"
             break
         t0 = time.perf_counter()
-        lr = lr_at(step, n_steps, cfg.lr, cfg.schedule, cfg.warmup)
+        lr = lr_at(schedule_step(step, n_steps, time.perf_counter() - start, cfg.time_budget),
+                   n_steps, cfg.lr, cfg.schedule, cfg.warmup)
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = take(data, next(batches))

@@ -29,9 +29,18 @@ def test_a_learner_trains_a_generator_and_reads_the_walkthrough(server, page):  
     open_from_sidebar(page, "Generate")
     expect(page.get_by_text("No generator yet")).to_be_visible()
     check(page, "generate_1_empty")
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("200")
+    epochs.press("Enter")
+    settle(page)
     page.get_by_role("button", name="Train the generator").click()
-    expect(page.get_by_text(re.compile(r"gen1-gru: completed after \d+ steps"))).to_be_visible(
+    expect(page.get_by_text(re.compile(r"step [\d,]+/[\d,]+ · [\d,]+ names/s"))).to_be_visible(
         timeout=120_000)
+    page.wait_for_timeout(3000)  # let the curve grow
+    check(page, "generate_1b_live")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text(re.compile(r"gen1-gru: stopped after \d+ steps"))).to_be_visible(
+        timeout=60_000)
     settle(page)
     expect(page.get_by_text("Download generator checkpoint")).to_be_visible()
     expect(page.get_by_text("Novelty")).to_be_visible()

@@ -203,3 +203,12 @@ def test_the_generator_trains_and_tests_on_distinct_name_label_pairs():
     prep = prepare_lm(load_bytes(raw, "dups.txt"), "names", seed=0)
     pairs = list(zip(prep.train_names + prep.test_names, prep.train_labels + prep.test_labels))
     assert len(pairs) == len(set(pairs)) == 6  # the three Ab rows count once
+
+
+def test_a_time_budget_moves_the_schedule_along_with_the_clock():
+    from nameclf.generator_train import schedule_step
+
+    assert schedule_step(10, 1000, 5.0, 0.0) == 10  # no budget: the step
+    assert schedule_step(10, 1000, 30.0, 60.0) == 500  # half the budget: half the schedule
+    assert schedule_step(900, 1000, 30.0, 60.0) == 900  # never back
+    assert schedule_step(10, 1000, 90.0, 60.0) == 1000

@@ -68,7 +68,7 @@ def settings() -> dict:
                                 value=model_cfg.hidden_size, key="gw_hidden")
     batching = mid.radio("Batching", GEN_BATCHING, key="gw_batching", horizontal=True,
                          help="the same model and loss three ways; only the speed differs")
-    epochs = mid.number_input("Epochs", 0.1, 50.0, float(train_cfg.epochs), 0.5, key="gw_epochs")
+    epochs = mid.number_input("Epochs", 0.1, 200.0, float(train_cfg.epochs), 0.5, key="gw_epochs")
     limit = right.number_input("Time limit in seconds (0 = none)", 0, 600,
                                int(train_cfg.time_budget or 60), key="gw_time")
     seed = right.number_input("Seed", 0, 10_000, 0, key="gw_seed")
