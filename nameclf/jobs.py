@@ -184,6 +184,10 @@ class Job:
             if self.slots is not None:
                 self.slots.release(token)
             self.finished_at = time.time()
+            # the target's closure (prepared data, configs, the page's bookkeeping) is not
+            # needed once it has run; dropping it also breaks the cycle a closure that refers
+            # back to its own Job makes, which only a full collection would free
+            self._target = None
             self._ended.set()
 
     def start(self) -> "Job":

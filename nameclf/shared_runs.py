@@ -117,6 +117,7 @@ class Shared:
         with self._lock:
             pending, self._pending = self._pending, []
             self._watchers = []
+            self.so_far = None  # it holds the prepared data; a detached watcher keeps its own
         for watcher in pending:
             watcher.give_end()
 
@@ -131,6 +132,7 @@ class Watcher:
         self._given = threading.Event()  # set once a detached watcher has what it keeps
         self._frozen: tuple | None = None  # (model copy or None, items so far, error)
         self._copies: list | None = None
+        self._so_far: Callable[[Any, list], Any] | None = None
 
     def __getattr__(self, name: str) -> Any:  # name, slots, expected_s, started_at, ...
         if name == "shared":
@@ -144,6 +146,7 @@ class Watcher:
             self.shared.detach(self)
 
     def give(self, model: Any, items: list, error: str | None = None) -> None:
+        self._so_far = self.shared.so_far  # what makes its Run, kept only while it needs it
         self._frozen = (model, items, error)
         self._given.set()
 
@@ -181,7 +184,7 @@ class Watcher:
         if self._copies is None:
             if self._frozen is not None:
                 model, items, _ = self._frozen
-                so_far = self.shared.so_far
+                so_far, self._so_far = self._so_far, None
                 self._copies = [so_far(model, items)] if model is not None and so_far else []
             elif self.shared.job.done:
                 self._copies = copy.deepcopy(self.shared.job.result or [])
