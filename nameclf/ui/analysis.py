@@ -158,11 +158,17 @@ def settings_table(rows: list[dict]) -> pd.DataFrame:
     return table
 
 
-def settings_styled(rows: list[dict]):
-    """settings_table() as people read it: 1,292 and 15.1 and 61.2%, an empty cell where a
-    setting does not apply (st.dataframe draws a missing value as "None" otherwise). The
-    values underneath stay numbers, so a column still sorts as numbers."""
+def settings_shown(rows: list[dict]) -> pd.DataFrame:
+    """settings_table() as people read it, cell by cell: 1,292 and 15.1 and 61.2%, and an
+    empty cell where a setting does not apply (st.dataframe draws any missing value as
+    "None", whatever a Styler says, so the cells are text; NUMERIC says which to right-align)."""
     table = settings_table(rows)
     formats = {c: "{:.1f}%" for c in PERCENT} | {c: "{:,}" for c in INTEGER} | DECIMAL
-    return table.style.format({c: f for c, f in formats.items() if c in table.columns},
-                              na_rep="")
+    shown = table.astype(object).where(table.notna(), "")
+    for col, fmt in formats.items():
+        if col in shown.columns:
+            shown[col] = [fmt.format(v) if v != "" else "" for v in shown[col]]
+    return shown.astype(str)
+
+
+NUMERIC = (*PERCENT, *INTEGER, *DECIMAL)  # right-aligned, as numbers are

@@ -223,6 +223,8 @@ def settings_table(rows: list[dict]) -> None:
     """The Compare page's settings table, each column formatted as people read it."""
     from nameclf.ui import analysis
 
+    shown = analysis.settings_shown(rows)
     text = st.column_config.TextColumn
-    st.dataframe(analysis.settings_styled(rows), hide_index=True, key="compare_table",
-                 column_config={c: text(width="medium") for c in ("run", "status", "dataset")})
+    config = {c: text(alignment="right") for c in analysis.NUMERIC if c in shown.columns}
+    config |= {c: text(width="medium") for c in ("run", "status", "dataset")}
+    st.dataframe(shown, hide_index=True, key="compare_table", column_config=config)
