@@ -28,10 +28,17 @@ def main() -> None:
 
     st.subheader("Hygiene")
     conflicts = analysis.conflicts_table(ds)
+    report = ds.report
     a, b, c = st.columns(3)
-    a.metric("Exact duplicate rows", f"{ds.report.exact_duplicates:,}")
-    b.metric("Names with conflicting labels", f"{len(conflicts):,}")
-    c.metric("Rows skipped on load", f"{ds.report.n_skipped:,}")
+    a.metric("Duplicate rows", f"{report.exact_duplicates:,}",
+             help="Kept: a name's repeats are what the file says about it. The names split "
+                  "sends every row of a name to one side.")
+    b.metric("Names with 2+ labels", f"{len(conflicts):,}")
+    c.metric("Rows skipped on load", f"{report.n_skipped:,}")
+    found = [report.dropped_line()] if report.dropped_labels else []
+    found += [report.text_line()] if report.text_line() else []
+    if found:  # what the load dropped, found and repaired (Home sets the minimum and repair)
+        st.caption(views.plain(" ".join(found)))
     if len(conflicts):
         with st.expander("Names with more than one label"):
             st.dataframe(conflicts, hide_index=True)

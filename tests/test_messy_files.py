@@ -417,3 +417,16 @@ def test_app_predict_notes_the_case_read_the_prior_and_an_over_long_name():
     # the per-character view leaves out the name answered by the prior: nothing to read in it
     assert "Иванов" not in at.selectbox(key="predict_prefix_name").options
     assert "Kqxzk" in at.selectbox(key="predict_prefix_name").options
+
+
+def test_app_data_page_shows_what_the_load_dropped_and_found():
+    from tests.conftest import app, no_exception, same_session
+
+    rows = census_rows() + [("Tuvalu", "TUV")]
+    at = upload(app().run(), "rare.csv", csv_bytes("name,label", rows))
+    data = same_session(at, "pages/1_Data.py").run()
+    no_exception(data)
+    metrics = {m.label: m.value for m in data.metric}
+    assert metrics["Duplicate rows"] == "0" and metrics["Names with 2+ labels"] == "0"
+    assert any("1 label with fewer than 2 names dropped (1 rows)" in c.value.replace("\\", "")
+               for c in data.caption)
