@@ -365,3 +365,19 @@ def test_a_time_limited_run_is_not_shared(fresh_sharing, busy_slots):
 
 def test_replace_keeps_configs_comparable():
     assert key(train=replace(TrainConfig(steps=10), time_budget=0.0)) == key()
+
+
+def test_a_queued_job_is_estimated_from_how_fast_such_a_model_trained_here():
+    from nameclf.ui.cache import forget_server_wide
+    from nameclf.ui.estimates import expected_seconds, learned_speed
+
+    forget_server_wide("training_speeds")
+    gru, lstm = ModelConfig(cell="gru", hidden_size=32), ModelConfig(cell="lstm")
+    train = TrainConfig(steps=100, batch_size=50)
+    assert expected_seconds([gru], train, 1000) is None  # nothing has trained yet
+    learned_speed(gru, train, 1000.0)  # names per second
+    assert expected_seconds([gru], train, 1000) == pytest.approx(1.1 * 100 * 50 / 1000)
+    learned_speed(lstm, train, 500.0)
+    assert expected_seconds([gru], train, 1000) == pytest.approx(5.5)  # its own kind's speed
+    assert expected_seconds([gru], replace(train, time_budget=20.0), 1000) == 20.0
+    forget_server_wide("training_speeds")
