@@ -71,7 +71,7 @@ def forcing(model: NameGenerator, batch, tokens: list[str], b: int) -> dict:
                for t in range(n)]
     free, state = [], None
     token = torch.tensor([[model.config.sos]])
-    for _ in range(n):
+    for _ in range(MAX_CHARS + 1):  # its own length, not the true name's
         logits, state = model(token, label, state)
         nxt = int(masked(logits[-1]).argmax(dim=1))
         free.append(tokens[nxt])

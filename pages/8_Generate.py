@@ -24,7 +24,9 @@ def main() -> None:
     gen.finished()
     store = gen.gen_runs()
     if not store:
-        st.info("No generator yet: press **Train the generator** (gen-tiny takes seconds).")
+        job = gen.gen_job()
+        if job is None or not job.running:
+            st.info("No generator yet: press **Train the generator** (gen-tiny takes seconds).")
         return
     run_id = st.selectbox("Generator", list(store)[::-1], key="gs_run")
     gen.run_result(run_id, store[run_id])

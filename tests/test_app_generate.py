@@ -15,7 +15,7 @@ TARGETS = "pages/9_Padding_the_targets.py"
 def generate_page(raw: bytes, epochs: float = 2.0):
     at = use_tiny(app(GEN), raw).run()
     at.selectbox(key="gw_preset").set_value("gen-tiny").run()
-    at.number_input(key="gw_epochs").set_value(epochs).run()
+    at.number_input(key="gw_epochs_gen-tiny").set_value(epochs).run()
     return at
 
 
@@ -35,6 +35,11 @@ def test_without_a_generator_the_page_says_what_to_do(tiny_bytes):
     no_exception(at)
     assert any("No generator yet" in i.value for i in at.info)
     assert not at.button(key="gen_start").disabled and at.button(key="gen_stop").disabled
+    assert at.radio(key="gw_cell_gen-fast").value == "lstm"  # each preset sets its widgets
+    assert at.radio(key="gw_batching_gen-fast").value == "padded"
+    at.selectbox(key="gw_preset").set_value("gen-tiny").run()
+    assert at.radio(key="gw_cell_gen-tiny").value == "gru"
+    assert at.radio(key="gw_batching_gen-tiny").value == "packed"
 
 
 def test_train_then_generate_names_judged_by_novelty(tiny_bytes):

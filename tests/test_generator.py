@@ -212,3 +212,24 @@ def test_a_time_budget_moves_the_schedule_along_with_the_clock():
     assert schedule_step(10, 1000, 30.0, 60.0) == 500  # half the budget: half the schedule
     assert schedule_step(900, 1000, 30.0, 60.0) == 900  # never back
     assert schedule_step(10, 1000, 90.0, 60.0) == 1000
+
+
+def test_the_walkthrough_data_comes_from_the_real_tensors():
+    from nameclf.lm_explain import explain_targets
+
+    vocab = Vocab.build(NAMES)
+    model = tiny_model("gru").float()
+    data = explain_targets(NAMES, ["x", "y", "x"], ["x", "y"], vocab, model)
+    assert data["inputs"][1] == ["<sos>", "C", "<pad>", "<pad>"]
+    assert data["targets"][1] == ["C", "<eos>", "<pad>", "<pad>"]
+    assert data["mask"][1] == [True, True, False, False]
+    assert data["cells"] == 12 and data["real_cells"] == 9 and data["pad_share"] == 0.25
+    assert data["packed"] == pytest.approx(data["masked"], abs=1e-6)
+    assert data["packed_targets"] == ["b", "A", "C", "A", "b", "<eos>", "b", "<eos>", "<eos>"]
+    assert data["batch_sizes"] == [3, 3, 2, 1]
+    teacher = data["forcing"]["teacher"]
+    assert [r["input"] for r in teacher] == ["<sos>", "A", "b"]
+    assert [r["target"] for r in teacher] == ["A", "b", "<eos>"]
+    assert 1 <= len(data["forcing"]["free"]) <= 25
+    with pytest.raises(ConfigError, match="at least one name"):
+        explain_targets([], [], ["x"], vocab, model)

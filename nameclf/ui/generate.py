@@ -62,15 +62,18 @@ def settings() -> dict:
                                "reference file); gen-tiny: seconds")
     model_cfg, train_cfg = gen_preset(preset)
     left, mid, right = st.columns(3)
-    cell = left.radio("Cell", CELLS, index=CELLS.index(model_cfg.cell), key="gw_cell",
+    key = lambda name: f"gw_{name}_{preset}"  # noqa: E731  (a preset sets its own defaults)
+    cell = left.radio("Cell", CELLS, index=CELLS.index(model_cfg.cell), key=key("cell"),
                       horizontal=True)
     hidden = left.select_slider("Hidden units", [16, 32, 48, 64, 128, 192, 256],
-                                value=model_cfg.hidden_size, key="gw_hidden")
-    batching = mid.radio("Batching", GEN_BATCHING, key="gw_batching", horizontal=True,
+                                value=model_cfg.hidden_size, key=key("hidden"))
+    batching = mid.radio("Batching", GEN_BATCHING, key=key("batching"), horizontal=True,
+                         index=GEN_BATCHING.index(train_cfg.batching),
                          help="the same model and loss three ways; only the speed differs")
-    epochs = mid.number_input("Epochs", 0.1, 200.0, float(train_cfg.epochs), 0.5, key="gw_epochs")
+    epochs = mid.number_input("Epochs", 0.1, 200.0, float(train_cfg.epochs), 0.5,
+                              key=key("epochs"))
     limit = right.number_input("Time limit in seconds (0 = none)", 0, 600,
-                               int(train_cfg.time_budget or 60), key="gw_time")
+                               int(train_cfg.time_budget or 60), key=key("time"))
     seed = right.number_input("Seed", 0, 10_000, 0, key="gw_seed")
     return dict(preset=preset, cell=cell, hidden=int(hidden), batching=batching,
                 epochs=float(epochs), time=float(limit), seed=int(seed))

@@ -130,7 +130,8 @@ def forcing(data: dict) -> None:
     st.dataframe(rows, hide_index=True, key="ge_forcing")
     free = "".join(t for t in f["free"] if t != "<eos>")
     st.markdown(f"Free running from `<sos>` writes **{plain(free) or '(nothing)'}**"
-                + (" and then `<eos>`." if f["free"][-1:] == ["<eos>"] else "."))
+                + (" and then `<eos>`." if f["free"][-1:] == ["<eos>"]
+                   else f", cut at {len(f['free'])} characters without an `<eos>`."))
 
 
 RENDER = (shifted, target_grid, mask, packed, forcing)
