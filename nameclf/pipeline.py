@@ -14,9 +14,10 @@ from nameclf.config import ModelConfig, TrainConfig
 from nameclf.data import NameDataset
 from nameclf.errors import ConfigError
 from nameclf.evaluate import Metrics, Prediction, evaluate, metrics_from, name_top1
+from nameclf.logistic import pick_solver
 from nameclf.mixture import mix_in, scored
 from nameclf.model import NameClassifier
-from nameclf.ngram import fit_ngram
+from nameclf.ngram import NgramConfig, fit_ngram
 from nameclf.splits import Split, leaked_pairs, leaked_rows, make_split, top1_ceiling
 from nameclf.train import Progress, TrainResult, train
 from nameclf.vocab import Vocab, normalize
@@ -102,6 +103,8 @@ def fit(prep: Prepared, model_cfg: ModelConfig, train_cfg: TrainConfig,
     eval_set = prep.valid if prep.valid is not None else prep.test
     info = dict(info or {})
     started = time.perf_counter()
+    if model_cfg.reads_ngrams:  # which fit (L-BFGS iterations, or SGD passes), for the pages
+        info["ngram_solver"] = pick_solver(NgramConfig().solver, len(prep.classes))
     if model_cfg.cell == "ngram":  # one scikit-learn fit; train_cfg gives only the seed
         model, result = fit_ngram(prep.train, prep.vocab, model_cfg, train_cfg, eval_set,
                                   callback, stop)

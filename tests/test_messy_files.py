@@ -430,3 +430,15 @@ def test_app_data_page_shows_what_the_load_dropped_and_found():
     assert metrics["Duplicate rows"] == "0" and metrics["Names with 2+ labels"] == "0"
     assert any("1 label with fewer than 2 names dropped (1 rows)" in c.value.replace("\\", "")
                for c in data.caption)
+
+
+def test_a_run_says_which_ngram_solver_fitted_it():
+    from nameclf.config import ModelConfig, TrainConfig
+    from nameclf.pipeline import fit, prepare
+    from tests.helpers import synthetic_dataset
+
+    prep = prepare(synthetic_dataset(), "names", seed=0)
+    run = fit(prep, ModelConfig(cell="ngram"), TrainConfig(steps=1))
+    assert run.info["ngram_solver"] == "lbfgs"  # 4 labels
+    assert "ngram_solver" not in fit(prep, ModelConfig(cell="gru", hidden_size=8),
+                                     TrainConfig(steps=1)).info
