@@ -279,6 +279,9 @@ def in_page_order(node) -> list:
 
 
 def test_homes_recommended_button_starts_training_with_progress_above_the_settings():
+    from nameclf.ui.cache import forget_server_wide
+
+    forget_server_wide("run_store", "shared_runs")  # no earlier identical run to be given
     at = app("streamlit_app.py").run()
     at.button(key="home_train").click().run()
     no_exception(at)
