@@ -187,3 +187,20 @@ def test_thousands_of_names_at_once_keep_their_order(run):
     alone = predict(run, names[4], k=2)[0].top
     assert [label for label, _ in preds[4].top] == [label for label, _ in alone]
     assert [p for _, p in preds[4].top] == pytest.approx([p for _, p in alone], abs=1e-6)
+
+
+def test_scoring_in_chunks_gives_the_one_pass_answer(monkeypatch):
+    """A split scored a few names per pass (the server's memory bound) equals one whole pass."""
+    import importlib
+
+    from helpers import small_model
+
+    ev = importlib.import_module("nameclf.evaluate")  # the module, not the function of that name
+    enc, vocab, classes = synthetic_encoded(per_label=7)
+    model = small_model(len(vocab), len(classes))
+    whole = ev.log_probs(model, enc)
+    monkeypatch.setattr(ev, "CHUNK", 3)
+    chunked = ev.log_probs(model, enc)
+    assert chunked.shape == (len(enc), len(classes))
+    torch.testing.assert_close(chunked, whole, rtol=0, atol=1e-6)
+    assert ev.SCORING._value == 2  # every pass gave its place back
