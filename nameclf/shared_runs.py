@@ -11,7 +11,6 @@ touches another's, or the copy the server keeps (nameclf.runstore.RunStore).
 from __future__ import annotations
 
 import copy
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -20,27 +19,6 @@ from nameclf.jobs import Job
 
 QUEUED_STOP = "stopped while waiting for a free training slot"
 NGRAM_STOP = "you stopped before the n-gram fit ended, and a fit has no model half-way"
-
-
-def model_in_training(max_depth: int = 4) -> Any:
-    """The torch module a training loop is training, from the frame that called its callback.
-
-    Called from inside a progress callback: nameclf.train.train keeps the model it trains in
-    a local named `model` and calls the callback between two steps, when its weights are
-    consistent. (pipeline.fit offers no hook that hands the model out; this reads it only
-    when a watcher asked for a copy.) None if no such frame is found.
-    """
-    import torch
-
-    frame = sys._getframe(2)  # the callback's caller
-    for _ in range(max_depth):
-        if frame is None:
-            return None
-        model = frame.f_locals.get("model")
-        if isinstance(model, torch.nn.Module):
-            return model
-        frame = frame.f_back
-    return None
 
 
 def frozen_copy(model: Any) -> Any:
@@ -94,11 +72,11 @@ class Shared:
             else:
                 self._pending.append(watcher)
 
-    def on_step(self) -> None:
-        """Called by the training thread after each reported step: serve detached watchers."""
+    def on_step(self, model: Any = None) -> None:
+        """Called by the training thread after each reported step, with the model it trains
+        (nameclf.train.Progress.model): serve detached watchers a copy of it."""
         if not self._pending:  # read without the lock: a list's truth value is atomic
             return
-        model = model_in_training()
         with self._lock:
             pending, self._pending = self._pending, []
         items = self.job.snapshot()

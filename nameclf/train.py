@@ -31,6 +31,9 @@ class Progress:
     lr: float
     top1: float | None = None  # set on evaluation steps
     top2: float | None = None
+    # the module being trained, consistent between two steps (a watcher may copy the model so
+    # far); None where a model is fitted in one go. Not part of the report itself.
+    model: torch.nn.Module | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -201,6 +204,6 @@ def train(model: NameClassifier, train_set: Encoded, cfg: TrainConfig,
             if cfg.time_budget:
                 eta = min(eta, max(0.0, cfg.time_budget - elapsed))
             callback(Progress(step, n_steps, loss_value, running, seen / max(train_seconds, 1e-9),
-                              elapsed, eta, lr, *(top or (None, None))))
+                              elapsed, eta, lr, *(top or (None, None)), model=model))
     model.eval()
     return TrainResult(status, step, train_seconds, seen / max(train_seconds, 1e-9), history)

@@ -97,7 +97,7 @@ def test_a_given_run_is_a_copy_of_the_stored_one():
 # --- joining a live run, and leaving it -------------------------------------------------------
 
 class Trainer:
-    """A training loop the test steps one step at a time; its model is a local `model`."""
+    """A training loop the test steps one step at a time, handing its model on each step."""
 
     def __init__(self, steps: int = 100):
         self.steps, self.go, self.stepped = steps, threading.Semaphore(0), threading.Event()
@@ -121,7 +121,7 @@ class Trainer:
             with torch.no_grad():
                 next(model.parameters()).add_(1.0)  # the weights change every step
             report(step)
-            self.shared.on_step()  # as nameclf.ui.training's progress callback does
+            self.shared.on_step(model)  # as nameclf.ui.training's progress callback does
             self.stepped.set()
         return ["completed", step]
 

@@ -99,6 +99,7 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
     holder: dict = {}  # the Job and its Shared, once made (the target runs after)
 
     def progress(report, i: int, p: Progress) -> None:
+        model, p = p.model, replace(p, model=None)  # a tick keeps numbers, not the model
         report(Tick(i, p))
         if model_cfgs[i].cell != "ngram" and p.step > 1:
             learned_speed(model_cfgs[i], train_cfg, p.names_per_second)
@@ -107,7 +108,7 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
             held = time.time() - job.running_since
             slots.revise(id(job), held + p.eta + (len(model_cfgs) - i - 1) * (p.elapsed + p.eta))
         if "shared" in holder:
-            holder["shared"].on_step()
+            holder["shared"].on_step(model)
 
     def target(report, stop):
         out = []
