@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import http.client
 import importlib
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 import urllib.error
 import urllib.request
@@ -20,6 +22,7 @@ from typing import BinaryIO
 
 from unidecode import unidecode
 
+from nameclf import rows_cache
 from nameclf.errors import DataError
 
 FAKER_LOCALES: dict[str, str] = {
@@ -118,12 +121,47 @@ def build_rows(triples: Iterable[tuple[str, str, str]], min_count: int) -> list[
     return sorted(kept, key=lambda row: (row[1], row[0]))
 
 
-@functools.lru_cache(maxsize=1)
-def _faker_rows() -> tuple[tuple[str, str], ...]:
-    """Build the Faker surname rows once per process."""
+def build_faker_rows() -> list[tuple[str, str]]:
+    """Romanize every listed locale's Faker surnames into sorted rows (about 1 s)."""
     triples = ((raw, locale, label) for locale, label in FAKER_LOCALES.items()
                for raw in locale_surnames(locale))
-    return tuple(build_rows(triples, MIN_LABEL_NAMES))
+    return build_rows(triples, MIN_LABEL_NAMES)
+
+
+def faker_source() -> str:
+    """What the rows are built from: the packages' versions and a digest of this module's code
+    (its romanization rules), e.g. `faker 40.6.0, unidecode 1.4.0, code 3f2a9c1d`."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "unknown"
+
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
+    return f"faker {installed('faker')}, unidecode {installed('unidecode')}, code {code}"
+
+
+def faker_cache_file() -> Path:
+    """The cached rows' file, named after the cache format and the packages' versions."""
+    stem = re.sub(r"[^A-Za-z0-9.]+", "-", faker_source().rsplit(", code", 1)[0])
+    return rows_cache.cache_dir() / f"faker-surnames-v{rows_cache.FORMAT}-{stem}.json"
+
+
+_BUILDING = threading.Lock()  # two visitors' first pages must not build it twice at once
+
+
+@functools.lru_cache(maxsize=1)
+def _faker_rows() -> tuple[tuple[str, str], ...]:
+    """The Faker surname rows, read from the disk cache, else built and cached; once per process."""
+    path = faker_cache_file()
+    with _BUILDING:
+        rows = rows_cache.read(path, faker_source())
+        if rows is None:
+            rows = build_faker_rows()
+            rows_cache.write(path, faker_source(), rows)
+    return tuple(rows)
 
 
 def faker_surnames() -> list[tuple[str, str]]:

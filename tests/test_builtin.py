@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import socket
 import threading
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import metadata
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
-from nameclf import builtin
+from nameclf import builtin, rows_cache
 from nameclf.builtin import (
     FAKER_LOCALES,
     download_pytorch_names,
@@ -281,3 +283,161 @@ def test_a_corrupt_cached_file_is_replaced(tmp_path: Path, serve: Serve) -> None
     server = serve(_names_zip(PYTORCH_LIKE))
     path = download_pytorch_names(tmp_path, url=server.url)
     assert zipfile.is_zipfile(path) and server.hits == 1
+
+
+# -- the Faker rows' disk cache -------------------------------------------------------------
+
+TINY_ROWS = [("Haddad", "Arabic"), ("Nader", "Arabic"), ("Dubois", "French")]
+
+
+@pytest.fixture
+def faker_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[int]]:
+    """faker_surnames() starts afresh with its cache in tmp_path and a tiny build; yields the
+    list of build calls. Cleared again after, so later tests read the real rows."""
+    monkeypatch.setenv("NAMECLF_CACHE", str(tmp_path / "cache"))
+    calls: list[int] = []
+
+    def build() -> list[tuple[str, str]]:
+        calls.append(1)
+        return list(TINY_ROWS)
+
+    monkeypatch.setattr(builtin, "build_faker_rows", build)
+    builtin._faker_rows.cache_clear()
+    yield calls
+    builtin._faker_rows.cache_clear()
+
+
+def _again() -> list[tuple[str, str]]:
+    """faker_surnames() as a fresh process would see it: nothing in memory, the disk as is."""
+    builtin._faker_rows.cache_clear()
+    return faker_surnames()
+
+
+def test_the_cached_rows_equal_a_fresh_build_exactly(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("NAMECLF_CACHE", str(tmp_path))
+    builtin._faker_rows.cache_clear()
+    try:
+        built = faker_surnames()  # nothing on disk: built, then written
+        assert builtin.faker_cache_file().is_file()
+        monkeypatch.setattr(builtin, "build_faker_rows", lambda: pytest.fail("built again"))
+        read = _again()
+    finally:
+        builtin._faker_rows.cache_clear()
+    assert read == built == builtin.build_rows(
+        ((raw, loc, lab) for loc, lab in FAKER_LOCALES.items()
+         for raw in builtin.locale_surnames(loc)), builtin.MIN_LABEL_NAMES)
+    assert all(type(row) is tuple and all(type(part) is str for part in row) for row in read)
+
+
+def test_the_cache_is_built_once_then_read(faker_cache) -> None:
+    assert faker_surnames() == TINY_ROWS and faker_cache == [1]
+    assert faker_surnames() == TINY_ROWS and faker_cache == [1]  # once per process
+    assert _again() == TINY_ROWS and faker_cache == [1]  # a new process reads the file
+    path = builtin.faker_cache_file()
+    saved = json.loads(path.read_text(encoding="utf-8"))  # plain JSON, no pickle
+    assert saved == {"format": rows_cache.FORMAT, "source": builtin.faker_source(),
+                     "rows": [list(row) for row in TINY_ROWS]}
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_the_cache_file_is_named_after_the_format_and_the_versions(faker_cache) -> None:
+    name = builtin.faker_cache_file().name
+    faker, unidecode = metadata.version("faker"), metadata.version("unidecode")
+    assert name == f"faker-surnames-v{rows_cache.FORMAT}-faker-{faker}-unidecode-{unidecode}.json"
+    assert builtin.faker_cache_file().parent == rows_cache.cache_dir()
+
+
+def test_a_new_faker_rebuilds(faker_cache, monkeypatch) -> None:
+    faker_surnames()
+    real = metadata.version
+    monkeypatch.setattr(metadata, "version",
+                        lambda name: "99.0.0" if name == "faker" else real(name))
+    assert _again() == TINY_ROWS and faker_cache == [1, 1]
+    assert "faker-99.0.0" in builtin.faker_cache_file().name
+
+
+def test_a_cache_from_other_code_is_not_read(faker_cache, monkeypatch) -> None:
+    faker_surnames()
+    path = builtin.faker_cache_file()
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    saved["source"] = saved["source"].rsplit(" ", 1)[0] + " 00000000"  # same versions, old code
+    saved["rows"] = [["Stale", "Arabic"]]
+    path.write_text(json.dumps(saved), encoding="utf-8")
+    assert _again() == TINY_ROWS and faker_cache == [1, 1]
+
+
+def _cut_short(raw: str) -> str:
+    return raw[: len(raw) // 2]
+
+
+def _corrupt(raw: str) -> str:
+    return "\x00\xff not json at all " * 10
+
+
+def _foreign(raw: str) -> str:  # well-formed JSON, not rows
+    return json.dumps({"format": rows_cache.FORMAT, "source": json.loads(raw)["source"],
+                       "rows": {"Haddad": "Arabic"}})
+
+
+def _unsorted(raw: str) -> str:  # rows, but not what build_rows() gives
+    saved = json.loads(raw)
+    saved["rows"] = saved["rows"][::-1]
+    return json.dumps(saved)
+
+
+def _not_pairs(raw: str) -> str:
+    saved = json.loads(raw)
+    saved["rows"] = [["Haddad", "Arabic", "extra"], ["", "French"]]
+    return json.dumps(saved)
+
+
+def _other_format(raw: str) -> str:
+    saved = json.loads(raw)
+    saved["format"] = rows_cache.FORMAT + 1
+    return json.dumps(saved)
+
+
+@pytest.mark.parametrize("spoil", [_cut_short, _corrupt, _foreign, _unsorted, _not_pairs,
+                                   _other_format, lambda raw: "[]", lambda raw: ""])
+def test_a_spoiled_cache_is_rebuilt_and_overwritten(faker_cache, spoil) -> None:
+    faker_surnames()
+    path = builtin.faker_cache_file()
+    good = path.read_text(encoding="utf-8")
+    path.write_text(spoil(good), encoding="utf-8", errors="surrogateescape")
+    assert _again() == TINY_ROWS and faker_cache == [1, 1]
+    assert path.read_text(encoding="utf-8") == good  # written anew
+    assert _again() == TINY_ROWS and faker_cache == [1, 1]
+
+
+def test_an_unwritable_cache_still_gives_the_rows(faker_cache, monkeypatch, tmp_path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("NAMECLF_CACHE", str(blocker / "cache"))
+    assert faker_surnames() == TINY_ROWS and faker_cache == [1]
+    assert blocker.read_text() == "x"
+    assert _again() == TINY_ROWS and faker_cache == [1, 1]  # nothing kept: built again
+
+
+def test_a_write_that_fails_midway_leaves_nothing_behind(faker_cache, monkeypatch) -> None:
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rows_cache.json, "dump", full_disk)
+    assert faker_surnames() == TINY_ROWS
+    folder = builtin.faker_cache_file().parent
+    assert list(folder.iterdir()) == []
+
+
+def test_the_cache_folder_follows_the_environment_as_the_lexicons_does(monkeypatch,
+                                                                       tmp_path) -> None:
+    from nameclf import lexicon
+
+    monkeypatch.setenv("NAMECLF_CACHE", str(tmp_path / "mine"))
+    assert rows_cache.cache_dir() == tmp_path / "mine" == lexicon.cache_dir()
+    monkeypatch.delenv("NAMECLF_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert rows_cache.cache_dir() == tmp_path / "xdg" / "nameclf" == lexicon.cache_dir()
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert rows_cache.cache_dir() == tmp_path / "home" / ".cache" / "nameclf" \
+        == lexicon.cache_dir()
