@@ -9,10 +9,15 @@ exactly the characters typed (checked in Chromium: `<b>x</b>` shows as `<b>x</b>
 Only the builders' own markup (a `<br>` between two lines of a bar label) stays HTML.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from __future__ import annotations
 
-import pandas as pd
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
+
+if TYPE_CHECKING:  # only an annotation here: the pages that draw no table load no pandas
+    import pandas as pd
 
 HEIGHT = 340  # default figure height in pixels
 # st.plotly_chart(fig, config=CHART_CONFIG): plotly's toolbar appears over the top right

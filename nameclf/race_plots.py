@@ -1,8 +1,11 @@
 """Pure helpers for the speed race page: its data, result rows, and figures."""
 
-import random
+from __future__ import annotations
 
-import pandas as pd
+import random
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
 
 from nameclf.bench import ratios
@@ -10,6 +13,9 @@ from nameclf.data import NameDataset
 from nameclf.explainer import padding_waste  # noqa: F401  (torch-free; ui.race uses it)
 from nameclf.plots import plain, plains
 from nameclf.vocab import Vocab
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODE_COLORS = {"per-sample": "#9ca3af", "padded": "#f59e0b", "packed": "#22c55e",
                "packed-torch": "#86efac"}
@@ -117,20 +123,31 @@ def speed_figure(speeds: dict[str, float], title: str = "") -> go.Figure:
     return fig
 
 
-def waste_table(lengths: list[int], sizes: tuple[int, ...] = WASTE_SIZES,
-                seed: int = 0) -> pd.DataFrame:
-    """Share of padded compute wasted by random and by length-sorted batches of each size."""
+def waste_columns(lengths: list[int], sizes: tuple[int, ...] = WASTE_SIZES,
+                  seed: int = 0) -> dict[str, list]:
+    """Share of padded compute wasted by random and by length-sorted batches of each size, as
+    columns (waste_table's, without pandas: the race page draws them before any table)."""
     shuffled = list(lengths)
     random.Random(seed).shuffle(shuffled)
     ordered = sorted(lengths)
-    rows = [{"batch size": b, "padded, random batches": padding_waste(shuffled, b),
-             "padded, length-sorted batches": padding_waste(ordered, b), "packed": 0.0}
-            for b in sizes]
-    return pd.DataFrame(rows)
+    return {"batch size": list(sizes),
+            "padded, random batches": [padding_waste(shuffled, b) for b in sizes],
+            "padded, length-sorted batches": [padding_waste(ordered, b) for b in sizes],
+            "packed": [0.0] * len(sizes)}
 
 
-def waste_figure(table: pd.DataFrame, chosen: int | None = None) -> go.Figure:
-    """Wasted fraction of the recurrent compute against batch size."""
+def waste_table(lengths: list[int], sizes: tuple[int, ...] = WASTE_SIZES,
+                seed: int = 0) -> pd.DataFrame:
+    """waste_columns() as a table, one row per batch size."""
+    import pandas as pd
+
+    return pd.DataFrame(waste_columns(lengths, sizes, seed))
+
+
+def waste_figure(table: pd.DataFrame | Mapping[str, Sequence],
+                 chosen: int | None = None) -> go.Figure:
+    """Wasted fraction of the recurrent compute against batch size (a waste_table or its
+    waste_columns)."""
     fig = go.Figure()
     styles = {"padded, random batches": "#ef4444", "padded, length-sorted batches": "#f59e0b",
               "packed": "#22c55e"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pandas as pd
 import streamlit as st
 
 from nameclf import explainer as ex
@@ -13,9 +12,19 @@ from nameclf.ui.explainer import clamp, counters, readout
 from nameclf.vocab import Vocab
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from nameclf.model import NameClassifier
 
 KEY_T, KEY_B = "explainer_t", "explainer_b"
+
+
+def _frame(*args, **kwargs) -> pd.DataFrame:
+    """A DataFrame for a step's table; pandas is imported here, not with the page: step 1, the
+    page's first view, shows none, and importing pandas takes about 0.6 s of its first render."""
+    import pandas as pd
+
+    return pd.DataFrame(*args, **kwargs)
 
 
 def _chart(fig, key: str) -> None:
@@ -52,7 +61,7 @@ def padding(data: dict) -> None:
     _chart(xp.grid_figure(data, xp.base_kinds(data)), "explainer_padded")
     st.caption("The (T, B) index tensor itself — one row per time step, one column per name:")
     columns = [_label(data, b) for b in range(len(data["names"]))]
-    st.dataframe(pd.DataFrame(data["padded_indices"], columns=columns).rename_axis("t"),
+    st.dataframe(_frame(data["padded_indices"], columns=columns).rename_axis("t"),
                  key="explainer_idx_table")
 
 
@@ -68,7 +77,7 @@ def sorting(data: dict) -> None:
     _chart(xp.grid_figure(data, xp.base_kinds(data), order), "explainer_sorted")
     rows = [{"sorted position": i, "original b": b, "name": data["names"][b],
              "length": data["lengths"][b]} for i, b in enumerate(order)]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="explainer_sorted_table")
+    st.dataframe(_frame(rows), hide_index=True, key="explainer_sorted_table")
 
 
 def packing(data: dict) -> None:
@@ -84,7 +93,7 @@ def packing(data: dict) -> None:
     _chart(xp.grid_figure(data, kinds, data["sorted_indices"], footer), "explainer_packed_grid")
     rows = [{"t": t, "batch_sizes[t]": s, "names read": ", ".join(data["names"][b] for b in act)}
             for t, (s, act) in enumerate(zip(data["batch_sizes"], data["active"], strict=True))]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="explainer_batch_table")
+    st.dataframe(_frame(rows), hide_index=True, key="explainer_batch_table")
 
 
 def consuming(data: dict) -> None:
@@ -100,7 +109,7 @@ def consuming(data: dict) -> None:
                                "No name has finished yet."))
     _chart(xp.grid_figure(data, xp.step_kinds(data, t), data["sorted_indices"],
                           [str(s) for s in data["batch_sizes"]]), "explainer_rnn")
-    st.dataframe(pd.DataFrame(ex.step_status(data, t)), hide_index=True, key="explainer_status")
+    st.dataframe(_frame(ex.step_status(data, t)), hide_index=True, key="explainer_status")
 
 
 def answer(data: dict, model: NameClassifier, vocab: Vocab, classes: list[str],
@@ -118,7 +127,7 @@ def answer(data: dict, model: NameClassifier, vocab: Vocab, classes: list[str],
                    help="Packing is exact: the same states as running each name alone.")
     st.markdown(result.change_note())
     _chart(xp.grid_figure(data, xp.readout_kinds(data)), "explainer_readout")
-    st.dataframe(pd.DataFrame(result.rows()), hide_index=True, key="explainer_answer_table",
+    st.dataframe(_frame(result.rows()), hide_index=True, key="explainer_answer_table",
                  column_config={"packed: p": st.column_config.NumberColumn(format="%.4f"),
                                 "naive: p": st.column_config.NumberColumn(format="%.4f"),
                                 "max |Δh|": st.column_config.NumberColumn(format="%.4f"),

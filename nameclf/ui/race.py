@@ -8,7 +8,6 @@ place in the queue and about how long that is.
 
 import time
 
-import pandas as pd
 import streamlit as st
 
 from nameclf import race_plots as rp
@@ -156,6 +155,8 @@ def results() -> None:
                "and *packed, PyTorch's cell* the same batches through `nn.RNN`/`LSTM`/`GRU`: "
                "same weights and maths, only the speed differs (docs/batching.md).")
     st.subheader("Every race of this session")
+    import pandas as pd  # here, not with the page: a first visit has no race to tabulate
+
     number = st.column_config.NumberColumn
     config = {c: number(format="%.1f") for c in rows[-1] if "÷" in c}
     config |= {c: number(format="localized") for c in rows[-1] if "names/s" in c}
@@ -164,15 +165,15 @@ def results() -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def waste_table(key: str, _ds: NameDataset) -> pd.DataFrame:
-    """Padding waste of the dataset's length distribution at several batch sizes."""
-    return rp.waste_table([len(n) for n in _ds.names])
+def waste_table(key: str, _ds: NameDataset) -> dict[str, list]:
+    """Padding waste of the dataset's length distribution at several batch sizes (columns)."""
+    return rp.waste_columns([len(n) for n in _ds.names])
 
 
 def waste(ds: NameDataset, batch: int) -> None:
     """What padding wastes on this dataset's real lengths, and packing doesn't."""
     table = waste_table(dataset_key(ds), ds)
-    chosen = rp.waste_table([len(n) for n in ds.names], (batch,)).iloc[0]
+    chosen = {k: v[0] for k, v in rp.waste_columns([len(n) for n in ds.names], (batch,)).items()}
     st.markdown(f"With random batches of **{batch}** names from this dataset, a padded batch "
                 f"spends **{chosen['padded, random batches']:.0%}** of its recurrent compute on "
                 f"`<pad>`; sorting by length first cuts that to "
