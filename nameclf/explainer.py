@@ -242,8 +242,9 @@ def _t(values: list[int]) -> str:
     return f"tensor({values})"
 
 
-def step_code(step: int, data: dict) -> str:
-    """The exact PyTorch calls behind a step, with this batch's values in the comments."""
+def step_code(step: int, data: dict, cell: str = "lstm") -> str:
+    """The exact PyTorch calls behind a step, with this batch's values in the comments; step 6
+    reads the final state as `cell` (rnn, lstm or gru) returns it."""
     names, (n_steps, batch, v) = data["names"], data["shape"]
     first = names[0]
     if step == 1:
@@ -279,7 +280,11 @@ def step_code(step: int, data: dict) -> str:
                 f"# step t uses data[start : start + batch_sizes[t]], batch_sizes = "
                 f"{data['batch_sizes']}\n"
                 "# a finished name drops out, so its hidden state stays what it was")
-    return ("_, h_n = rnn(packed)  # an LSTM returns (h_n, c_n): keep h_n, (layers, B, H)\n"
+    final = ("_, (h_n, c_n) = rnn(packed)  # an LSTM returns (h_n, c_n): keep h_n, "
+             "(layers, B, H)" if cell == "lstm" else
+             f"_, h_n = rnn(packed)  # {'a GRU' if cell == 'gru' else 'an RNN'} returns h_n, "
+             "(layers, B, H)")
+    return (final + "\n"
             "# each name's state after its own last character, back in the original order\n"
             "logits = h2o(h_n[-1])  # model.features(idx, lengths, 'packed')\n\n"
             "# naive (wrong): run over the padded tensor and take the last time step\n"

@@ -17,8 +17,10 @@ def main() -> None:
     ds = current_dataset()
     st.caption(f"`{dataset_name()}` — {ds.report.summary()} Change it on Home.")
     left, right = st.columns(2)
-    left.plotly_chart(plots.class_counts(ds.report.class_counts), key="data_classes")
-    right.plotly_chart(plots.name_lengths(ds.names), key="data_lengths")
+    left.plotly_chart(plots.class_counts(ds.report.class_counts), key="data_classes",
+                      config=plots.CHART_CONFIG)
+    right.plotly_chart(plots.name_lengths(ds.names), key="data_lengths",
+                       config=plots.CHART_CONFIG)
 
     st.subheader("Browse")
     query = st.text_input("Search names or labels", key="data_query", placeholder="e.g. ova")
@@ -51,9 +53,10 @@ def main() -> None:
     leak = analysis.leak(ds, split, int(seed))
     out.metric("Test rows whose name is also in training",
                f"{leak.leaked:,} of {leak.n_test:,} ({leak.share:.1%})")
-    best.metric("Highest top-1 any model can reach", f"{leak.ceiling:.1%}",
-                help="A model gives one answer per name: where the test split holds a name "
-                     "under two labels, one of them is always wrong.")
+    best.metric("Top-1 ceiling", f"{leak.ceiling:.1%}",
+                help="The highest top-1 any model can reach on this test split. A model gives "
+                     "one answer per name: where the test split holds a name under two labels, "
+                     "one of them is always wrong.")
 
 
 views.run_page(main)

@@ -38,6 +38,12 @@ def main() -> None:
         st.warning(note)
     summary = result.metrics.summary()
     views.metric_row(summary)
+    if result.top1_names is not None:
+        st.columns(5)[0].metric(
+            "Top-1 per name", f"{result.top1_names:.1%}",
+            help="Top-1 above is per row, the headline figure: every test row counts, so a name "
+                 "listed many times counts many times. Per name counts each distinct test name "
+                 "once, right when the answer is its most frequent label.")
     measured = (f"Measured on all {result.n_test:,} test names ({run.info.get('split')} split, "
                 f"seed {run.info.get('seed', run.train_config.seed)}).")
     st.caption(f"{measured} {result.ceiling_note}".strip())

@@ -7,7 +7,15 @@ from nameclf.ui.state import init_page
 init_page("Compare", ":material/compare_arrows:")
 
 from nameclf.ui import live, train_form, training, views  # noqa: E402
-from nameclf.ui.state import runs  # noqa: E402
+from nameclf.ui.state import dataset_name, runs  # noqa: E402
+
+
+def dataset_words() -> str:
+    """The dataset as a visitor knows it: the uploaded file's name, or the built-in's."""
+    name = dataset_name()
+    if name.startswith("upload:"):
+        return f"the uploaded file `{name.removeprefix('upload:')}`"
+    return f"`{name}`"
 
 
 def race() -> list[str]:
@@ -25,7 +33,7 @@ def race() -> list[str]:
                              "2-core CPU), so it has no steps; Stop ends it.")
     st.caption(f"Like for like: RNN, LSTM and GRU each train exactly **{steps:,} steps** of "
                f"{values['batch']} names, with no time limit, so the seconds each takes are "
-               f"a result. Uses the Train page's settings — `{values['dataset']}`, "
+               f"a result. Uses the Train page's settings — {dataset_words()}, "
                f"{values['split']} split, seed {values['seed']}, hidden {values['hidden']}, "
                f"{values['opt']} at lr {values['lr']:g} — with only the cell changed"
                + (", and each cell alone: no n-gram model mixed in" if values["mix"] else "")

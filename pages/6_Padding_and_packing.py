@@ -27,11 +27,14 @@ def main() -> None:
 
     step = ui.step_nav()
     st.subheader(f"Step {step} · {ex.STEPS[step - 1]}")
+    cell = "lstm"
     if step == len(ex.STEPS):
-        steps.answer(data, model(), vocab, classes, which)
+        net = model()
+        cell = net.config.cell  # the code below reads the final state as this cell returns it
+        steps.answer(data, net, vocab, classes, which)
     else:
         steps.RENDER[step](data)
-    st.code(ex.step_code(step, data), language="python")
+    st.code(ex.step_code(step, data, cell), language="python")
 
     st.divider()
     st.markdown(ex.summary(data, ui.dataset_waste(ui.dataset_key(ds), ds, 512)))

@@ -134,3 +134,13 @@ def rewritten(raw: bytes, change) -> bytes:
     state = st_load(raw)
     change(state, meta)
     return st_save(state, metadata={"nameclf": json.dumps(meta)})
+
+
+def assert_no_toolbar(at) -> None:
+    """Every chart on the page hides plotly's toolbar (it covers legends on hover)."""
+    import json
+
+    charts = at.get("plotly_chart")
+    assert charts, "no chart on the page"
+    for chart in charts:
+        assert json.loads(chart.proto.config or "{}").get("displayModeBar") is False

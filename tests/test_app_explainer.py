@@ -150,6 +150,29 @@ def test_step_6_uses_the_latest_recurrent_run_when_the_newest_is_the_ngram_basel
     assert "newest run is the n-gram baseline" in caption and "freshly" not in caption
 
 
+@pytest.mark.parametrize("cell, returns", [("gru", "a GRU returns h_n"),
+                                           ("rnn", "an RNN returns h_n"),
+                                           ("lstm", "an LSTM returns (h_n, c_n)")])
+def test_step_6_code_reads_the_final_state_as_the_runs_cell_returns_it(explainer, cell,
+                                                                        returns):
+    from nameclf.config import ModelConfig
+    from nameclf.model import NameClassifier
+
+    at = explainer
+    vocab = Vocab.build(["Shyam", "Ram"])
+    model = NameClassifier(ModelConfig(cell=cell, vocab_size=len(vocab), n_classes=2,
+                                       hidden_size=8, embedding_dim=4))
+    at.session_state["runs"] = {f"run1-{cell}": Run(model, vocab, ["Hindi", "Other"],
+                                                    TrainConfig())}
+    at.text_input(key="explainer_names").set_value("Shyam, Ram").run()
+    at.slider(key="explainer_step").set_value(len(STEPS)).run()
+    assert not at.exception
+    code = at.code[0].value
+    assert returns in code
+    if cell != "lstm":
+        assert "LSTM" not in code and "c_n" not in code
+
+
 def test_step_6_says_how_far_the_probabilities_moved(explainer):
     at = explainer
     at.text_input(key="explainer_names").set_value("Shyam, Ram, Al").run()

@@ -12,6 +12,7 @@ from nameclf.data import load_bytes
 from nameclf.splits import make_split
 from nameclf.ui import cache
 from tests.conftest import PAGES, app, no_exception, tiny_names, use_tiny
+from tests.helpers import assert_no_toolbar
 
 
 @pytest.mark.parametrize("page", ["streamlit_app.py", *PAGES])
@@ -61,7 +62,9 @@ def test_data_page_search_and_leakage(tiny_bytes):
     at.text_input(key="data_query").input("bobski").run()
     assert len(at.dataframe[0].value) == 2
     assert at.metric[1].value == "1"  # Bobski has two labels
-    assert at.metric[4].label == "Highest top-1 any model can reach"
+    assert at.metric[4].label == "Top-1 ceiling"  # short enough not to be cut off
+    assert "highest top-1 any model can reach" in at.metric[4].proto.help
+    assert_no_toolbar(at)
     at.radio(key="data_split").set_value("names").run()
     assert at.metric[3].value.startswith("0 of")
     no_exception(at)
@@ -228,3 +231,57 @@ def test_evaluate_gives_long_names_room_in_the_mistakes_table(tiny_bytes):
     mistakes = ev.dataframe[-1]
     assert list(mistakes.value.columns) == ["name", "true", "predicted", "top-3"]
     assert '"name":{"width":"large"' in mistakes.proto.columns.replace(" ", "")
+
+
+def test_evaluate_shows_top1_per_name_beside_per_row(tiny_bytes):
+    from nameclf.evaluate import name_top1
+    from nameclf.ui.analysis import evaluate_run
+    from tests.conftest import same_session, train_page, wait_for_job
+
+    at = train_page(tiny_bytes + b"\nBobski, Son\nBobski, Son\nBobski, Ski")
+    at.button(key="train_start").click().run()
+    wait_for_job(at)
+    ev = same_session(at, "pages/3_Evaluate.py").run()
+    no_exception(ev)
+    labels = [m.label for m in ev.metric]
+    assert labels[:2] == ["Top-1", "Top-2"] and "Top-1 per name" in labels
+    tile = ev.metric[labels.index("Top-1 per name")]
+    assert "per row" in tile.proto.help and "distinct test name" in tile.proto.help
+    (run_id, run), = ev.session_state["runs"].items()
+    result = evaluate_run(run, load_bytes(tiny_bytes + b"\nBobski, Son\nBobski, Son\nBobski, "
+                                          b"Ski", "tiny.txt"), "names", 1)
+    assert result.top1_names is not None and tile.value == f"{result.top1_names:.1%}"
+    assert name_top1  # the same function the CLI's metrics.json uses
+
+
+def test_fit_lines_name_the_n_gram_solver_and_step_counts_have_separators():
+    from types import SimpleNamespace
+
+    from helpers import untrained_run
+    from streamlit.testing.v1 import AppTest
+
+    from nameclf.config import ModelConfig
+    from nameclf.pipeline import Run
+    from nameclf.ui import views
+
+    base = untrained_run()
+    ngram = Run(SimpleNamespace(config=ModelConfig(cell="ngram", vocab_size=30, n_classes=3)),
+                base.vocab, base.classes, base.train_config, info={"steps": 1250})
+    assert "1,250 L-BFGS iterations" in views.fit_line(ngram)
+    ngram.info["ngram_solver"] = "sgd"  # above 50 labels the fit runs SGD passes
+    assert "1,250 SGD passes" in views.fit_line(ngram)
+    assert "L-BFGS" not in views.fit_line(ngram)
+
+    def page():
+        from helpers import untrained_run
+
+        from nameclf.ui import views
+
+        run = untrained_run()
+        run.info["steps"] = 1250
+        run.status = "completed"
+        views.status_message("run1-gru", run)
+
+    at = AppTest.from_function(page).run()
+    no_exception(at)
+    assert "completed after 1,250 steps" in at.success[0].value

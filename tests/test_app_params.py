@@ -94,3 +94,20 @@ def test_word_frequencies_reach_only_a_model_with_an_ngram_part():
     assert params.from_preset("best")["lexicon"] is True and params.defaults()["lexicon"] is False
     assert params.parse({"lexicon": "maybe"})[1] == ["lexicon='maybe' ignored (not true or false); "
                                                      "kept False"]
+
+
+def test_the_apps_estimates_cap_fast_on_a_big_file_as_training_does(monkeypatch):
+    """`fast` trains 5 epochs or max_names names, whichever is fewer: the evaluation interval
+    and the queue's expected seconds count the capped steps, not 5 epochs of a big file."""
+    from nameclf.config import total_steps
+    from nameclf.ui import estimates
+
+    values = params.defaults()
+    model, train, _ = params.configs(values, n_train=1_000_000)
+    capped = total_steps(1_000_000, train.batch_size, train.steps, train.epochs,
+                         train.max_names)
+    assert train.max_names and capped == math.ceil(train.max_names / train.batch_size)
+    assert train.eval_every == max(10, min(100, capped // 15))
+    monkeypatch.setattr(estimates, "training_speeds", lambda: {"any": 1000.0})
+    seconds = estimates.expected_seconds([model], train, 1_000_000)
+    assert seconds == 1.1 * capped * train.batch_size / 1000.0

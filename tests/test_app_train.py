@@ -10,6 +10,7 @@ from tests.conftest import (
     use_tiny,
     wait_for_job,
 )
+from tests.helpers import assert_no_toolbar
 
 
 def test_a_short_run_completes_and_lands_in_the_history_once(tiny_bytes):
@@ -23,6 +24,7 @@ def test_a_short_run_completes_and_lands_in_the_history_once(tiny_bytes):
     assert list(runs) == ["run1-gru"] and runs["run1-gru"].status == "completed"
     assert any("completed after 30 steps" in s.value for s in at.success)
     assert [m.label for m in at.metric][:2] == ["Top-1", "Top-2"]
+    assert_no_toolbar(at)  # the run's loss and accuracy curves
     at.run().run()
     assert len(at.session_state["runs"]) == 1  # reruns never add it again
     assert not at.button(key="train_start").disabled
@@ -189,6 +191,8 @@ def test_compare_trains_rnn_lstm_and_gru_in_one_job(tiny_bytes):
     at.checkbox(key="compare_ngram").uncheck().run()  # the baseline: see test_app_ngram.py
     assert any("Like for like" in c.value and "exactly **50 steps**" in c.value
                for c in at.caption)  # the page says which terms are equal
+    settings = next(c.value for c in at.caption if "Like for like" in c.value)
+    assert "the uploaded file `tiny.txt`" in settings and "`upload`" not in settings
     at.button(key="compare_start").click().run()
     wait_for_job(at, timeout=120)
     no_exception(at)
@@ -221,6 +225,39 @@ def test_compares_ngram_fit_shows_it_is_working_never_0_s_left(tiny_bytes, monke
         assert "0 s left" not in text
         bar = at.get("progress")[0].proto.value
         assert bar >= 75  # three of four models done: the bar says so
+    finally:
+        job.stop()
+        job.join(60)
+
+
+def test_compares_bar_is_the_whole_jobs_progress_and_says_so(tiny_bytes):
+    import re
+    import time
+
+    at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
+    at.query_params.update(TINY)
+    at.run()
+    at.slider(key="compare_steps").set_value(3000).run()
+    at.button(key="compare_start").click().run()
+    job = at.session_state["job"]
+    try:
+        seen = None
+        deadline = time.monotonic() + 90
+        while seen is None and time.monotonic() < deadline:
+            at.run()
+            for bar in at.get("progress"):
+                found = re.search(r"(\w+) \((\d)/4\) · step ([\d,]+)/3,000", bar.proto.text)
+                if found and int(found.group(3).replace(",", "")) < 3000:
+                    seen = found, bar.proto
+            time.sleep(0.2)
+        assert seen is not None, "no step of the race was shown"
+        found, bar = seen
+        model, step = int(found.group(2)) - 1, int(found.group(3).replace(",", ""))
+        share = (model + step / 3000) / 4  # the cells before, and this one's steps
+        assert bar.value == int(share * 100)
+        assert f"{int(share * 100)}% of the whole job" in bar.text  # said in words too
+        assert "left for this model" in bar.text  # its time left is this cell's, not the job's
+        assert_no_toolbar(at)  # the live curves
     finally:
         job.stop()
         job.join(60)

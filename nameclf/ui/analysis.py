@@ -6,7 +6,7 @@ import pandas as pd
 import torch
 
 from nameclf.data import NameDataset
-from nameclf.evaluate import Metrics, metrics_from
+from nameclf.evaluate import Metrics, metrics_from, name_top1
 from nameclf.mixture import scored
 from nameclf.pipeline import Run, check_compatible, encode_for
 from nameclf.splits import leaked_rows, make_split, shared_rows, top1_ceiling
@@ -85,6 +85,7 @@ class Evaluation:
     ceiling: float = 1.0  # the best top-1 any model can reach here, see top1_ceiling
     shared: int = 0  # test rows whose name the test split also holds under another label
     parts_top1: dict = field(default_factory=dict)  # a mixture's parts alone: cell -> top-1
+    top1_names: float | None = None  # top-1 per distinct test name, see evaluate.name_top1
 
     @property
     def ceiling_note(self) -> str:
@@ -107,7 +108,8 @@ def evaluate_run(run: Run, ds: NameDataset, split: str, seed: int) -> Evaluation
     names = [ds.names[i] for i in rows]
     mistakes = misclassified(logp, y, names, run.classes)
     return Evaluation(metrics_from(logp, y, run.classes), mistakes, len(rows),
-                      top1_ceiling(ds, rows), shared_rows(ds, rows), parts_top1)
+                      top1_ceiling(ds, rows), shared_rows(ds, rows), parts_top1,
+                      name_top1(logp, y, names))
 
 
 def settings_row(run_id: str, run: Run) -> dict:

@@ -32,6 +32,7 @@ def expected_seconds(model_cfgs, train_cfg, n_train: int) -> float | None:
         speed = speeds.get(_speed_key(model_cfg, train_cfg), speeds.get("any"))
         if not speed:
             return None
-        steps = total_steps(n_train, train_cfg.batch_size, train_cfg.steps, train_cfg.epochs)
+        steps = total_steps(n_train, train_cfg.batch_size, train_cfg.steps, train_cfg.epochs,
+                            train_cfg.max_names)  # as training caps them
         total += 1.1 * steps * train_cfg.batch_size / speed  # + about a tenth evaluating
     return total

@@ -73,20 +73,30 @@ def _share(model: int, fraction: float, n_models: int) -> float:
     return min(1.0, (model + min(1.0, fraction)) / n_models)
 
 
+def _whole(share: float, labels: list[str]) -> str:
+    """` · 27% of the whole job` for a job of several models (as the bar rounds it), else ''."""
+    return f" · {int(share * 100)}% of the whole job" if len(labels) > 1 else ""
+
+
 def _progress_line(tick, labels: list[str]) -> None:
-    """st.progress with step, speed and time left; never "0 s left" while work goes on."""
+    """st.progress with step, speed and time left; never "0 s left" while work goes on.
+
+    The bar is the whole job's share done (models finished, and this one's steps); in a job of
+    several models the text says so in words too, and the time left is this model's."""
     p = tick.progress
     label, which = labels[tick.model], _which(tick.model, labels)
+    share = _share(tick.model, p.step / max(1, p.total_steps), len(labels))
+    whole = _whole(share, labels)
+    this = " for this model" if len(labels) > 1 else ""
+    left = f"about {p.eta:,.0f} s left{this}" if p.eta >= 1 else f"under a second left{this}"
     text = (f"{which}step {p.step:,}/{p.total_steps:,} · {p.names_per_second:,.0f} names/s · "
-            f"about {p.eta:,.0f} s left")
+            f"{left}{whole}")
     if label.endswith("+ngram") and p.step >= p.total_steps:  # a mixture's second part
         text = f"{which}step {p.step:,}/{p.total_steps:,} · fitting the n-gram model to mix in…"
     elif p.step >= p.total_steps:  # the last step is done: the test names are next
-        text = f"{which}step {p.step:,}/{p.total_steps:,} · measuring it on the test names…"
-    elif p.eta < 1:
-        text = text.replace(f"about {p.eta:,.0f} s left", "under a second left")
-    fraction = p.step / max(1, p.total_steps)
-    st.progress(_share(tick.model, fraction, len(labels)), text=text)
+        text = (f"{which}step {p.step:,}/{p.total_steps:,} · measuring it on the test "
+                f"names…{whole}")
+    st.progress(share, text=text)
 
 
 def _phase_line(phase, labels: list[str]) -> None:
@@ -97,7 +107,8 @@ def _phase_line(phase, labels: list[str]) -> None:
                 f"steps to count) · {seconds:,.0f} s so far…")
     else:
         text = f"{_which(phase.model, labels)}starting… (the first step includes warming up)"
-    st.progress(_share(phase.model, 0.0, len(labels)), text=text)
+    share = _share(phase.model, 0.0, len(labels))
+    st.progress(share, text=text + _whole(share, labels))
 
 
 def _panel(kind: str) -> None:
@@ -134,13 +145,15 @@ def _panel(kind: str) -> None:
     if kind == "train":
         hist = live.history(0)
         left, right = st.columns(2)
-        left.plotly_chart(plots.loss_curve(hist), key="live_loss")
-        right.plotly_chart(plots.accuracy_curve(hist), key="live_acc")
+        left.plotly_chart(plots.loss_curve(hist), key="live_loss", config=plots.CHART_CONFIG)
+        right.plotly_chart(plots.accuracy_curve(hist), key="live_acc", config=plots.CHART_CONFIG)
     else:
         hists = {labels[i]: live.history(i) for i in range(tick.model + 1)}
         left, right = st.columns(2)
-        left.plotly_chart(plots.compare_curves(hists, "loss"), key="live_cmp_loss")
-        right.plotly_chart(plots.compare_curves(hists, "top1"), key="live_cmp_acc")
+        left.plotly_chart(plots.compare_curves(hists, "loss"), key="live_cmp_loss",
+                          config=plots.CHART_CONFIG)
+        right.plotly_chart(plots.compare_curves(hists, "top1"), key="live_cmp_acc",
+                           config=plots.CHART_CONFIG)
 
 
 def live_panel(kind: str) -> None:
@@ -187,7 +200,9 @@ def run_result(run_id: str) -> None:
         from nameclf import plots
 
         left, right = st.columns(2)
-        left.plotly_chart(plots.loss_curve(run.history), key=f"loss_{run_id}")
+        left.plotly_chart(plots.loss_curve(run.history), key=f"loss_{run_id}",
+                          config=plots.CHART_CONFIG)
         mixed = (run.metrics.get("top1"), run.metrics.get("top2")) if is_mixture(run) else None
-        right.plotly_chart(plots.accuracy_curve(run.history, mixed=mixed), key=f"acc_{run_id}")
+        right.plotly_chart(plots.accuracy_curve(run.history, mixed=mixed), key=f"acc_{run_id}",
+                           config=plots.CHART_CONFIG)
     download_checkpoint(run_id, run, key=f"dl_{run_id}")

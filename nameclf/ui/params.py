@@ -199,7 +199,8 @@ def configs(values: Mapping, n_train: int | None = None) -> tuple[ModelConfig, T
         epochs=float(values["epochs"]), time_budget=float(values["time"]),
         seed=int(values["seed"]), batching=values["batching"]))
     if n_train:  # about 15 evaluations per run, never more often than every 10 steps
-        n_steps = total_steps(n_train, train.batch_size, train.steps, train.epochs)
+        n_steps = total_steps(n_train, train.batch_size, train.steps, train.epochs,
+                              train.max_names)
         train.eval_every = max(10, min(train.eval_every, n_steps // 15))
     return model, train, values["split"]
 

@@ -71,14 +71,16 @@ def is_ngram(run: Run) -> bool:
 
 
 def fit_line(run: Run) -> str:
-    """How long a run trained: steps and seconds (L-BFGS iterations for the n-gram baseline)."""
+    """How long a run trained: steps and seconds (for the n-gram baseline, L-BFGS iterations
+    or SGD passes, whichever solver fitted it)."""
     steps, seconds = run.info.get("steps"), run.info.get("train_seconds")
     took = "" if seconds is None else f" in {seconds:.1f} s"
     if steps is None:
         return f"trained{took}"
     if is_ngram(run):
         words = ", with word frequencies" if run.model_config.lexicon else ""
-        return f"fitted{took} ({steps:,} L-BFGS iterations{words})"
+        unit = "SGD passes" if run.info.get("ngram_solver") == "sgd" else "L-BFGS iterations"
+        return f"fitted{took} ({steps:,} {unit}{words})"
     speed = run.info.get("names_per_second")
     return f"{steps:,} steps{took}" + (f" · {speed:,.0f} names/s" if speed else "")
 
@@ -111,8 +113,8 @@ def mix_line(run: Run) -> str:
 
 def status_message(run_id: str, run: Run) -> None:
     """How a run ended, in the colour it deserves."""
-    steps = run.info.get("steps", "?")
-    text = f"**{run_id}**: {run.status} after {steps} steps"
+    steps = run.info.get("steps")
+    text = f"**{run_id}**: {run.status} after {'?' if steps is None else f'{steps:,}'} steps"
     if is_ngram(run):
         text = f"**{run_id}**: {run.status}, {fit_line(run)}"
     if run.status == "completed":
