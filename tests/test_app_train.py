@@ -222,6 +222,7 @@ def test_compares_ngram_fit_shows_it_is_working_never_0_s_left(tiny_bytes, monke
         at.run()
         text = " ".join(p.proto.text for p in at.get("progress"))
         assert "ngram (4/4) · fitting the n-gram baseline in one go" in text, text
+        assert "75% of the whole job · " in text and text.endswith("s so far…"), text
         assert "0 s left" not in text
         bar = at.get("progress")[0].proto.value
         assert bar >= 75  # three of four models done: the bar says so

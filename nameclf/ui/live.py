@@ -102,13 +102,15 @@ def _progress_line(tick, labels: list[str]) -> None:
 def _phase_line(phase, labels: list[str]) -> None:
     """A model has started and reported no step yet (an n-gram fit reports none until done)."""
     seconds = time.monotonic() - phase.started
+    share = _share(phase.model, 0.0, len(labels))
+    whole = _whole(share, labels)
     if labels[phase.model] == "ngram":
         text = (f"{_which(phase.model, labels)}fitting the n-gram baseline in one go (it has no "
-                f"steps to count) · {seconds:,.0f} s so far…")
+                f"steps to count){whole} · {seconds:,.0f} s so far…")
     else:
-        text = f"{_which(phase.model, labels)}starting… (the first step includes warming up)"
-    share = _share(phase.model, 0.0, len(labels))
-    st.progress(share, text=text + _whole(share, labels))
+        text = (f"{_which(phase.model, labels)}starting… (the first step includes warming "
+                f"up){whole}")
+    st.progress(share, text=text)
 
 
 def _panel(kind: str) -> None:
