@@ -7,7 +7,8 @@ from nameclf.ui.state import init_page
 init_page("Data", ":material/bar_chart:")
 
 from nameclf import plots  # noqa: E402
-from nameclf.ui import analysis, views  # noqa: E402
+from nameclf.ui import data_tables as tables  # noqa: E402  (no torch: see its docstring)
+from nameclf.ui import views  # noqa: E402
 from nameclf.ui.cache import current_dataset  # noqa: E402
 from nameclf.ui.state import dataset_name  # noqa: E402
 
@@ -24,12 +25,12 @@ def main() -> None:
 
     st.subheader("Browse")
     query = st.text_input("Search names or labels", key="data_query", placeholder="e.g. ova")
-    table = analysis.sample_table(ds, query)
-    st.caption(f"Showing {len(table):,} rows (at most {analysis.MAX_TABLE_ROWS}).")
+    table = tables.sample_table(ds, query)
+    st.caption(f"Showing {len(table):,} rows (at most {tables.MAX_TABLE_ROWS}).")
     st.dataframe(table, hide_index=True, height=300)
 
     st.subheader("Hygiene")
-    conflicts = analysis.conflicts_table(ds)
+    conflicts = tables.conflicts_table(ds)
     report = ds.report
     a, b, c = st.columns(3)
     a.metric("Duplicate rows", f"{report.exact_duplicates:,}",
@@ -50,7 +51,7 @@ def main() -> None:
     left, right, out, best = st.columns([1, 1, 1.6, 1.4])
     split = left.radio("Split", ("rows", "names"), key="data_split", horizontal=True)
     seed = right.number_input("Seed", 0, 9999, 0, key="data_seed")
-    leak = analysis.leak(ds, split, int(seed))
+    leak = tables.leak(ds, split, int(seed))
     out.metric("Test rows whose name is also in training",
                f"{leak.leaked:,} of {leak.n_test:,} ({leak.share:.1%})")
     best.metric("Top-1 ceiling", f"{leak.ceiling:.1%}",

@@ -181,22 +181,29 @@ print(json.dumps({"torch": torch_loaded, "cpu_only": cpu_only_build(),
         assert not got["torch"]
 
 
-@pytest.mark.parametrize("page", ["pages/3_Evaluate.py", "pages/4_Predict.py",
-                                  "pages/5_Compare.py", "pages/6_Padding_and_packing.py",
-                                  "pages/7_Speed_race.py"])
+# pages whose first view draws no table: pandas (about 0.6 s) loads with the first one
+NO_PANDAS = ("pages/6_Padding_and_packing.py", "pages/7_Speed_race.py")
+
+
+@pytest.mark.parametrize("page", ["pages/1_Data.py", "pages/3_Evaluate.py", "pages/4_Predict.py",
+                                  "pages/5_Compare.py", *NO_PANDAS])
 def test_a_first_request_without_runs_renders_without_torch(page):
-    """A fresh visitor's Evaluate, Predict, Compare, Padding & packing (its first step) and
-    Speed race need no torch to be drawn (a CPU-only build): it loads once there is a run, a
-    race or step 6's model (bench/first_render.py)."""
+    """A fresh visitor's Data, Evaluate, Predict, Compare, Padding & packing (its first step)
+    and Speed race need no torch to be drawn (a CPU-only build): it loads once there is a run,
+    a race or step 6's model; the first step and a race not yet run need no pandas either
+    (bench/first_render.py)."""
     got = fresh(f"""
 import json, sys
 from streamlit.testing.v1 import AppTest
 from nameclf.device import cpu_only_build
 at = AppTest.from_file({page!r}, default_timeout=120).run()
 print(json.dumps({{"torch": "torch" in sys.modules, "cpu_only": cpu_only_build(),
+                  "pandas": "pandas" in sys.modules,
                   "exceptions": [e.value for e in at.exception],
                   "title": [t.value for t in at.title]}}))
 """)
     assert got["exceptions"] == [] and got["title"]
     if got["cpu_only"]:
         assert not got["torch"]
+    if page in NO_PANDAS:
+        assert not got["pandas"]

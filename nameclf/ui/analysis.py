@@ -9,48 +9,11 @@ from nameclf.data import NameDataset
 from nameclf.evaluate import Metrics, metrics_from, name_top1
 from nameclf.mixture import scored
 from nameclf.pipeline import Run, check_compatible, encode_for
-from nameclf.splits import leaked_rows, make_split, shared_rows, top1_ceiling
+from nameclf.splits import make_split, shared_rows, top1_ceiling
 
-MAX_TABLE_ROWS = 500  # rows of a sample table sent to the browser
 # settings-table columns that mean nothing for the n-gram baseline
 RECURRENT_ONLY = ("hidden", "layers", "bidir", "emb", "dropout", "ngram_weight", "optimizer",
                   "lr", "batch", "batching")
-
-
-def sample_table(ds: NameDataset, query: str = "", limit: int = MAX_TABLE_ROWS) -> pd.DataFrame:
-    """Names and labels containing `query` (case-insensitive), at most `limit` rows."""
-    frame = pd.DataFrame({"name": ds.names, "label": ds.labels})
-    query = query.strip().lower()
-    if query:
-        hit = frame["name"].str.lower().str.contains(query, regex=False)
-        hit |= frame["label"].str.lower().str.contains(query, regex=False)
-        frame = frame[hit]
-    return frame.head(limit).reset_index(drop=True)
-
-
-def conflicts_table(ds: NameDataset) -> pd.DataFrame:
-    """Names that appear with more than one label."""
-    rows = [(name, ", ".join(labels)) for name, labels in sorted(ds.report.conflicting.items())]
-    return pd.DataFrame(rows, columns=["name", "labels"])
-
-
-@dataclass
-class Leak:
-    """How much of a split's test set is also in its training set."""
-
-    leaked: int  # test rows whose name is also a training name
-    n_test: int  # test rows
-    ceiling: float = 1.0  # the highest top-1 any model can reach on them, see top1_ceiling
-
-    @property
-    def share(self) -> float:
-        return self.leaked / self.n_test if self.n_test else 0.0
-
-
-def leak(ds: NameDataset, split: str, seed: int) -> Leak:
-    """Leakage of one seeded split of a dataset."""
-    sp = make_split(ds, split, seed=seed)
-    return Leak(leaked_rows(ds, sp), len(sp.test), top1_ceiling(ds, sp.test))
 
 
 def top3_text(probs: torch.Tensor, classes: list[str]) -> str:
