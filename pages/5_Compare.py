@@ -69,14 +69,20 @@ def main() -> None:
     from nameclf import plots  # plotly, pandas and torch: only once there are runs
     from nameclf.ui import analysis
 
-    histories = {r: runs()[r].history for r in chosen if runs()[r].history.get("step")}
+    # the n-gram baseline fits in one go: its one point would only add a legend entry
+    histories = {r: runs()[r].history for r in chosen
+                 if runs()[r].history.get("step") and not views.is_ngram(runs()[r])}
     left, right = st.columns(2)
     left.plotly_chart(plots.compare_curves(histories, "loss"), key="compare_loss",
                       config=plots.CHART_CONFIG)
     right.plotly_chart(plots.compare_curves(histories, "top1"), key="compare_acc",
                        config=plots.CHART_CONFIG)
-    if len(histories) < len(chosen):
+    fitted = [r for r in chosen if views.is_ngram(runs()[r])]
+    if len(histories) + len(fitted) < len(chosen):
         st.caption("Runs loaded from a checkpoint have no curves.")
+    if fitted:
+        st.caption(f"{', '.join(fitted)}: the n-gram baseline fits in one go, so it has no "
+                   "curve; its numbers are in the table.")
     views.settings_table([analysis.settings_row(r, runs()[r]) for r in chosen])
 
 

@@ -285,3 +285,29 @@ def test_fit_lines_name_the_n_gram_solver_and_step_counts_have_separators():
     at = AppTest.from_function(page).run()
     no_exception(at)
     assert "completed after 1,250 steps" in at.success[0].value
+
+
+def test_compare_curves_leave_out_the_n_gram_fit_and_say_why():
+    import json
+    from types import SimpleNamespace
+
+    from helpers import untrained_run
+
+    from nameclf.config import ModelConfig
+    from nameclf.pipeline import Run
+
+    gru = untrained_run()
+    gru.history = dict(step=[1, 2], loss=[1.0, 0.5], running_loss=[1.0, 0.7], eval_step=[2],
+                       top1=[0.5], top2=[0.6])
+    ngram = Run(SimpleNamespace(config=ModelConfig(cell="ngram", vocab_size=30, n_classes=3)),
+                gru.vocab, gru.classes, gru.train_config, info={"steps": 37},
+                history=dict(step=[37], loss=[0.4], running_loss=[0.4], eval_step=[37],
+                             top1=[0.6], top2=[0.7]))
+    at = compare_with({"run1-gru": gru, "run2-ngram": ngram})
+    no_exception(at)
+    for chart in at.get("plotly_chart"):  # one point of the fit: a legend entry and no line
+        names = [trace.get("name") for trace in json.loads(chart.proto.spec)["data"]]
+        assert "run2-ngram" not in names and "run1-gru" in names
+    assert any("run2-ngram: the n-gram baseline fits in one go" in c.value for c in at.caption)
+    assert not any("loaded from a checkpoint" in c.value for c in at.caption)
+    assert_no_toolbar(at)
