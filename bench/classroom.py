@@ -34,7 +34,7 @@ from st_client import Session  # noqa: E402
 RECOMMENDED, OWN = 20, 10
 OWN_SETTINGS = "preset=fast&hidden=32&emb=16&budget=steps&steps=150&batch=32&seed={seed}"
 SOAK_SETTINGS = "preset=fast&hidden=16&emb=8&budget=steps&steps=20&batch=32&seed={seed}"
-DONE = r"completed after \d+ steps"
+DONE = r"completed after [\d,]+ steps"
 WAIT_TOLD = r"you are number \d+ in the queue, about [\d,]+ s to go"
 TARGET_MODEL_S = 60.0  # every recommended visitor has a model this soon after Start
 MAX_PAGE_P95_S = 2.0

@@ -63,7 +63,7 @@ async def trainer(ctx, base: str, i: int, out: dict) -> None:
     out["render_s"].append(await first_page(page, base, PLAN["tiny"]))
     await page.get_by_role("button", name="Start training").click()
     queued = page.get_by_text(re.compile(r"Waiting for a free training slot"))
-    done = page.get_by_text(re.compile(r"completed after \d+ steps"))
+    done = page.get_by_text(re.compile(r"completed after [\d,]+ steps"))
     running = page.get_by_text(re.compile("names/s"))
     await expect(queued.or_(running).or_(done).first).to_be_visible()
     out["queued"] += await queued.count() > 0

@@ -46,7 +46,7 @@ MAX_LATENCY_S = 2.0  # health check and page HTML must answer within this during
 MAX_RSS_MB = 1500  # server RSS bound, children included
 TIME_LIMIT_S = 170  # the visitors, all together
 PROBE_EVERY_S = 0.5
-DONE = r"completed after \d+ steps"
+DONE = r"completed after [\d,]+ steps"
 QUEUED = r"Waiting for a free training slot"
 
 

@@ -118,7 +118,7 @@ def test_the_app_in_a_browser(server, page):
     check(page, "2_Train_live")
     page.get_by_role("button", name="Stop").click()
     try:
-        expect(page.get_by_text(re.compile(r"stopped after \d+ steps"))).to_be_visible(
+        expect(page.get_by_text(re.compile(r"stopped after [\d,]+ steps"))).to_be_visible(
             timeout=60_000)
     finally:
         check(page, "2_Train_after_stop")
