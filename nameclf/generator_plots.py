@@ -5,7 +5,8 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-from nameclf.plots import HEIGHT, _layout, plain, plains
+# pages pass CHART_CONFIG to st.plotly_chart with these figures: no toolbar over a legend
+from nameclf.plots import CHART_CONFIG, HEIGHT, _layout, plain, plains  # noqa: F401
 
 LN2 = math.log(2)
 FONT = {"family": "monospace", "size": 14}

@@ -28,7 +28,7 @@ def main() -> None:
         if job is None or not job.running:
             st.info("No generator yet: press **Train the generator** (gen-tiny takes seconds).")
         return
-    run_id = st.selectbox("Generator", list(store)[::-1], key="gs_run")
+    run_id = gen.choose_run(store)
     gen.run_result(run_id, store[run_id])
     st.subheader("2 · Generate names")
     run = store[run_id]

@@ -114,3 +114,77 @@ def test_the_walkthrough_refuses_bad_names_with_a_message(tiny_bytes):
     assert any("at least one name" in e.value for e in at.error)
     at.text_input(key="ge_names").set_value("x" * 30).run()
     assert any("at most 8 names" in e.value for e in at.error)
+
+
+def generator_training():
+    """A generator job of this visitor that runs until stopped."""
+    from nameclf.jobs import Job
+
+    return Job(lambda report, stop: stop.wait(60), name="gen1-gru").start()
+
+
+def started(at):
+    """The visitor's classifier job, if one was started."""
+    return at.session_state["job"] if "job" in at.session_state else None  # noqa: SIM401
+
+
+def test_train_and_compare_refuse_to_start_while_the_visitors_generator_trains(tiny_bytes):
+    job = generator_training()
+    try:
+        for page, button in (("pages/2_Train.py", "train_start"),
+                             ("pages/5_Compare.py", "compare_start")):
+            at = use_tiny(app(page), tiny_bytes)
+            at.session_state["gen_job"] = job
+            at.run()
+            at.button(key=button).click().run()
+            no_exception(at)
+            errors = " ".join(e.value for e in at.error)
+            assert "Your generator gen1" in errors and "still training on Generate" in errors, page
+            assert started(at) is None, page  # nothing started
+        at = use_tiny(app("pages/2_Train.py"), tiny_bytes)  # Home's recommended button
+        at.session_state["gen_job"] = job
+        at.session_state["train_on_arrival"] = True
+        at.run()
+        assert any("still training on Generate" in e.value for e in at.error)
+        assert started(at) is None
+    finally:
+        job.stop()
+    at = use_tiny(app("pages/2_Train.py"), tiny_bytes)  # once it has ended, Train starts
+    at.session_state["gen_job"] = job
+    at.run()
+    deadline = time.monotonic() + 10
+    while job.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    at.button(key="train_start").click().run()
+    no_exception(at)
+    assert started(at) is not None and not at.error
+
+
+def test_a_new_generator_is_the_one_shown_and_explained(tiny_bytes):
+    at = generate_page(tiny_bytes, epochs=1.0)
+    at.button(key="gen_start").click().run()
+    wait_for_gen(at)
+    assert at.selectbox(key="gs_run").value == "gen1-gru"
+    at.button(key="gen_start").click().run()
+    wait_for_gen(at)
+    assert at.selectbox(key="gs_run").value == "gen2-gru"  # not the one picked before
+    at.selectbox(key="gs_run").set_value("gen1-gru").run()
+    targets = use_tiny(app(TARGETS), tiny_bytes)  # the walkthrough reads the one chosen
+    targets.session_state["gen_runs"] = at.session_state["gen_runs"]
+    targets.session_state["gs_run"] = "gen1-gru"
+    targets.run()
+    assert any("your generator gen1" in c.value for c in targets.caption)  # not gen2
+
+
+def test_the_live_line_never_says_0_s_left():
+    from nameclf.generator_train import GenProgress
+    from nameclf.ui.generate import progress_text
+
+    tick = GenProgress(step=40, total_steps=50, loss=1.0, running_loss=1.0,
+                       names_per_second=900.0, elapsed=2.0, eta=0.3, lr=0.01)
+    assert progress_text(tick) == "step 40/50 · 900 names/s · under a second left"
+    tick.eta = 12.4
+    assert progress_text(tick).endswith("about 12 s left")
+    tick.step = 50
+    assert progress_text(tick) == "step 50/50 · measuring it on the test names…"
+    assert "baseline" in progress_text(tick, baseline=True)

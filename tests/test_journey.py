@@ -1,14 +1,18 @@
-"""A new visitor's first ten minutes, walked in real Chromium as one journey (issue 14).
+"""A new visitor's first ten minutes, walked in real Chromium as one journey (issues 14, 16).
 
 Home (an own file, then the recommended run, which trains at once with its curves in view) →
 Evaluate → Predict with odd names and the per-character view → Compare to completion →
-Padding & packing, every step → Speed race → the Train link reopened in a new browser
-context → a checkpoint downloaded and uploaded in another context → a file with bad lines.
+Padding & packing, every step → Speed race → Generate (a generator trained to the end with
+its live curve, another stopped; names of a label at another temperature, judged by the
+first step's classifier) → Padding the targets, every step → the Train link reopened in a
+new browser context → a checkpoint downloaded and uploaded in another context → a file with
+bad lines.
 
-Each step is a function of the shared `Journey`; STEPS lists them in order, so a later page
-(Generate) appends its own step. After every step `look` asserts what a person would see: no
-exception box, no apology, no raw float such as 15.100000, no "0 s left" while work goes on;
-and it saves a full-page screenshot to $JOURNEY_SHOTS (default: a temporary folder).
+Each step is a function of the shared `Journey`; STEPS lists them in order, so a new page
+adds its own steps (JOURNEY_STEPS=name,name runs only those). After every step `look`
+asserts what a person would see: no exception box, no apology, no raw float such as
+15.100000, no "0 s left" while work goes on; and it saves a full-page screenshot to
+$JOURNEY_SHOTS (default: a temporary folder).
 The data is a made-up file of 900 names, so every run takes seconds even on a busy 2-core CI.
 """
 
@@ -24,6 +28,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from nameclf.lm_explain import STEPS as STEP_TITLES
 from tests.conftest import CHROMIUM, tiny_names
 from tests.test_browser import ARGS, EXCEPTION, server  # noqa: F401  (the fixture)
 
@@ -277,9 +282,107 @@ def bad_upload(j: Journey) -> None:
     assert "messy.txt" in text
 
 
+GEN_LINE = re.compile(r"step [\d,]+/[\d,]+ · [\d,]+ names/s")
+
+
+def pick(page: Page, label: str, option: str) -> None:
+    """Choose an option of a selectbox as a person does: open it, type, pick with Enter."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    box.fill(option)
+    page.keyboard.press("Enter")
+    settle(page)
+    expect(box).to_have_value(option)
+
+
+def type_in(page: Page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    settle(page)
+
+
+def train_generator(j: Journey, epochs: str) -> None:
+    """Start gen-tiny with these epochs; return once its first step is on the page."""
+    type_in(j.page, "Epochs", epochs)
+    j.page.get_by_role("button", name="Train the generator").click()
+    expect(j.page.get_by_text(GEN_LINE)).to_be_visible(timeout=120_000)
+    text = main_text(j.page)
+    assert "No generator yet" not in text, "'No generator yet' while one trains"
+    assert not ZERO_LEFT.search(text), text[:300]
+
+
+def generate_train(j: Journey) -> None:
+    """Generate: gen-tiny trained to the end with its live bits-per-character curve, then a
+    second one stopped after a few steps and kept."""
+    sidebar(j.page, "Generate")
+    text = look(j, "generate_empty")
+    assert "No generator yet" in text
+    pick(j.page, "Preset", "gen-tiny")
+    train_generator(j, "20")
+    curve = j.page.locator('[data-testid="stPlotlyChart"]').first  # the live bpc curve
+    expect(curve).to_be_visible(timeout=60_000)
+    expect(curve.get_by_text("bits per character").first).to_be_attached()
+    look(j, "generate_live")
+    wait_while_busy(j, lambda t: re.search(r"gen1-\w+: completed after", t) is not None, 180,
+                    busy_words=("left", "fitting"))
+    settle(j.page)
+    text = look(j, "generate_done")
+    assert "No generator yet" not in text and "Test bits per character" in text
+    expect(j.page.get_by_text("Download generator checkpoint")).to_be_visible()
+    expect(j.page.get_by_text("Novelty")).to_be_visible()
+    train_generator(j, "200")
+    j.page.get_by_role("button", name="Stop").click()
+    expect(j.page.get_by_text(re.compile(r"gen2-\w+: stopped after [\d,]+ steps"))).to_be_visible(
+        timeout=60_000)
+    settle(j.page)
+    look(j, "generate_stopped")
+
+
+def generate_names(j: Journey) -> None:
+    """Generate: names of a label at another temperature, judged by the journey's classifier."""
+    pick(j.page, "Generator", "gen1-gru")
+    pick(j.page, "Label", "Son")
+    slider = j.page.get_by_role("slider", name="Temperature")
+    slider.focus()
+    for _ in range(4):  # 0.80 -> 1.00, as a person nudges it with the arrow keys
+        j.page.keyboard.press("ArrowRight")
+    settle(j.page)
+    expect(slider).to_have_attribute("aria-valuetext", "1.00")
+    expect(j.page.get_by_text("Agreement")).to_be_visible()
+    expect(j.page.get_by_text(re.compile(r"Judged by your latest classifier run"))).to_be_visible()
+    text = look(j, "generate_names")
+    assert re.search(r"Novelty\s+\d+%", text) and re.search(r"Agreement\s+\d+%", text), text
+    type_in(j.page, "Start with (optional)", "Ba")
+    cells = j.page.locator('[data-testid="stDataFrame"]').first.locator('[role="gridcell"]')
+    names = cells.all_text_contents()[::4]  # name, new, classifier says, probability
+    assert names and all(n.startswith("Ba") for n in names), names
+    look(j, "generate_prefix")
+
+
+def padding_the_targets(j: Journey) -> None:
+    """Padding the targets: every step, computed by the generator just trained, and again
+    for names typed by the visitor."""
+    sidebar(j.page, "Padding the targets")
+    # the generator chosen on Generate, not the newer one stopped after a few steps
+    expect(j.page.get_by_text(re.compile(r"computed by your generator gen1-gru"))).to_be_visible()
+    text = look(j, "targets_steps")
+    for i, title in enumerate(STEP_TITLES, start=1):
+        heading = j.page.get_by_text(f"Step {i} · {title}")
+        expect(heading).to_be_visible()
+        assert f"Step {i} · {title}" in text
+    assert "the masked loss to the last digit" in text
+    type_in(j.page, "Names (comma-separated, up to 8)", "Bob, Ferdinand, Al")
+    # 4 + 10 + 3 = 17 real cells of 3 x 10
+    expect(j.page.get_by_text(re.compile(r"30 cells, 17 of them real and 13 padding"))
+           ).to_be_visible()
+    look(j, "targets_own_names")
+
+
 STEPS: list[Callable[[Journey], None]] = [
     home_recommended_run, evaluate, predict, compare, padding_and_packing, speed_race,
-    shared_link, checkpoint_round_trip, bad_upload]
+    generate_train, generate_names, padding_the_targets, shared_link, checkpoint_round_trip,
+    bad_upload]
 
 
 @pytest.mark.timeout(900)
@@ -292,7 +395,9 @@ def test_a_new_visitors_journey(server):  # noqa: F811
         page.set_default_timeout(60_000)
         j = Journey(browser, page, server, shots)
         try:
-            for step in STEPS:
+            # JOURNEY_STEPS=home_recommended_run,generate_train,...: a part of the walk
+            wanted = os.environ.get("JOURNEY_STEPS", "").split(",")
+            for step in [s for s in STEPS if wanted == [""] or s.__name__ in wanted]:
                 started = time.monotonic()
                 step(j)
                 print(f"{step.__name__}: {time.monotonic() - started:.1f} s")

@@ -158,9 +158,18 @@ def collect() -> GenJobMeta | None:
     if job.result is not None:
         store = gen_runs()
         store[meta.run_id] = job.result
+        st.session_state["gen_new_run"] = meta.run_id  # choose_run shows it next
         while len(store) > MAX_GEN_RUNS:
             del store[next(iter(store))]
     return meta
+
+
+def choose_run(store: dict) -> str:
+    """The generator shown, newest first; a run just trained is chosen for the visitor
+    (the selectbox would otherwise keep showing the one picked before)."""
+    if (new := st.session_state.pop("gen_new_run", None)) in store:
+        st.session_state["gs_run"] = new
+    return st.selectbox("Generator", list(store)[::-1], key="gs_run")
 
 
 def controls(values: dict) -> None:
@@ -184,6 +193,16 @@ def _stop() -> None:
         job.stop()
 
 
+def progress_text(p, baseline: bool = False) -> str:
+    """The live line for the last step reported: never "0 s left" while work goes on."""
+    if baseline:
+        return f"step {p.step:,} · fitting the n-gram LM baseline to compare with…"
+    if p.step >= p.total_steps:  # the last step is done: the test names are scored next
+        return f"step {p.step:,}/{p.total_steps:,} · measuring it on the test names…"
+    left = f"about {p.eta:,.0f} s left" if p.eta >= 1 else "under a second left"
+    return f"step {p.step:,}/{p.total_steps:,} · {p.names_per_second:,.0f} names/s · {left}"
+
+
 def _panel() -> None:
     job = gen_job()
     if job is None:
@@ -201,17 +220,14 @@ def _panel() -> None:
         st.progress(0.0, text=text)
         return
     p = ticks[-1]
-    text = (f"step {p.step:,}/{p.total_steps:,} · {p.names_per_second:,.0f} names/s · "
-            f"about {p.eta:,.0f} s left")
-    if items[-1] == "baseline":
-        text = f"step {p.step:,} · fitting the n-gram LM baseline to compare with…"
-    st.progress(min(1.0, p.step / max(1, p.total_steps)), text=text)
-    from nameclf.generator_plots import bpc_curve
+    st.progress(min(1.0, p.step / max(1, p.total_steps)),
+                text=progress_text(p, items[-1] == "baseline"))
+    from nameclf.generator_plots import CHART_CONFIG, bpc_curve
 
     hist = {"step": [t.step for t in ticks], "running_loss": [t.running_loss for t in ticks],
             "eval_step": [t.step for t in ticks if t.test_bpc is not None],
             "test_bpc": [t.test_bpc for t in ticks if t.test_bpc is not None]}
-    st.plotly_chart(bpc_curve(hist), key="gen_live_bpc")
+    st.plotly_chart(bpc_curve(hist), key="gen_live_bpc", config=CHART_CONFIG)
 
 
 def live_panel() -> None:
@@ -239,7 +255,7 @@ def finished() -> None:
 def run_result(run_id: str, run: GenRun) -> None:
     """How a run ended, its bits per character beside the baseline, curves, download."""
     from nameclf import generator_checkpoint
-    from nameclf.generator_plots import bpc_curve, per_label_bars
+    from nameclf.generator_plots import CHART_CONFIG, bpc_curve, per_label_bars
 
     m, info = run.metrics, run.info
     text = f"**{run_id}**: {run.status} after {info.get('steps', 0):,} steps"
@@ -263,9 +279,9 @@ def run_result(run_id: str, run: GenRun) -> None:
                    f"the same {info.get('n_test', 0):,} test names (every character and the "
                    "end of each name counted, no padding).")
     left, right = st.columns(2)
-    left.plotly_chart(bpc_curve(run.history, base), key=f"bpc_{run_id}")
+    left.plotly_chart(bpc_curve(run.history, base), key=f"bpc_{run_id}", config=CHART_CONFIG)
     right.plotly_chart(per_label_bars(m["per_label_bits_per_char"], m.get("baseline_per_label")),
-                       key=f"labels_{run_id}")
+                       key=f"labels_{run_id}", config=CHART_CONFIG)
     st.download_button("Download generator checkpoint", generator_checkpoint.to_bytes(run),
                        file_name=f"{run_id}.safetensors", mime="application/octet-stream",
                        key=f"dl_{run_id}", on_click="ignore", icon=":material/download:")

@@ -43,12 +43,15 @@ def names_and_labels(ds) -> tuple[list[str], list[str]]:
 
 
 def model_for(ds):
-    """The visitor's newest generator of these labels, else a small untrained one."""
+    """The generator chosen on Generate, else the visitor's newest of these labels, else a
+    small untrained one."""
     from nameclf.lm_explain import untrained
     from nameclf.ui.generate import gen_runs
     from nameclf.vocab import Vocab
 
-    for run_id in reversed(list(gen_runs())):
+    newest_first = list(gen_runs())[::-1]
+    chosen = st.session_state.get("gs_run")
+    for run_id in sorted(newest_first, key=lambda r: r != chosen):  # the chosen one first
         run = gen_runs()[run_id]
         if set(ds.classes) <= set(run.classes):
             return run.model, run.vocab, run.classes, f"your generator {run_id}"
@@ -58,15 +61,15 @@ def model_for(ds):
 
 
 def shifted(data: dict) -> None:
-    from nameclf.generator_plots import shifted_grids
+    from nameclf.generator_plots import CHART_CONFIG, shifted_grids
 
     st.markdown("A generator learns to predict each next character. So each name is read "
                 "after a start token `<sos>`, and must be written followed by an end token "
                 "`<eos>`: the input row is the target row shifted right by one. "
                 f"Lengths with the end step: {data['lengths']}.")
     inputs, targets = shifted_grids(data)
-    st.plotly_chart(inputs, key="ge_inputs")
-    st.plotly_chart(targets, key="ge_targets")
+    st.plotly_chart(inputs, key="ge_inputs", config=CHART_CONFIG)
+    st.plotly_chart(targets, key="ge_targets", config=CHART_CONFIG)
 
 
 def target_grid(data: dict) -> None:
@@ -77,9 +80,9 @@ def target_grid(data: dict) -> None:
 
 
 def mask(data: dict) -> None:
-    from nameclf.generator_plots import loss_bars, mask_grid
+    from nameclf.generator_plots import CHART_CONFIG, loss_bars, mask_grid
 
-    st.plotly_chart(mask_grid(data), key="ge_mask")
+    st.plotly_chart(mask_grid(data), key="ge_mask", config=CHART_CONFIG)
     gap = data["unmasked"] - data["masked"]
     n_pad = data["cells"] - data["real_cells"]
     st.markdown(
@@ -99,7 +102,7 @@ def mask(data: dict) -> None:
     else:
         st.markdown("These names have one length, so there is no padding and both losses "
                     "agree: type names of different lengths to see them part.")
-    st.plotly_chart(loss_bars(data), key="ge_loss_bars")
+    st.plotly_chart(loss_bars(data), key="ge_loss_bars", config=CHART_CONFIG)
 
 
 def packed(data: dict) -> None:
@@ -108,9 +111,9 @@ def packed(data: dict) -> None:
         f"{data['batch_sizes']}, longest name first: {', '.join(data['sorted_names'])}). "
         f"The loss on the packed outputs needs no mask: **{data['packed']:.4f}** nats, the "
         f"masked loss to the last digit (computed live, by the same net).")
-    from nameclf.generator_plots import packed_strip
+    from nameclf.generator_plots import CHART_CONFIG, packed_strip
 
-    st.plotly_chart(packed_strip(data), key="ge_packed")
+    st.plotly_chart(packed_strip(data), key="ge_packed", config=CHART_CONFIG)
 
 
 def forcing(data: dict) -> None:

@@ -76,6 +76,23 @@ def is_running() -> bool:
     return job is not None and job.running
 
 
+def generator_busy() -> str:
+    """Why no classifier job may start now: this visitor's generator trains (one job per
+    visitor; Generate refuses the other way round). Empty when nothing stands in the way."""
+    job = st.session_state.get("gen_job")  # nameclf.ui.generate's key
+    if job is None or not job.running:
+        return ""
+    return (f"Your generator {job.name} is still training on Generate: one job per "
+            "visitor. Stop it there or wait for it to finish, then start this one.")
+
+
+def _refuse_second_job() -> None:
+    if is_running():
+        raise ConfigError("a training job is already running; stop it first")
+    if why := generator_busy():
+        raise ConfigError(why)
+
+
 def _run_info(values: dict) -> dict:
     """What a run records about its data, so it can be evaluated again later."""
     ds = current_dataset()
@@ -93,8 +110,7 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
     """
     from nameclf.pipeline import fit
 
-    if is_running():
-        raise ConfigError("a training job is already running; stop it first")
+    _refuse_second_job()
     info = _run_info(values)
     holder: dict = {}  # the Job and its Shared, once made (the target runs after)
 
@@ -176,8 +192,7 @@ def start_training(values: dict) -> Job:
     why = params.problem(values)
     if why:
         raise ConfigError(why)
-    if is_running():
-        raise ConfigError("a training job is already running; stop it first")
+    _refuse_second_job()
     prep = current_prepared(values["split"], int(values["seed"]), values["device"])
     model_cfg, train_cfg, split = params.configs(values, len(prep.train))
     train_cfg.validate()
@@ -197,6 +212,7 @@ def start_on_arrival(values: dict) -> bool:
     """
     if not st.session_state.pop("train_on_arrival", False) or is_running():
         return False
+    _refuse_second_job()  # the visitor's generator trains: say so, start nothing
     if params.problem(values):
         return False
     start_training(values)
