@@ -2,6 +2,11 @@
 
     python bench/first_render.py               # every page, median of 3 cold starts each
     python bench/first_render.py --runs 1 Predict Speed_race
+    python bench/first_render.py --baseline /tmp/old   # and another checkout, side by side
+
+With --baseline, the same pages of another checkout of the app (e.g. `git archive OLD | tar -x
+-C /tmp/old`) are timed too, each run of a page alternating between the two trees, so both see
+the same load; the table then gives both medians and their ratio.
 
 For each page: start a fresh server, open the page's URL in headless Chromium as soon as the
 port accepts connections, and stop the clock when the page's title is visible and its script
@@ -67,24 +72,49 @@ def cold_start(browser, script: Path, path: str) -> float:
         server.wait(20)
 
 
+def time_pages(browser, apps: dict[str, Path], pages: list[str], runs: int,
+               bare: Path) -> dict:
+    """Median seconds per page and tree, the runs of a page alternating between the trees."""
+    jobs = [("bare two-line page", {"": bare}, "")] + [
+        (name, dict(apps), "" if name == "Home" else name)
+        for name in pages]
+    out: dict = {}
+    for name, scripts, path in jobs:
+        times: dict[str, list[float]] = {tree: [] for tree in scripts}
+        for _ in range(runs):
+            for tree, script in scripts.items():
+                times[tree].append(cold_start(browser, script, path))
+        row = {tree: {"median": statistics.median(t), "runs": t} for tree, t in times.items()}
+        out[name] = row[""] if list(row) == [""] else row
+        cells = "   ".join(f"{tree or 'this'}: {statistics.median(t):.2f} s (runs {t})"
+                           for tree, t in times.items())
+        if len(times) == 2 and name != "bare two-line page":
+            this, base = (statistics.median(t) for t in times.values())
+            cells += f"   this ÷ baseline {this / base:.2f}"
+        print(f"{name:>22}: {cells}", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pages", nargs="*", default=PAGES, help="pages to time (URL names)")
     parser.add_argument("--runs", type=int, default=3, help="cold starts per page")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout of the app to time side by side")
     args = parser.parse_args()
+    apps = {"": ROOT / "streamlit_app.py"}
+    if args.baseline is not None:
+        apps = {"this": apps[""], "baseline": args.baseline.resolve() / "streamlit_app.py"}
+        if not apps["baseline"].is_file():
+            parser.error(f"{args.baseline} holds no streamlit_app.py")
     result = {"load_before": loadavg(), "target_s": TARGET_S, "pages": {}}
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         bare = Path(tmp) / "bare.py"
         bare.write_text(BARE)
-        app = ROOT / "streamlit_app.py"
-        cold_start(browser, app, "")  # untimed: warms the OS file cache
-        jobs = [("bare two-line page", bare, "")] + [
-            (name, app, "" if name == "Home" else name) for name in args.pages]
-        for name, script, path in jobs:
-            times = [cold_start(browser, script, path) for _ in range(args.runs)]
-            result["pages"][name] = {"median": statistics.median(times), "runs": times}
-            print(f"{name:>22}: {statistics.median(times):.2f} s  (runs {times})", flush=True)
+        for app in apps.values():
+            cold_start(browser, app, "")  # untimed: warms the OS file cache (and disk caches)
+        result["pages"] = time_pages(browser, apps, args.pages, args.runs, bare)
         browser.close()
     result["load_after"] = loadavg()
     print(f"load average before {result['load_before']}, after {result['load_after']}")

@@ -130,6 +130,21 @@ def test_figures_build(data):
     assert list(figs[3].data[0].text[0]) == data["packed"]
 
 
+def test_waste_columns_are_the_waste_table_and_a_size_alone_is_its_row():
+    """The race page draws waste_columns (no pandas) and reads the chosen batch from them."""
+    lengths = [5, 3, 5, 3, 9, 1, 4]
+    columns = rp.waste_columns(lengths, sizes=(1, 2, 4))
+    assert rp.waste_table(lengths, sizes=(1, 2, 4)).to_dict("list") == columns
+    assert columns["padded, random batches"][0] == 0.0 and columns["packed"] == [0.0] * 3
+    for at, size in enumerate((1, 2, 4)):
+        alone = rp.waste_columns(lengths, sizes=(size,))
+        assert {c: v[0] for c, v in alone.items()} == {c: v[at] for c, v in columns.items()}
+    drawn = rp.waste_figure(columns, 2)  # the same lines as from the table
+    from_table = rp.waste_figure(rp.waste_table(lengths, sizes=(1, 2, 4)), 2)
+    assert [(t.name, list(t.x), list(t.y)) for t in drawn.data] == \
+        [(t.name, list(t.x), list(t.y)) for t in from_table.data]
+
+
 def test_race_helpers():
     table = rp.waste_table([5, 3, 5, 3], sizes=(1, 2, 4))
     assert table["padded, random batches"].iloc[0] == 0.0

@@ -173,7 +173,12 @@ def waste_table(key: str, _ds: NameDataset) -> dict[str, list]:
 def waste(ds: NameDataset, batch: int) -> None:
     """What padding wastes on this dataset's real lengths, and packing doesn't."""
     table = waste_table(dataset_key(ds), ds)
-    chosen = {k: v[0] for k, v in rp.waste_columns([len(n) for n in ds.names], (batch,)).items()}
+    if batch in table["batch size"]:  # the default and the usual sizes: already computed
+        at = table["batch size"].index(batch)
+        chosen = {column: values[at] for column, values in table.items()}
+    else:
+        chosen = {column: values[0] for column, values
+                  in rp.waste_columns([len(n) for n in ds.names], (batch,)).items()}
     st.markdown(f"With random batches of **{batch}** names from this dataset, a padded batch "
                 f"spends **{chosen['padded, random batches']:.0%}** of its recurrent compute on "
                 f"`<pad>`; sorting by length first cuts that to "
