@@ -113,9 +113,11 @@ def bpc_curve(history: Mapping[str, list], baseline: float | None = None,
     if history.get("eval_step"):
         fig.add_trace(go.Scatter(x=history["eval_step"], y=history["test_bpc"],
                                  name="test", mode="lines+markers", line=dict(color="#0068c9")))
-    if baseline is not None:
-        fig.add_hline(y=baseline, line=dict(color="#ff4b4b", dash="dash"),
-                      annotation_text=f"n-gram LM {baseline:.3f}", annotation_position="top left")
+    steps = history.get("step") or history.get("eval_step") or [0, 1]
+    if baseline is not None:  # a legend entry, not an annotation, which sat on the curve
+        fig.add_trace(go.Scatter(x=[steps[0], steps[-1]], y=[baseline, baseline], mode="lines",
+                                 name=f"n-gram LM {baseline:.3f}",
+                                 line=dict(color="#ff4b4b", dash="dash")))
     return _layout(fig, title, "step", "bits per character", height=HEIGHT)
 
 

@@ -171,7 +171,7 @@ def test_a_new_generator_is_the_one_shown_and_explained(tiny_bytes):
     at.selectbox(key="gs_run").set_value("gen1-gru").run()
     targets = use_tiny(app(TARGETS), tiny_bytes)  # the walkthrough reads the one chosen
     targets.session_state["gen_runs"] = at.session_state["gen_runs"]
-    targets.session_state["gs_run"] = "gen1-gru"
+    targets.session_state["gen_chosen"] = at.session_state["gen_chosen"]
     targets.run()
     assert any("your generator gen1" in c.value for c in targets.caption)  # not gen2
 
@@ -188,3 +188,13 @@ def test_the_live_line_never_says_0_s_left():
     tick.step = 50
     assert progress_text(tick) == "step 50/50 · measuring it on the test names…"
     assert "baseline" in progress_text(tick, baseline=True)
+
+
+def test_the_baseline_is_a_legend_entry_not_text_on_the_curve():
+    from nameclf.generator_plots import bpc_curve
+
+    fig = bpc_curve({"step": [1, 50, 100], "running_loss": [3.0, 2.0, 1.5],
+                     "eval_step": [50, 100], "test_bpc": [2.9, 2.5]}, baseline=2.66)
+    line = fig.data[-1]
+    assert line.name == "n-gram LM 2.660" and list(line.x) == [1, 100]
+    assert list(line.y) == [2.66, 2.66] and not fig.layout.annotations

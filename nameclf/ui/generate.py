@@ -169,7 +169,11 @@ def choose_run(store: dict) -> str:
     (the selectbox would otherwise keep showing the one picked before)."""
     if (new := st.session_state.pop("gen_new_run", None)) in store:
         st.session_state["gs_run"] = new
-    return st.selectbox("Generator", list(store)[::-1], key="gs_run")
+    run_id = st.selectbox("Generator", list(store)[::-1], key="gs_run")
+    # a widget's key is dropped on a page that does not draw it: keep the choice for
+    # Padding the targets, which explains this generator
+    st.session_state["gen_chosen"] = run_id
+    return run_id
 
 
 def controls(values: dict) -> None:

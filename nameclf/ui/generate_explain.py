@@ -50,7 +50,7 @@ def model_for(ds):
     from nameclf.vocab import Vocab
 
     newest_first = list(gen_runs())[::-1]
-    chosen = st.session_state.get("gs_run")
+    chosen = st.session_state.get("gen_chosen")  # set on Generate
     for run_id in sorted(newest_first, key=lambda r: r != chosen):  # the chosen one first
         run = gen_runs()[run_id]
         if set(ds.classes) <= set(run.classes):
