@@ -139,7 +139,10 @@ def faker_source() -> str:
         except PackageNotFoundError:
             return "unknown"
 
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
+    try:
+        code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
+    except OSError:  # e.g. run from a zip: the versions alone then say what built the rows
+        code = "unknown"
     return f"faker {installed('faker')}, unidecode {installed('unidecode')}, code {code}"
 
 
