@@ -314,7 +314,7 @@ def train_generator(j: Journey, epochs: str) -> None:
 
 def generate_train(j: Journey) -> None:
     """Generate: gen-tiny trained to the end with its live bits-per-character curve, then a
-    second one stopped after a few steps and kept."""
+    second one, during which Train refuses to start, stopped and kept."""
     sidebar(j.page, "Generate")
     text = look(j, "generate_empty")
     assert "No generator yet" in text
@@ -332,6 +332,12 @@ def generate_train(j: Journey) -> None:
     expect(j.page.get_by_text("Download generator checkpoint")).to_be_visible()
     expect(j.page.get_by_text("Novelty")).to_be_visible()
     train_generator(j, "200")
+    sidebar(j.page, "Train")  # one job per visitor: Train refuses while the generator trains
+    j.page.get_by_role("button", name="Start training").click()
+    expect(j.page.get_by_text(re.compile("still training on Generate"))).to_be_visible()
+    look(j, "train_refused")
+    sidebar(j.page, "Generate")
+    expect(j.page.get_by_text(GEN_LINE)).to_be_visible()  # its live panel, not "No generator"
     j.page.get_by_role("button", name="Stop").click()
     expect(j.page.get_by_text(re.compile(r"gen2-\w+: stopped after [\d,]+ steps"))).to_be_visible(
         timeout=60_000)
