@@ -7,7 +7,7 @@ import streamlit as st
 from nameclf.jobs import queue_text
 from nameclf.ui import sharing
 from nameclf.ui.state import runs
-from nameclf.ui.training import Live, collect, current_job, is_running
+from nameclf.ui.training import Live, collect, current_job, generator_busy, is_running
 from nameclf.ui.views import (
     download_checkpoint,
     fit_line,
@@ -42,13 +42,18 @@ def _job_of(kind: str):
 
 
 def controls(start_label: str, on_start, problem: str = "", key: str = "train") -> None:
-    """Start and Stop buttons; Start is disabled while any job of this visitor runs."""
+    """Start and Stop buttons; Start is disabled while any job of this visitor runs (their
+    generator on Generate included: one job per visitor)."""
     running = is_running()
+    busy = generator_busy()
     if problem:
         st.error(problem)
+    if busy:
+        st.info(busy)
     row = st.container(horizontal=True)
     clicked = row.button(start_label, key=f"{key}_start", type="primary",
-                          disabled=running or bool(problem), icon=":material/play_arrow:")
+                          disabled=running or bool(problem) or bool(busy),
+                          icon=":material/play_arrow:")
     if clicked and not is_running():  # a double click must never start a second trainer
         on_start()
         st.rerun()
