@@ -9,6 +9,7 @@ init_page("Speed race", ":material/speed:")
 from nameclf.ui import race as ui  # noqa: E402
 from nameclf.ui import views  # noqa: E402
 from nameclf.ui.cache import current_dataset  # noqa: E402
+from nameclf.ui.training import other_job  # noqa: E402
 
 
 def main() -> None:
@@ -21,8 +22,11 @@ def main() -> None:
 
     setup = ui.race_form()
     intro.markdown(ui.intro(setup))
-    st.button("Start the race", key="race_start", type="primary", disabled=ui.running(),
-              on_click=ui.start, args=(ds, setup))
+    busy = other_job("race")  # one job per visitor: their training or generator runs
+    if busy and not ui.running():
+        st.info(busy)
+    st.button("Start the race", key="race_start", type="primary",
+              disabled=ui.running() or bool(busy), on_click=ui.start, args=(ds, setup))
     if ui.running():
         ui.live()
     ui.results()

@@ -160,6 +160,29 @@ def test_train_and_compare_refuse_to_start_while_the_visitors_generator_trains(t
     assert started(at) is not None and not at.error
 
 
+def test_one_job_per_visitor_between_the_speed_race_and_generate(tiny_bytes):
+    """A race and a generator of one visitor never run at once, whichever started first."""
+    job = generator_training()
+    try:
+        race = use_tiny(app("pages/7_Speed_race.py"), tiny_bytes)
+        race.session_state["gen_job"] = job
+        race.run()
+        no_exception(race)
+        assert race.button(key="race_start").disabled
+        assert any("Your generator gen1" in m.value for m in race.info)
+    finally:
+        job.stop()
+    racing = generator_training()  # a race of this visitor, as nameclf.ui.race keeps it
+    try:
+        gen = use_tiny(app("pages/8_Generate.py"), tiny_bytes)
+        gen.session_state["race_job"] = {"job": racing, "setup": {}}
+        gen.run()
+        no_exception(gen)
+        assert gen.button(key="gen_start").disabled
+    finally:
+        racing.stop()
+
+
 def test_a_new_generator_is_the_one_shown_and_explained(tiny_bytes):
     at = generate_page(tiny_bytes, epochs=1.0)
     at.button(key="gen_start").click().run()

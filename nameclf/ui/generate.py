@@ -47,11 +47,11 @@ def gen_job() -> Job | None:
 
 
 def any_job_running() -> bool:
-    """The visitor's generator job, or any other training job of theirs, still running."""
-    from nameclf.ui.training import is_running
+    """The visitor's generator job, or any other job of theirs (training, a race), running."""
+    from nameclf.ui.training import other_job
 
     job = gen_job()
-    return (job is not None and job.running) or is_running()
+    return (job is not None and job.running) or bool(other_job("generate"))
 
 
 def settings() -> dict:

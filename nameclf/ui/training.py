@@ -76,14 +76,30 @@ def is_running() -> bool:
     return job is not None and job.running
 
 
+_ELSEWHERE = {  # a visitor's job kinds: (where it runs, what it is)
+    "generate": ("Generate", "Your generator {name} is still training on Generate"),
+    "race": ("Speed race", "Your speed race is still running on Speed race"),
+    "train": ("Train", "Your training job {name} is still running"),
+}
+
+
+def other_job(here: str) -> str:
+    """Why no job may start on page `here` ("train", "generate", "race"): another job of this
+    visitor runs (one job per visitor, whichever page started it). Empty when none does."""
+    jobs = {"generate": st.session_state.get("gen_job"),  # nameclf.ui.generate's key
+            "race": (st.session_state.get("race_job") or {}).get("job"),  # nameclf.ui.race's
+            "train": current_job()}
+    for kind, job in jobs.items():
+        if kind != here and job is not None and job.running:
+            text = _ELSEWHERE[kind][1].format(name=getattr(job, "name", ""))
+            return (f"{text}: one job per visitor. Stop it there or wait for it to finish, "
+                    "then start this one.")
+    return ""
+
+
 def generator_busy() -> str:
-    """Why no classifier job may start now: this visitor's generator trains (one job per
-    visitor; Generate refuses the other way round). Empty when nothing stands in the way."""
-    job = st.session_state.get("gen_job")  # nameclf.ui.generate's key
-    if job is None or not job.running:
-        return ""
-    return (f"Your generator {job.name} is still training on Generate: one job per "
-            "visitor. Stop it there or wait for it to finish, then start this one.")
+    """Why no classifier job may start now: this visitor's generator or race runs."""
+    return other_job("train")
 
 
 def _refuse_second_job() -> None:
