@@ -86,8 +86,8 @@ def time_pages(browser, apps: dict[str, Path], pages: list[str], runs: int,
                 times[tree].append(cold_start(browser, script, path))
         row = {tree: {"median": statistics.median(t), "runs": t} for tree, t in times.items()}
         out[name] = row[""] if list(row) == [""] else row
-        cells = "   ".join(f"{tree or 'this'}: {statistics.median(t):.2f} s (runs {t})"
-                           for tree, t in times.items())
+        cells = "   ".join(f"{tree + ': ' if tree else ''}{statistics.median(t):.2f} s "
+                           f"(runs {t})" for tree, t in times.items())
         if len(times) == 2 and name != "bare two-line page":
             this, base = (statistics.median(t) for t in times.values())
             cells += f"   this ÷ baseline {this / base:.2f}"
