@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from nameclf.errors import ConfigError
+from nameclf.rows_cache import cache_dir
 from nameclf.vocab import fold_ascii
 
 LANGUAGES = ("en", "de", "fr", "it", "es", "pt", "nl", "pl", "cs", "vi", "ru", "el")
@@ -144,14 +145,6 @@ def build() -> Lexicon:
     table = np.zeros((len(unique), len(LANGUAGES)), np.uint8)
     np.maximum.at(table, (row, cols), zipf)  # spellings that fold alike keep the most common
     return Lexicon(unique, table)
-
-
-def cache_dir() -> Path:
-    """$NAMECLF_CACHE, else $XDG_CACHE_HOME/nameclf, else ~/.cache/nameclf."""
-    if os.environ.get("NAMECLF_CACHE"):
-        return Path(os.environ["NAMECLF_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "nameclf"
 
 
 def source() -> str:

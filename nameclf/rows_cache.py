@@ -20,8 +20,8 @@ FORMAT = 1  # of the file: {"format", "source", "rows": [[name, label], ...]}
 def cache_dir() -> Path:
     """$NAMECLF_CACHE, else $XDG_CACHE_HOME/nameclf, else ~/.cache/nameclf.
 
-    The folder nameclf.lexicon.cache_dir() names too; that module imports numpy, this one
-    must not (it is read before the app's first page is drawn).
+    nameclf.lexicon keeps its word table here too. This module imports no numpy: it is read
+    before the app's first page is drawn.
     """
     if os.environ.get("NAMECLF_CACHE"):
         return Path(os.environ["NAMECLF_CACHE"])
