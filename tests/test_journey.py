@@ -333,8 +333,8 @@ def generate_train(j: Journey) -> None:
     expect(j.page.get_by_text("Novelty")).to_be_visible()
     train_generator(j, "200")
     sidebar(j.page, "Train")  # one job per visitor: Train refuses while the generator trains
-    j.page.get_by_role("button", name="Start training").click()
     expect(j.page.get_by_text(re.compile("still training on Generate"))).to_be_visible()
+    expect(j.page.get_by_role("button", name="Start training")).to_be_disabled()
     look(j, "train_refused")
     sidebar(j.page, "Generate")
     expect(j.page.get_by_text(GEN_LINE)).to_be_visible()  # its live panel, not "No generator"
