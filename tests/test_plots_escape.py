@@ -201,3 +201,13 @@ def test_legends_sit_at_the_left_where_plotlys_toolbar_cannot_cover_them():
         assert (legend.x, legend.xanchor, legend.yanchor) == (0, "left", "bottom")
         assert fig.layout.margin.t >= 60  # room for the title above the legend
     assert plots.CHART_CONFIG == {"displayModeBar": False}
+
+
+def test_name_lengths_sends_one_bar_per_length():
+    """The Data page's histogram is counted on the server: one bar per length, exact counts."""
+    from nameclf.plots import name_lengths
+
+    fig = name_lengths(["Ab", "Abc", "Xy", "Jo", "Nakamura"])
+    bar = fig.data[0]
+    assert bar.type == "bar"
+    assert list(bar.x) == [2, 3, 8] and list(bar.y) == [3, 1, 1]
