@@ -18,7 +18,7 @@ from nameclf.generator_config import CELLS, GEN_BATCHING, GEN_PRESETS, gen_prese
 from nameclf.jobs import Job, queue_text
 from nameclf.ui.cache import builtin_dataset, current_dataset, device, own, training_slots
 from nameclf.ui.state import dataset_name
-from nameclf.ui.views import guarded, plain
+from nameclf.ui.views import guarded, plain, status_box
 
 if TYPE_CHECKING:
     from nameclf.generator_train import GenRun
@@ -263,12 +263,7 @@ def run_result(run_id: str, run: GenRun) -> None:
 
     m, info = run.metrics, run.info
     text = f"**{run_id}**: {run.status} after {info.get('steps', 0):,} steps"
-    if run.status == "completed":
-        st.success(text)
-    elif run.status.startswith("diverged"):
-        st.error(text + ". The weights from before the last step are kept.")
-    else:
-        st.warning(text + ". The model so far is kept and usable.")
+    status_box(text, run.status)
     base = m.get("baseline_bits_per_char")
     cols = st.columns(4)
     cols[0].metric("Test bits per character", f"{m['test_bits_per_char']:.3f}")

@@ -117,12 +117,7 @@ def status_message(run_id: str, run: Run) -> None:
     text = f"**{run_id}**: {run.status} after {'?' if steps is None else f'{steps:,}'} steps"
     if is_ngram(run):
         text = f"**{run_id}**: {run.status}, {fit_line(run)}"
-    if run.status == "completed":
-        st.success(text)
-    elif run.status.startswith("diverged"):
-        st.error(text + ". The weights from before the last step are kept.")
-    else:
-        st.warning(text + ". The model so far is kept and usable.")
+    status_box(text, run.status)
 
 
 def run_picker(key: str, label: str = "Run") -> tuple[str, Run] | None:
@@ -230,3 +225,14 @@ def settings_table(rows: list[dict]) -> None:
     config = {c: text(alignment="right") for c in analysis.NUMERIC if c in shown.columns}
     config |= {c: text(width="medium") for c in ("run", "status", "dataset")}
     st.dataframe(shown, hide_index=True, key="compare_table", column_config=config)
+
+
+def status_box(text: str, status: str) -> None:
+    """How a run ended, coloured by it: completed, diverged (the last sane weights kept), or
+    stopped / out of time (the model so far kept). Shared by classifier and generator runs."""
+    if status == "completed":
+        st.success(text)
+    elif status.startswith("diverged"):
+        st.error(text + ". The weights from before the last step are kept.")
+    else:
+        st.warning(text + ". The model so far is kept and usable.")
