@@ -10,6 +10,7 @@ from nameclf.errors import NameclfError
 from nameclf.generator_cli import add_generate_parser, add_task_option
 from nameclf.generator_config import GEN_PRESETS
 from nameclf.presets import DEFAULT_PRESET, PRESETS
+from nameclf.progress import StepBar
 
 
 class Parser(argparse.ArgumentParser):
@@ -193,30 +194,17 @@ def cmd_train(args) -> int:
         torch.set_num_threads(max(1, torch.get_num_threads()))
     ds = load_data(args, report=True)
     prep = prepare(ds, split, seed=seed, device=device)
-    bar = None
-    if not args.quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(total=None, unit="step", file=sys.stderr, dynamic_ncols=True)
-
-    def report(p):
-        if bar is not None:
-            bar.total = p.total_steps
-            bar.update(p.step - bar.n)
-            post = {"loss": f"{p.running_loss:.3f}", "names/s": f"{p.names_per_second:,.0f}"}
-            if p.top1 is not None:
-                post["top1"] = f"{p.top1:.3f}"
-            bar.set_postfix(post, refresh=False)
+    def figures(p) -> dict[str, str]:
+        post = {"loss": f"{p.running_loss:.3f}", "names/s": f"{p.names_per_second:,.0f}"}
+        return post | ({"top1": f"{p.top1:.3f}"} if p.top1 is not None else {})
 
     shaped_by = shaping_preset(args, model_cfg)
     info = {"data": args.data, "ascii_fold": not args.keep_unicode, "seed": seed,
             "device": str(device), "preset": shaped_by}
-    try:  # no stop event: Ctrl-C interrupts in place, so an n-gram fit without a time budget
-        # runs in this process (a child process would cost a Python start and an import)
+    # no stop event: Ctrl-C interrupts in place, so an n-gram fit without a time budget runs in
+    # this process (a child process would cost a Python start and an import)
+    with StepBar(args.quiet, figures) as report:
         run = fit(prep, model_cfg, train_cfg, report, info=info)
-    finally:
-        if bar is not None:
-            bar.close()
     if run.learned_nothing:
         raise NameclfError(f"the {run.model_config.kind} model did not finish within "
                            f"--time-budget {train_cfg.time_budget:g} s; nothing was saved")

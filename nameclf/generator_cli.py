@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from nameclf.errors import NameclfError
+from nameclf.progress import StepBar
 
 
 def one_thread(device) -> None:
@@ -80,28 +81,14 @@ def train_generate(args) -> int:
     one_thread(device)
     ds = load_data(args)
     prep = prepare_lm(ds, args.split or "names", seed=seed, device=device)
-    bar = None
-    if not args.quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(total=None, unit="step", file=sys.stderr, dynamic_ncols=True)
-
-    def report(p):
-        if bar is not None:
-            bar.total = p.total_steps
-            bar.update(p.step - bar.n)
-            post = {"nats/char": f"{p.running_loss:.3f}", "names/s": f"{p.names_per_second:,.0f}"}
-            if p.test_bpc is not None:
-                post["test bits/char"] = f"{p.test_bpc:.3f}"
-            bar.set_postfix(post, refresh=False)
+    def figures(p) -> dict[str, str]:
+        post = {"nats/char": f"{p.running_loss:.3f}", "names/s": f"{p.names_per_second:,.0f}"}
+        return post | ({"test bits/char": f"{p.test_bpc:.3f}"} if p.test_bpc is not None else {})
 
     info = {"data": args.data, "ascii_fold": not args.keep_unicode, "seed": seed,
             "device": str(device), "preset": args.preset or DEFAULT_GEN_PRESET, "task": "generate"}
-    try:
+    with StepBar(args.quiet, figures) as report:
         run = fit_generator(prep, model_cfg, train_cfg, report, info=info)
-    finally:
-        if bar is not None:
-            bar.close()
     lm = fit_ngram_lm(prep.train_names, prep.train_labels, seed=seed)
     base_bpc, base_by_label = lm.bits_per_char(prep.test_names, prep.test_labels)
     run.metrics.update(baseline_bits_per_char=base_bpc, baseline_per_label=base_by_label,
