@@ -23,28 +23,35 @@ def main() -> None:
     right.plotly_chart(plots.name_lengths(ds.names), key="data_lengths",
                        config=plots.CHART_CONFIG)
 
-    st.subheader("Browse")
-    query = st.text_input("Search names or labels", key="data_query", placeholder="e.g. ova")
-    table = tables.sample_table(ds, query)
-    st.caption(f"Showing {len(table):,} rows (at most {tables.MAX_TABLE_ROWS}).")
-    st.dataframe(table, hide_index=True, height=300)
+    # the tables are drawn once their expander is opened: they need pandas (about 0.7 s to
+    # load), which the rest of the page does without
+    with st.expander("Browse and search the names", key="data_browse", on_change="rerun",
+                     icon=":material/search:") as browse:
+        if browse.open:
+            query = st.text_input("Search names or labels", key="data_query",
+                                  placeholder="e.g. ova")
+            table = tables.sample_table(ds, query)
+            st.caption(f"Showing {len(table):,} rows (at most {tables.MAX_TABLE_ROWS}).")
+            st.dataframe(table, hide_index=True, height=300)
 
     st.subheader("Hygiene")
-    conflicts = tables.conflicts_table(ds)
     report = ds.report
+    n_conflicts = len(report.conflicting)
     a, b, c = st.columns(3)
     a.metric("Duplicate rows", f"{report.exact_duplicates:,}",
              help="Kept: a name's repeats are what the file says about it. The names split "
                   "sends every row of a name to one side.")
-    b.metric("Names with 2+ labels", f"{len(conflicts):,}")
+    b.metric("Names with 2+ labels", f"{n_conflicts:,}")
     c.metric("Rows skipped on load", f"{report.n_skipped:,}")
     found = [report.dropped_line()] if report.dropped_labels else []
     found += [report.text_line()] if report.text_line() else []
     if found:  # what the load dropped, found and repaired (Home sets the minimum and repair)
         st.caption(views.plain(" ".join(found)))
-    if len(conflicts):
-        with st.expander("Names with more than one label"):
-            st.dataframe(conflicts, hide_index=True)
+    if n_conflicts:
+        with st.expander("Names with more than one label", key="data_conflicts",
+                         on_change="rerun") as more:
+            if more.open:
+                st.dataframe(tables.conflicts_table(ds), hide_index=True)
 
     st.markdown("**Does the test set leak?** A test name also seen in training is "
                 "memorised, not generalised; the tutorial's `rows` split allows it.")

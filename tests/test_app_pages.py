@@ -59,9 +59,19 @@ def test_data_page_search_and_leakage(tiny_bytes):
     at = use_tiny(app("pages/1_Data.py"), tiny_bytes + b"\nBobski, Son\nBobski, Ski").run()
     no_exception(at)
     assert len(at.get("plotly_chart")) == 2
+    # the tables are drawn once their expander is opened (they need pandas, the page not)
+    assert [e.label for e in at.expander] == ["Browse and search the names",
+                                              "Names with more than one label"]
+    assert not at.dataframe and not at.text_input
+    at.session_state["data_browse"] = True
+    at.run()
+    assert len(at.dataframe[0].value) == len(at.session_state["upload"][1].names)  # all: < 500
     at.text_input(key="data_query").input("bobski").run()
     assert len(at.dataframe[0].value) == 2
     assert at.metric[1].value == "1"  # Bobski has two labels
+    at.session_state["data_conflicts"] = True
+    at.run()
+    assert list(at.dataframe[1].value.itertuples(index=False)) == [("Bobski", "Ski, Son")]
     assert at.metric[4].label == "Top-1 ceiling"  # short enough not to be cut off
     assert "highest top-1 any model can reach" in at.metric[4].proto.help
     assert_no_toolbar(at)

@@ -1,21 +1,29 @@
 """The Data page's tables: computed from a dataset alone, so they need no torch.
 
 Kept apart from nameclf.ui.analysis (which scores runs and imports torch): the Data page
-imports only this, and its first render does not wait about 2 s for torch to load.
+imports only this, and its first render does not wait about 2 s for torch to load. pandas
+(about 0.7 s) is imported by the tables themselves, which the page draws in expanders only
+once they are opened.
 """
 
-from dataclasses import dataclass
+from __future__ import annotations
 
-import pandas as pd
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nameclf.data import NameDataset
 from nameclf.splits import leaked_rows, make_split, top1_ceiling
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_TABLE_ROWS = 500  # rows of a sample table sent to the browser
 
 
 def sample_table(ds: NameDataset, query: str = "", limit: int = MAX_TABLE_ROWS) -> pd.DataFrame:
     """Names and labels containing `query` (case-insensitive), at most `limit` rows."""
+    import pandas as pd
+
     frame = pd.DataFrame({"name": ds.names, "label": ds.labels})
     query = query.strip().lower()
     if query:
@@ -27,6 +35,8 @@ def sample_table(ds: NameDataset, query: str = "", limit: int = MAX_TABLE_ROWS) 
 
 def conflicts_table(ds: NameDataset) -> pd.DataFrame:
     """Names that appear with more than one label."""
+    import pandas as pd
+
     rows = [(name, ", ".join(labels)) for name, labels in sorted(ds.report.conflicting.items())]
     return pd.DataFrame(rows, columns=["name", "labels"])
 
