@@ -208,3 +208,20 @@ print(json.dumps({{"torch": "torch" in sys.modules, "cpu_only": cpu_only_build()
         assert not got["torch"]
     if page in NO_PANDAS:
         assert not got["pandas"]
+
+
+def test_padding_the_targets_draws_its_table_without_pandas():
+    """The walkthrough runs a net (torch), but its one table is markdown: no pandas."""
+    got = fresh("""
+import json, sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("pages/9_Padding_the_targets.py", default_timeout=120).run()
+table = [m.value for m in at.markdown if m.value.startswith("| step t |")]
+print(json.dumps({"pandas": "pandas" in sys.modules, "table": table,
+                  "exceptions": [e.value for e in at.exception]}))
+""")
+    assert got["exceptions"] == [] and not got["pandas"]
+    (table,) = got["table"]
+    rows = table.splitlines()
+    assert rows[0] == "| step t | fed (teacher forcing) | true next | net's guess | p(true next) |"
+    assert rows[2].startswith("| 0 | \\<sos\\> | ") and rows[2].endswith("% |")

@@ -116,21 +116,31 @@ def packed(data: dict) -> None:
     st.plotly_chart(packed_strip(data), key="ge_packed", config=CHART_CONFIG)
 
 
-def forcing(data: dict) -> None:
-    import pandas as pd
+FORCING = ("step t", "fed (teacher forcing)", "true next", "net's guess", "p(true next)")
 
+
+def forcing_table(teacher: list[dict]) -> str:
+    """The teacher-forced steps as a markdown table, one row per step, characters as typed.
+
+    Markdown, not st.dataframe: a table of at most 25 short rows, and st.dataframe would load
+    pandas (about 0.7 s) during this page's first render.
+    """
+    lines = ["| " + " | ".join(FORCING) + " |", "|---:|---|---|---|---:|"]
+    for t, r in enumerate(teacher):
+        cells = [str(t), plain(r["input"]), plain(r["target"]), plain(r["guess"]),
+                 f"{r['p_target']:.0%}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def forcing(data: dict) -> None:
     f = data["forcing"]
     st.markdown(
         f"While training, the net is fed the **true** previous character (teacher forcing), "
         f"even where its own guess was wrong. When generating there is no truth to feed: it "
         f"reads its **own** last character (free running), so one early slip changes "
         f"everything after. For **{plain(f['name'])}**, always taking the likeliest token:")
-    rows = pd.DataFrame({"step t": list(range(len(f["teacher"]))),
-                         "fed (teacher forcing)": [r["input"] for r in f["teacher"]],
-                         "true next": [r["target"] for r in f["teacher"]],
-                         "net's guess": [r["guess"] for r in f["teacher"]],
-                         "p(true next)": [f"{r['p_target']:.0%}" for r in f["teacher"]]})
-    st.dataframe(rows, hide_index=True, key="ge_forcing")
+    st.markdown(forcing_table(f["teacher"]))
     free = "".join(t for t in f["free"] if t != "<eos>")
     st.markdown(f"Free running from `<sos>` writes **{plain(free) or '(nothing)'}**"
                 + (" and then `<eos>`." if f["free"][-1:] == ["<eos>"]
