@@ -7,6 +7,7 @@ accidents and naive edits, not a signature. A classifier checkpoint is refused t
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -19,12 +20,58 @@ from nameclf.errors import CheckpointError, NameclfError
 from nameclf.generator import NameGenerator
 from nameclf.generator_config import GeneratorConfig, GenTrainConfig
 from nameclf.generator_train import GenRun
+from nameclf.lm_ngram import BOS, EOS, UNK, NgramLM
 from nameclf.vocab import Vocab
 
 FORMAT = "nameclf-generator"
 VERSION = 1
 MAX_BYTES = 64 * 2**20
 HASHES = "train_hashes"  # the tensor of training-name fingerprints (for novelty)
+NGRAM = ("ngram.grams", "ngram.counts", "ngram.label")  # the mixed-in n-gram LM's counts
+SPECIAL = (BOS, EOS, UNK)  # n-gram token ids 0, 1, 2; the known characters follow
+
+
+def ngram_tensors(lm: NgramLM) -> tuple[dict, dict[str, torch.Tensor]]:
+    """The n-gram LM as metadata and three tensors: each label's highest-order grams (token
+    ids), their counts and the label's index; everything else is rebuilt from them."""
+    known = sorted(lm.known)
+    ids = {t: i for i, t in enumerate([*SPECIAL, *known])}
+    labels = [k for k in lm.models if k is not None]
+    grams, counts, which = [], [], []
+    for j, label in enumerate(labels):
+        for gram, count in lm.models[label].top.items():
+            grams.append([ids[t] for t in gram])
+            counts.append(count)
+            which.append(j)
+    shape = (len(grams), lm.order)
+    tensors = [torch.tensor(grams, dtype=torch.int32).view(shape),
+               torch.tensor(counts, dtype=torch.int64), torch.tensor(which, dtype=torch.int32)]
+    meta = {"order": lm.order, "weight": lm.weight, "known": known, "labels": labels}
+    return meta, dict(zip(NGRAM, tensors))
+
+
+def ngram_from(meta: dict, state: dict[str, torch.Tensor]) -> NgramLM:
+    """The n-gram LM back from `ngram_tensors`' output, every value checked."""
+    order, weight = int(meta["order"]), float(meta["weight"])
+    known = [str(c) for c in meta["known"]]
+    labels = [str(c) for c in meta["labels"]]
+    grams, counts, which = (state.pop(k, None) for k in NGRAM)
+    types = [*SPECIAL, *known]
+    ok = (1 <= order <= 9 and 0.0 <= weight <= 1.0 and grams is not None
+          and counts is not None and which is not None
+          and all(len(c) == 1 for c in known) and len(set(known)) == len(known)
+          and grams.dtype == torch.int32 and grams.dim() == 2 and grams.size(1) == order
+          and counts.dtype == torch.int64 and which.dtype == torch.int32
+          and counts.shape == which.shape == grams.shape[:1]
+          and (grams.numel() == 0 or int(grams.min()) >= 0 and int(grams.max()) < len(types))
+          and (counts.numel() == 0 or int(counts.min()) >= 1)
+          and (which.numel() == 0 or int(which.min()) >= 0 and int(which.max()) < len(labels)))
+    if not ok:
+        raise CheckpointError("the n-gram LM in the file is malformed")
+    by_label = {label: Counter() for label in labels}
+    for gram, count, j in zip(grams.tolist(), counts.tolist(), which.tolist()):
+        by_label[labels[j]][tuple(types[i] for i in gram)] = count
+    return NgramLM.from_counts(order, weight, set(known), by_label)
 
 
 def digest(state: dict[str, torch.Tensor], meta_json: str) -> str:
@@ -39,16 +86,20 @@ def digest(state: dict[str, torch.Tensor], meta_json: str) -> str:
 
 
 def to_bytes(run: GenRun) -> bytes:
-    """Serialize a generator run."""
+    """Serialize a generator run (with its n-gram LM's counts when it mixes one in)."""
+    state = {f"model.{k}": v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
+    if run.train_hashes is not None:
+        state[HASHES] = run.train_hashes.cpu().contiguous()
+    ngram = None
+    if run.ngram is not None:
+        ngram, tensors = ngram_tensors(run.ngram)
+        state.update(tensors)
     meta = json.dumps({
         "format": FORMAT, "version": VERSION,
         "model_config": run.model.config.to_dict(), "train_config": asdict(run.train_config),
         "chars": list(run.vocab.chars), "classes": run.classes, "info": run.info,
-        "metrics": run.metrics, "history": run.history, "status": run.status,
+        "metrics": run.metrics, "history": run.history, "status": run.status, "ngram": ngram,
     })
-    state = {f"model.{k}": v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
-    if run.train_hashes is not None:
-        state[HASHES] = run.train_hashes.cpu().contiguous()
     return st_save(state, metadata={"nameclf": meta, "sha256": digest(state, meta)})
 
 
@@ -113,6 +164,7 @@ def from_bytes(raw: bytes, device: torch.device | str = "cpu") -> GenRun:
         hashes = state.pop(HASHES, None)
         if hashes is not None and (hashes.dtype != torch.long or hashes.dim() != 1):
             raise CheckpointError("the training-name fingerprints are malformed")
+        ngram = ngram_from(meta["ngram"], state) if meta.get("ngram") is not None else None
         if any(not k.startswith("model.") for k in state):
             raise CheckpointError("the file holds tensors no generator has")
         model = NameGenerator(model_cfg)
@@ -126,7 +178,7 @@ def from_bytes(raw: bytes, device: torch.device | str = "cpu") -> GenRun:
     model.eval()
     return GenRun(model.to(device), vocab, classes, train_cfg, dict(meta.get("info", {})),
                   dict(meta.get("metrics", {})), dict(meta.get("history", {})),
-                  str(meta.get("status", "completed")), hashes)
+                  str(meta.get("status", "completed")), hashes, ngram)
 
 
 def load(path: str | Path, device: torch.device | str = "cpu") -> GenRun:

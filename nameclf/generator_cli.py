@@ -24,7 +24,7 @@ def one_thread(device) -> None:
         torch.set_num_threads(1)
 
 
-CLASSIFIER_ONLY = ("bidirectional", "ngram_weight", "lexicon", "kernel", "class_weighting",
+CLASSIFIER_ONLY = ("bidirectional", "lexicon", "kernel", "class_weighting",
                    "label_smoothing", "momentum")
 
 
@@ -57,7 +57,6 @@ def train_generate(args) -> int:
     from nameclf.generator_config import DEFAULT_GEN_PRESET, gen_preset
     from nameclf.generator_train import DIVERGED, fit_generator
     from nameclf.lm_batches import prepare_lm
-    from nameclf.lm_ngram import fit_ngram_lm
     from nameclf.presets import override
 
     given = [k for k in CLASSIFIER_ONLY if getattr(args, k, None) not in (None, False)]
@@ -89,18 +88,16 @@ def train_generate(args) -> int:
             "device": str(device), "preset": args.preset or DEFAULT_GEN_PRESET, "task": "generate"}
     with StepBar(args.quiet, figures) as report:
         run = fit_generator(prep, model_cfg, train_cfg, report, info=info)
-    lm = fit_ngram_lm(prep.train_names, prep.train_labels, seed=seed)
-    base_bpc, base_by_label = lm.bits_per_char(prep.test_names, prep.test_labels)
-    run.metrics.update(baseline_bits_per_char=base_bpc, baseline_per_label=base_by_label,
-                       baseline=lm.describe())
+    m = run.metrics
     args.out.mkdir(parents=True, exist_ok=True)
     save(run, args.out / "model.safetensors")
     summary = {"task": "generate", "model": run.model_config.cell, "preset": info["preset"],
                "batching": train_cfg.batching, "status": run.status,
                **{k: run.info[k] for k in ("split", "n_train", "n_test", "steps",
                                             "train_seconds", "names_per_second")},
-               "test_bits_per_char": run.metrics["test_bits_per_char"],
-               "baseline_bits_per_char": base_bpc, "baseline": run.metrics["baseline"]}
+               "test_bits_per_char": m["test_bits_per_char"],
+               "net_bits_per_char": m["net_bits_per_char"], "ngram_weight": m["ngram_weight"],
+               "baseline_bits_per_char": m["baseline_bits_per_char"], "baseline": m["baseline"]}
     record = {"summary": summary, "metrics": run.metrics, "info": run.info,
               "model_config": run.model_config.to_dict(), "train_config": vars(train_cfg),
               "history": run.history}

@@ -19,10 +19,12 @@ from nameclf.generator import NameGenerator
 from nameclf.generator_config import GeneratorConfig, GenTrainConfig
 from nameclf.lm_batches import GenPrepared, LmData, take
 from nameclf.lm_loss import batch_loss, packed_targets, sample_losses
+from nameclf.lm_ngram import NgramLM, fit_ngram_lm
 from nameclf.train import lr_at
 from nameclf.vocab import Vocab
 
 DIVERGED = "diverged — lower the learning rate"
+NGRAM_PHASE = "ngram"  # what a callback hears before the n-gram LM is fitted
 LN2 = math.log(2)
 EVAL_BATCH = 1024
 
@@ -222,6 +224,12 @@ class GenRun:
     history: dict = field(default_factory=dict)
     status: str = "completed"
     train_hashes: torch.Tensor | None = None  # name_hash of every training name (novelty)
+    ngram: NgramLM | None = None  # mixed into the net's next-token probabilities
+
+    @property
+    def ngram_weight(self) -> float:
+        """The n-gram LM's share of the next-token distribution (0: the net alone)."""
+        return self.train_config.ngram_weight if self.ngram is not None else 0.0
 
     @property
     def model_config(self) -> GeneratorConfig:
@@ -230,21 +238,49 @@ class GenRun:
 
 def fit_generator(prep: GenPrepared, model_cfg: GeneratorConfig, train_cfg: GenTrainConfig,
                   callback: Callable[[GenProgress], None] | None = None,
-                  stop: threading.Event | None = None, info: dict | None = None) -> GenRun:
-    """Build a generator for the prepared data, train it, and score it on the test split."""
+                  stop: threading.Event | None = None, info: dict | None = None,
+                  phase: Callable[[str], None] | None = None) -> GenRun:
+    """Fit the n-gram LM (the baseline, and the mixture's other part when
+    `train_cfg.ngram_weight` > 0), build a generator for the prepared data, train it, and
+    score the net, the n-gram LM and their mixture on the test split. `phase` hears
+    NGRAM_PHASE before the n-gram LM's fit (so a live panel can say what it is doing).
+
+    When mixing, the n-gram LM is part of the generator: its fit counts against the time
+    budget (it is fitted first, so the net gets what is left)."""
     from nameclf.lm_batches import name_hash
+    from nameclf.lm_mixture import mixed_bits_per_char
 
     model_cfg = replace(model_cfg, vocab_size=len(prep.vocab), n_labels=len(prep.classes))
     train_cfg.validate()
+    if phase is not None:
+        phase(NGRAM_PHASE)
+    t0 = time.perf_counter()
+    stopped = None if stop is None else stop.is_set
+    lm = fit_ngram_lm(prep.train_names, prep.train_labels, seed=train_cfg.seed, stop=stopped)
+    ngram_seconds = time.perf_counter() - t0
+    mixing = train_cfg.ngram_weight > 0
+    net_cfg = train_cfg
+    if mixing and train_cfg.time_budget:
+        net_cfg = replace(train_cfg, time_budget=max(1e-3, train_cfg.time_budget - ngram_seconds))
     torch.manual_seed(train_cfg.seed)
     model = NameGenerator(model_cfg).to(prep.train.inputs.device)
-    result = train_generator(model, prep.train, train_cfg, prep.test, callback, stop)
-    bpc, per_label = bits_per_char(model, prep.test, prep.classes)
+    result = train_generator(model, prep.train, net_cfg, prep.test, callback, stop)
+    net_bpc, net_by_label = bits_per_char(model, prep.test, prep.classes)
+    base_bpc, base_by_label = lm.bits_per_char(prep.test_names, prep.test_labels)
+    metrics = {"test_bits_per_char": net_bpc, "per_label_bits_per_char": net_by_label,
+               "net_bits_per_char": net_bpc, "net_per_label": net_by_label,
+               "baseline_bits_per_char": base_bpc, "baseline_per_label": base_by_label,
+               "baseline": lm.describe(), "ngram_weight": train_cfg.ngram_weight}
+    if mixing:
+        bpc, by_label = mixed_bits_per_char(model, prep.vocab, lm, train_cfg.ngram_weight,
+                                            prep.test, prep.test_labels)
+        metrics.update(test_bits_per_char=bpc, per_label_bits_per_char=by_label)
+    seconds = result.seconds + (ngram_seconds if mixing else 0.0)
     info = dict(info or {}, split=prep.split.kind, n_train=len(prep.train),
                 n_test=len(prep.test), leaked_test_rows=prep.leaked, steps=result.steps,
-                train_seconds=result.seconds, names_per_second=result.names_per_second,
-                n_params=model.n_params(), test_chars=prep.test.n_targets)
+                train_seconds=seconds, net_seconds=result.seconds, ngram_seconds=ngram_seconds,
+                names_per_second=result.names_per_second, n_params=model.n_params(),
+                test_chars=prep.test.n_targets)
     hashes = torch.tensor(sorted({name_hash(n) for n in prep.train_names}), dtype=torch.long)
-    return GenRun(model, prep.vocab, prep.classes, train_cfg, info,
-                  {"test_bits_per_char": bpc, "per_label_bits_per_char": per_label},
-                  result.history.to_dict(), result.status, hashes)
+    return GenRun(model, prep.vocab, prep.classes, train_cfg, info, metrics,
+                  result.history.to_dict(), result.status, hashes, lm if mixing else None)

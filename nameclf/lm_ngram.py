@@ -28,16 +28,25 @@ def tokens(name: str, known: set[str]) -> list[str]:
     return [c if c in known else UNK for c in name] + [EOS]
 
 
+def top_grams(seqs: list[list[str]], order: int) -> Counter:
+    """How often each n-gram of the highest order occurs, contexts padded with <s>."""
+    top: Counter = Counter()
+    for seq in seqs:
+        padded = [BOS] * (order - 1) + seq
+        for i in range(order - 1, len(padded)):
+            top[tuple(padded[i - order + 1 : i + 1])] += 1
+    return top
+
+
 class KneserNey:
     """Interpolated Kneser-Ney over token sequences, Ney's discount per order."""
 
-    def __init__(self, seqs: list[list[str]], order: int, n_types: int):
-        self.order, self.n_types = order, n_types
+    def __init__(self, top: Counter, order: int, n_types: int):
+        """From the counts of the highest-order grams (`top_grams`): everything else, the
+        lower orders' continuation counts and the discounts, follows from them."""
+        self.order, self.n_types, self.top = order, n_types, top
         grams: list[Counter] = [Counter() for _ in range(order + 1)]  # by gram length
-        for seq in seqs:
-            padded = [BOS] * (order - 1) + seq
-            for i in range(order - 1, len(padded)):
-                grams[order][tuple(padded[i - order + 1 : i + 1])] += 1
+        grams[order] = top
         for n in range(order - 1, 0, -1):  # continuation counts: distinct left neighbours
             for gram in grams[n + 1]:
                 grams[n][gram[1:]] += 1
@@ -52,6 +61,10 @@ class KneserNey:
             n2 = sum(1 for v in grams[n].values() if v == 2)
             self.discount[n] = min(0.95, max(0.1, n1 / (n1 + 2 * n2) if n1 + n2 else 0.5))
 
+    @classmethod
+    def from_seqs(cls, seqs: list[list[str]], order: int, n_types: int) -> "KneserNey":
+        return cls(top_grams(seqs, order), order, n_types)
+
     def prob(self, token: str, context: tuple[str, ...]) -> float:
         """P(token | the last order - 1 tokens of context)."""
         p = 1.0 / self.n_types  # order 0: uniform over every token that can come next
@@ -63,6 +76,20 @@ class KneserNey:
             counts, total, kinds = entry
             d = self.discount[n]
             p = max(counts.get(token, 0) - d, 0.0) / total + d * kinds / total * p
+        return p
+
+    def distribution(self, types: list[str], context: tuple[str, ...]) -> list[float]:
+        """P(t | context) for every t of `types` at once (the same sums as `prob`)."""
+        p = [1.0 / self.n_types] * len(types)
+        for n in range(1, self.order + 1):
+            h = context[len(context) - n + 1 :] if n > 1 else ()
+            entry = self.table[n].get(h)
+            if entry is None:
+                continue
+            counts, total, kinds = entry
+            d = self.discount[n]
+            back = d * kinds / total
+            p = [max(counts.get(t, 0) - d, 0.0) / total + back * q for t, q in zip(types, p)]
         return p
 
 
@@ -82,26 +109,59 @@ class NgramLM:
         for name, label in zip(names, labels):
             by_label[label].append(tokens(name, self.known))
         every = [seq for seqs in by_label.values() for seq in seqs]
-        self.models = {label: KneserNey(seqs, self.order, n_types)
+        self.models = {label: KneserNey.from_seqs(seqs, self.order, n_types)
                        for label, seqs in by_label.items()}
-        self.models[None] = KneserNey(every, self.order, n_types)
+        self.models[None] = KneserNey.from_seqs(every, self.order, n_types)
         return self
+
+    @classmethod
+    def from_counts(cls, order: int, weight: float, known: set[str],
+                    by_label: dict[str, Counter]) -> "NgramLM":
+        """The model `fit` would give, from each label's highest-order gram counts (what a
+        generator checkpoint stores); the global model's counts are their sum."""
+        n_types = len(known) + 2
+        models: dict = {label: KneserNey(top, order, n_types) for label, top in by_label.items()}
+        models[None] = KneserNey(sum(by_label.values(), Counter()), order, n_types)
+        return cls(order, weight, set(known), models)
+
+    @property
+    def types(self) -> list[str]:
+        """Every token it predicts: the known characters (sorted), <unk>, </s>."""
+        return [*sorted(self.known), UNK, EOS]
+
+    def next_probs(self, label: str, context: tuple[str, ...]) -> list[float]:
+        """P(t | the last order - 1 tokens, label) for every t of `types`."""
+        own, every = self.models.get(label), self.models[None]
+        types = self.types
+        p_all = every.distribution(types, context)
+        if own is None or not self.weight:
+            return p_all
+        p_own = own.distribution(types, context)
+        return [self.weight * a + (1 - self.weight) * b for a, b in zip(p_own, p_all)]
+
+    def cell_probs(self, name: str, label: str) -> list[float]:
+        """P of each of a name's tokens (characters, then the end) given what came before."""
+        return self.seq_probs(tokens(name, self.known), label)
+
+    def seq_probs(self, seq: list[str], label: str) -> list[float]:
+        """P of each token of `seq` (from `types`) given the tokens before it."""
+        own, every = self.models.get(label), self.models[None]
+        w = self.weight if own is not None else 0.0
+        context = (BOS,) * (self.order - 1)
+        out = []
+        for tok in seq:
+            out.append((w * own.prob(tok, context) if w else 0.0)
+                       + (1 - w) * every.prob(tok, context))
+            context = (*context[1:], tok)
+        return out
 
     def describe(self) -> str:
         return f"Kneser-Ney {self.order}-gram LM (the label's own model weighted {self.weight:g})"
 
     def name_nats(self, name: str, label: str) -> tuple[float, int]:
         """Summed nats of one name's tokens (characters and the end), and how many."""
-        seq = tokens(name, self.known)
-        own, every = self.models.get(label), self.models[None]
-        w = self.weight if own is not None else 0.0
-        context = (BOS,) * (self.order - 1)
-        nats = 0.0
-        for tok in seq:
-            p = (w * own.prob(tok, context) if w else 0.0) + (1 - w) * every.prob(tok, context)
-            nats -= math.log(p)
-            context = (*context[1:], tok)
-        return nats, len(seq)
+        probs = self.cell_probs(name, label)
+        return -sum(math.log(p) for p in probs), len(probs)
 
     def bits_per_char(self, names: list[str], labels: list[str]) -> tuple[float, dict]:
         """Bits per character (characters and the end) overall and per label."""
@@ -115,8 +175,9 @@ class NgramLM:
 
 
 def fit_ngram_lm(names: list[str], labels: list[str], seed: int = 0,
-                 orders=ORDERS, weights=WEIGHTS) -> NgramLM:
-    """Choose order and weight on a held-out tenth of the training names, then refit on all."""
+                 orders=ORDERS, weights=WEIGHTS, stop=None) -> NgramLM:
+    """Choose order and weight on a held-out tenth of the training names, then refit on all.
+    `stop()` true ends the search early (after the order being tried; the best so far)."""
     rng = random.Random(seed)
     rows = list(range(len(names)))
     rng.shuffle(rows)
@@ -125,6 +186,8 @@ def fit_ngram_lm(names: list[str], labels: list[str], seed: int = 0,
     pick = lambda rs, xs: [xs[i] for i in rs]  # noqa: E731
     best = None
     for order in orders:
+        if best is not None and stop is not None and stop():
+            break
         lm = NgramLM(order).fit(pick(kept, names), pick(kept, labels))
         for w in weights:
             lm.weight = w

@@ -8,6 +8,7 @@ import torch
 
 from nameclf.errors import ConfigError
 from nameclf.lm_batches import PAD_ID, name_hash
+from nameclf.lm_mixture import mix_step
 from nameclf.vocab import normalize
 
 MAX_SAMPLES = 1000  # names per call
@@ -55,7 +56,8 @@ def next_token(logits: torch.Tensor, temperature: float, top_k: int,
 
 @torch.no_grad()
 def sample_names(run, cfg: SampleConfig) -> list[str]:
-    """`cfg.n` names of `cfg.label`, generated side by side, one character per step."""
+    """`cfg.n` names of `cfg.label`, generated side by side, one character per step; from
+    the mixture of the net and the n-gram LM when the run mixes them."""
     cfg.validate(run.classes)
     model, vocab = run.model, run.vocab
     prefix = normalize(cfg.prefix, run.info.get("ascii_fold", True)) if cfg.prefix else ""
@@ -72,8 +74,11 @@ def sample_names(run, cfg: SampleConfig) -> list[str]:
     out = [list(prefix) for _ in range(cfg.n)]
     alive = torch.ones(cfg.n, dtype=torch.bool)
     tokens = vocab.tokens
+    cache: dict = {}  # the n-gram LM's distribution by context, when it is mixed in
     for _ in range(cfg.max_len - len(prefix) + 1):
         step = logits[-1].cpu().clone()  # (B, V)
+        if run.ngram_weight:  # the mixture's log-probabilities stand in for the logits
+            step = mix_step(step, vocab, run.ngram, run.ngram_weight, cfg.label, out, cache)
         step[:, PAD_ID] = step[:, 1] = float("-inf")  # never sample <pad> or <unk>
         empty = torch.tensor([not o for o in out])
         step[empty, model.config.eos] = float("-inf")  # nor end a name before it starts

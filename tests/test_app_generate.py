@@ -210,7 +210,19 @@ def test_the_live_line_never_says_0_s_left():
     assert progress_text(tick).endswith("about 12 s left")
     tick.step = 50
     assert progress_text(tick) == "step 50/50 · measuring it on the test names…"
-    assert "baseline" in progress_text(tick, baseline=True)
+
+
+def test_the_verdict_is_computed_from_the_runs_figures():
+    from nameclf.ui.generate import verdict
+
+    m = {"baseline_bits_per_char": 2.62, "net_bits_per_char": 2.63, "test_bits_per_char": 2.52,
+         "baseline": "Kneser-Ney 5-gram LM"}
+    text = verdict(m, "LSTM", 0.5, 3582)
+    assert "LSTM alone does not beat the n-gram baseline (2.630 against 2.620)" in text
+    assert "weight 0.5) the generator reaches 2.520, better than either alone" in text
+    assert "3,582 test names" in text
+    alone = verdict({**m, "net_bits_per_char": 2.5, "test_bits_per_char": 2.5}, "GRU", 0.0, 10)
+    assert "GRU alone beats" in alone and "mixed" not in alone
 
 
 def test_the_baseline_is_a_legend_entry_not_text_on_the_curve():

@@ -34,11 +34,11 @@ def test_kneser_ney_distributions_sum_to_one_in_seen_and_unseen_contexts():
     seqs = [list("abca") + [EOS], list("abb") + [EOS], list("ca") + [EOS]]
     types = ["a", "b", "c", UNK, EOS]
     for order in (1, 2, 3, 5):
-        lm = KneserNey(seqs, order, len(types))
+        lm = KneserNey.from_seqs(seqs, order, len(types))
         for context in [(BOS,) * 4, ("x", "y", "a", "b"), ("z",) * 4, (BOS, BOS, "a", "b")]:
             assert sum(lm.prob(t, context) for t in types) == pytest.approx(1.0, abs=1e-12)
     # a seen continuation is likelier than an unseen one
-    lm = KneserNey(seqs, 3, len(types))
+    lm = KneserNey.from_seqs(seqs, 3, len(types))
     assert lm.prob("b", (BOS, "a")) > lm.prob("c", (BOS, "a"))
 
 

@@ -73,17 +73,25 @@ def settings() -> dict:
     epochs = mid.number_input("Epochs", 0.1, 200.0, float(train_cfg.epochs), 0.5,
                               key=key("epochs"))
     limit = right.number_input("Time limit in seconds (0 = none)", 0, 600,
-                               int(train_cfg.time_budget or 60), key=key("time"))
+                               int(train_cfg.time_budget or 60), key=key("time"),
+                               help="the n-gram LM's fit counts when it is mixed in")
     seed = right.number_input("Seed", 0, 10_000, 0, key="gw_seed")
+    mix = right.slider("Mix in the n-gram LM (weight)", 0.0, 0.9, float(train_cfg.ngram_weight),
+                       0.05, key=key("mix"),
+                       help="the n-gram LM's share of each next-character distribution, when "
+                            "scoring and when generating; 0 = the net alone. The two err in "
+                            "different places, so the mixture beats both; above about 0.3 it "
+                            "writes back more training names.")
     return dict(preset=preset, cell=cell, hidden=int(hidden), batching=batching,
-                epochs=float(epochs), time=float(limit), seed=int(seed))
+                epochs=float(epochs), time=float(limit), seed=int(seed), mix=float(mix))
 
 
 def configs(values: dict, n_train: int = 0):
     model_cfg, train_cfg = gen_preset(values["preset"])
     model_cfg = replace(model_cfg, cell=values["cell"], hidden_size=values["hidden"])
     train_cfg = replace(train_cfg, batching=values["batching"], epochs=values["epochs"],
-                        steps=0, time_budget=values["time"], seed=values["seed"])
+                        steps=0, time_budget=values["time"], seed=values["seed"],
+                        ngram_weight=values.get("mix", train_cfg.ngram_weight))
     if n_train:  # about 25 points on the test curve, whatever the data's size
         steps = total_steps(n_train, train_cfg.batch_size, 0, train_cfg.epochs)
         train_cfg.eval_every = max(1, min(train_cfg.eval_every, steps // 25))
@@ -116,9 +124,8 @@ def prepared(seed: int) -> GenPrepared:
 
 
 def start(values: dict) -> Job:
-    """Start training a generator (and its n-gram LM baseline) in the background."""
+    """Start training a generator (and its n-gram LM) in the background."""
     from nameclf.generator_train import fit_generator
-    from nameclf.lm_ngram import fit_ngram_lm
 
     if any_job_running():
         raise ConfigError("a training job of yours is already running; stop it first")
@@ -130,13 +137,7 @@ def start(values: dict) -> Job:
                 preset=values["preset"], task="generate")
 
     def target(report, stop):
-        run = fit_generator(prep, model_cfg, train_cfg, report, stop, info)
-        report("baseline")  # the panel says what the last seconds are spent on
-        lm = fit_ngram_lm(prep.train_names, prep.train_labels, seed=values["seed"])
-        bpc, by_label = lm.bits_per_char(prep.test_names, prep.test_labels)
-        run.metrics.update(baseline_bits_per_char=bpc, baseline_per_label=by_label,
-                           baseline=lm.describe())
-        return run
+        return fit_generator(prep, model_cfg, train_cfg, report, stop, info, phase=report)
 
     counter = st.session_state.get("gen_counter", 0) + 1
     st.session_state["gen_counter"] = counter
@@ -197,10 +198,8 @@ def _stop() -> None:
         job.stop()
 
 
-def progress_text(p, baseline: bool = False) -> str:
+def progress_text(p) -> str:
     """The live line for the last step reported: never "0 s left" while work goes on."""
-    if baseline:
-        return f"step {p.step:,} · fitting the n-gram LM baseline to compare with…"
     if p.step >= p.total_steps:  # the last step is done: the test names are scored next
         return f"step {p.step:,}/{p.total_steps:,} · measuring it on the test names…"
     left = f"about {p.eta:,.0f} s left" if p.eta >= 1 else "under a second left"
@@ -220,12 +219,17 @@ def _panel() -> None:
     ticks = [p for p in items if not isinstance(p, str)]
     if not ticks:
         ahead = job.queue_position()
-        text = queue_text(ahead, job.expected_wait()) if ahead else "Starting…"
+        if ahead:
+            text = queue_text(ahead, job.expected_wait())
+        elif items:  # the n-gram LM is fitted first, in one go
+            text = ("Fitting the n-gram LM first (the baseline to beat, and the mixture's "
+                    "other half): a few seconds, in one go…")
+        else:
+            text = "Starting…"
         st.progress(0.0, text=text)
         return
     p = ticks[-1]
-    st.progress(min(1.0, p.step / max(1, p.total_steps)),
-                text=progress_text(p, items[-1] == "baseline"))
+    st.progress(min(1.0, p.step / max(1, p.total_steps)), text=progress_text(p))
     from nameclf.generator_plots import CHART_CONFIG, bpc_curve
 
     hist = {"step": [t.step for t in ticks], "running_loss": [t.running_loss for t in ticks],
@@ -256,6 +260,20 @@ def finished() -> None:
         st.error(plain(f"Training failed: {meta.error}"))
 
 
+def verdict(m: dict, cell: str, weight: float, n_test: int) -> str:
+    """Who beats whom, from this run's own figures."""
+    base, net, mixed = m["baseline_bits_per_char"], m.get("net_bits_per_char"), \
+        m["test_bits_per_char"]
+    net = mixed if net is None else net
+    says = lambda a: "beats" if a < base else "does not beat"  # noqa: E731
+    line = f"The {cell} alone {says(net)} the n-gram baseline ({net:.3f} against {base:.3f})"
+    if weight:
+        line += (f"; mixed with it (weight {weight:g}) the generator reaches {mixed:.3f}, "
+                 f"{'better' if mixed < min(net, base) else 'not better'} than either alone")
+    return (f"{line}. The baseline is a {m.get('baseline')}; all on the same {n_test:,} test "
+            "names, every character and the end of each name counted, no padding.")
+
+
 def run_result(run_id: str, run: GenRun) -> None:
     """How a run ended, its bits per character beside the baseline, curves, download."""
     from nameclf import generator_checkpoint
@@ -264,19 +282,24 @@ def run_result(run_id: str, run: GenRun) -> None:
     m, info = run.metrics, run.info
     text = f"**{run_id}**: {run.status} after {info.get('steps', 0):,} steps"
     status_box(text, run.status)
-    base = m.get("baseline_bits_per_char")
+    base, net = m.get("baseline_bits_per_char"), m.get("net_bits_per_char")
+    weight = m.get("ngram_weight", 0.0) if run.ngram is not None else 0.0
+    cell = run.model_config.cell.upper()
     cols = st.columns(4)
-    cols[0].metric("Test bits per character", f"{m['test_bits_per_char']:.3f}")
+    cols[0].metric("Test bits per character", f"{m['test_bits_per_char']:.3f}",
+                   help=f"the generator: the {cell} and the n-gram LM mixed, weight {weight:g}"
+                   if weight else f"the generator: the {cell} alone")
     cols[1].metric("n-gram LM baseline", "–" if base is None else f"{base:.3f}",
                    help=m.get("baseline"))
-    cols[2].metric("Training names/s", f"{info.get('names_per_second', 0):,.0f}")
-    cols[3].metric("Trained for", f"{info.get('train_seconds', 0):.1f} s")
+    if weight and net is not None:
+        cols[2].metric(f"The {cell} alone", f"{net:.3f}",
+                       help="the net's own figure, before the n-gram LM is mixed in")
+    else:
+        cols[2].metric("Training names/s", f"{info.get('names_per_second', 0):,.0f}")
+    cols[3].metric("Trained for", f"{info.get('train_seconds', 0):.1f} s",
+                   help="the net's training and, when mixed in, the n-gram LM's fit")
     if base is not None:
-        verdict = "beats" if m["test_bits_per_char"] < base else "does not beat"
-        st.caption(f"The {run.model_config.cell.upper()} {verdict} the n-gram baseline, a "
-                   f"{m.get('baseline')}, on "
-                   f"the same {info.get('n_test', 0):,} test names (every character and the "
-                   "end of each name counted, no padding).")
+        st.caption(verdict(m, cell, weight, info.get("n_test", 0)))
     left, right = st.columns(2)
     left.plotly_chart(bpc_curve(run.history, base), key=f"bpc_{run_id}", config=CHART_CONFIG)
     right.plotly_chart(per_label_bars(m["per_label_bits_per_char"], m.get("baseline_per_label")),
