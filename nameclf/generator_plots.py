@@ -104,20 +104,26 @@ def loss_bars(data: dict) -> go.Figure:
 
 
 def bpc_curve(history: Mapping[str, list], baseline: float | None = None,
-              title: str = "Bits per character") -> go.Figure:
-    """Training loss in bits (running mean) and test bits per character; the n-gram LM's line."""
+              title: str = "Bits per character", mixed: float | None = None) -> go.Figure:
+    """Training loss in bits (running mean) and test bits per character; the n-gram LM's line;
+    with `mixed`, the net and the n-gram LM mixed, a point at the last step."""
     fig = go.Figure()
     if history.get("step"):
         fig.add_trace(go.Scatter(x=history["step"], y=[x / LN2 for x in history["running_loss"]],
                                  name="training (running mean)", line=dict(color="#83c9ff")))
     if history.get("eval_step"):
         fig.add_trace(go.Scatter(x=history["eval_step"], y=history["test_bpc"],
-                                 name="test", mode="lines+markers", line=dict(color="#0068c9")))
+                                 name="test (the net)", mode="lines+markers",
+                                 line=dict(color="#0068c9")))
     steps = history.get("step") or history.get("eval_step") or [0, 1]
     if baseline is not None:  # a legend entry, not an annotation, which sat on the curve
         fig.add_trace(go.Scatter(x=[steps[0], steps[-1]], y=[baseline, baseline], mode="lines",
                                  name=f"n-gram LM {baseline:.3f}",
                                  line=dict(color="#ff4b4b", dash="dash")))
+    if mixed is not None:
+        fig.add_trace(go.Scatter(x=[steps[-1]], y=[mixed], mode="markers",
+                                 name=f"net + n-gram LM {mixed:.3f}",
+                                 marker=dict(color="#29b09d", size=12, symbol="star")))
     return _layout(fig, title, "step", "bits per character", height=HEIGHT)
 
 

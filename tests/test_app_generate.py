@@ -233,3 +233,6 @@ def test_the_baseline_is_a_legend_entry_not_text_on_the_curve():
     line = fig.data[-1]
     assert line.name == "n-gram LM 2.660" and list(line.x) == [1, 100]
     assert list(line.y) == [2.66, 2.66] and not fig.layout.annotations
+    mixed = bpc_curve({"step": [1, 100], "running_loss": [3.0, 1.5], "eval_step": [100],
+                       "test_bpc": [2.6]}, baseline=2.66, mixed=2.55).data[-1]
+    assert mixed.name == "net + n-gram LM 2.550" and list(mixed.x) == [100]

@@ -301,7 +301,9 @@ def run_result(run_id: str, run: GenRun) -> None:
     if base is not None:
         st.caption(verdict(m, cell, weight, info.get("n_test", 0)))
     left, right = st.columns(2)
-    left.plotly_chart(bpc_curve(run.history, base), key=f"bpc_{run_id}", config=CHART_CONFIG)
+    mixed = m["test_bits_per_char"] if weight else None
+    left.plotly_chart(bpc_curve(run.history, base, mixed=mixed), key=f"bpc_{run_id}",
+                      config=CHART_CONFIG)
     right.plotly_chart(per_label_bars(m["per_label_bits_per_char"], m.get("baseline_per_label")),
                        key=f"labels_{run_id}", config=CHART_CONFIG)
     st.download_button("Download generator checkpoint", generator_checkpoint.to_bytes(run),
