@@ -221,6 +221,10 @@ def test_the_verdict_is_computed_from_the_runs_figures():
     assert "LSTM alone does not beat the n-gram baseline (2.630 against 2.620)" in text
     assert "weight 0.5) the generator reaches 2.520, better than either alone" in text
     assert "3,582 test names" in text
+    between = verdict({**m, "net_bits_per_char": 2.66, "test_bits_per_char": 2.64}, "LSTM", 0.2, 9)
+    assert "reaches 2.640, better than the LSTM alone, not than the n-gram LM" in between
+    worse = verdict({**m, "test_bits_per_char": 2.7}, "LSTM", 0.2, 9)
+    assert "worse than both alone" in worse
     alone = verdict({**m, "net_bits_per_char": 2.5, "test_bits_per_char": 2.5}, "GRU", 0.0, 10)
     assert "GRU alone beats" in alone and "mixed" not in alone
 

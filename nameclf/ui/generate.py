@@ -268,8 +268,14 @@ def verdict(m: dict, cell: str, weight: float, n_test: int) -> str:
     says = lambda a: "beats" if a < base else "does not beat"  # noqa: E731
     line = f"The {cell} alone {says(net)} the n-gram baseline ({net:.3f} against {base:.3f})"
     if weight:
-        line += (f"; mixed with it (weight {weight:g}) the generator reaches {mixed:.3f}, "
-                 f"{'better' if mixed < min(net, base) else 'not better'} than either alone")
+        if mixed < min(net, base):
+            than = "better than either alone"
+        elif mixed < max(net, base):
+            than = (f"better than the {cell} alone, not than the n-gram LM" if mixed < net
+                    else f"better than the n-gram LM, not than the {cell} alone")
+        else:
+            than = "worse than both alone: try a smaller weight"
+        line += f"; mixed with it (weight {weight:g}) the generator reaches {mixed:.3f}, {than}"
     return (f"{line}. The baseline is a {m.get('baseline')}; all on the same {n_test:,} test "
             "names, every character and the end of each name counted, no padding.")
 
