@@ -82,6 +82,22 @@ def test_a_classifier_run_judges_the_samples(tiny_bytes):
     assert set(table["classifier says"]) <= set(ds.classes)
 
 
+def test_a_mixed_generator_shows_the_net_alone_and_samples_from_the_mixture(tiny_bytes):
+    at = generate_page(tiny_bytes)
+    assert at.slider(key="gw_mix_gen-tiny").value == 0.0  # gen-tiny: the net alone
+    at.slider(key="gw_mix_gen-tiny").set_value(0.3).run()
+    at.button(key="gen_start").click().run()
+    wait_for_gen(at)
+    no_exception(at)
+    (run,) = at.session_state["gen_runs"].values()
+    assert run.ngram is not None and run.ngram_weight == 0.3
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["The GRU alone"] == f"{run.metrics['net_bits_per_char']:.3f}"
+    assert shown["Test bits per character"] == f"{run.metrics['test_bits_per_char']:.3f}"
+    assert any("mixed with it (weight 0.3)" in c.value for c in at.caption)
+    assert any("n-gram LM mixed (weight 0.3)" in c.value for c in at.caption)
+
+
 def test_stop_keeps_a_usable_stopped_generator(tiny_bytes):
     at = generate_page(tiny_bytes, epochs=50.0)
     at.button(key="gen_start").click().run()

@@ -319,6 +319,12 @@ def generate_train(j: Journey) -> None:
     text = look(j, "generate_empty")
     assert "No generator yet" in text
     pick(j.page, "Preset", "gen-tiny")
+    mix = j.page.get_by_role("slider", name="Mix in the n-gram LM (weight)")
+    mix.focus()
+    for _ in range(4):  # 0.00 -> 0.20: the net and the n-gram LM mixed
+        j.page.keyboard.press("ArrowRight")
+    settle(j.page)
+    expect(mix).to_have_attribute("aria-valuetext", "0.20")
     train_generator(j, "20")
     curve = j.page.locator('[data-testid="stPlotlyChart"]').first  # the live bpc curve
     expect(curve).to_be_visible(timeout=60_000)
@@ -329,6 +335,7 @@ def generate_train(j: Journey) -> None:
     settle(j.page)
     text = look(j, "generate_done")
     assert "No generator yet" not in text and "Test bits per character" in text
+    assert "The GRU alone" in text and "mixed with it (weight 0.2) the generator reaches" in text
     expect(j.page.get_by_text("Download generator checkpoint")).to_be_visible()
     expect(j.page.get_by_text("Novelty")).to_be_visible()
     train_generator(j, "200")

@@ -69,6 +69,9 @@ def show_samples(run: GenRun, values: dict) -> None:
     cfg = SampleConfig(values["label"], values["n"], values["temperature"], values["top_k"],
                        values["prefix"], 20, values["seed"])
     names = sample_names(run, cfg)
+    if run.ngram_weight:
+        st.caption(f"Each character drawn from the {run.model_config.cell.upper()} and the "
+                   f"n-gram LM mixed (weight {run.ngram_weight:g}), the model scored above.")
     known = set(run.train_hashes.tolist()) if run.train_hashes is not None else set()
     table = pd.DataFrame({"name": names,
                           "new": ["yes" if name_hash(n) not in known else "a training name"
