@@ -3,10 +3,14 @@
     python bench/first_render.py               # every page, median of 3 cold starts each
     python bench/first_render.py --runs 1 Predict Speed_race
     python bench/first_render.py --baseline /tmp/old   # and another checkout, side by side
+    python bench/first_render.py --bare-each-run Data  # the bare page beside every run
 
 With --baseline, the same pages of another checkout of the app (e.g. `git archive OLD | tar -x
 -C /tmp/old`) are timed too, each run of a page alternating between the two trees, so both see
-the same load; the table then gives both medians and their ratio.
+the same load; the table then gives both medians and their ratio. With --bare-each-run, the bare
+page (below) is started beside every run of every page too, and the table gives each page's
+median lead over it, run by run: on a shared machine whose load comes and goes, what a page
+adds to the floor, at the load it was timed under.
 
 For each page: start a fresh server, open the page's URL in headless Chromium as soon as the
 port accepts connections, and stop the clock when the page's title is visible and its script
@@ -73,17 +77,22 @@ def cold_start(browser, script: Path, path: str) -> float:
 
 
 def time_pages(browser, apps: dict[str, Path], pages: list[str], runs: int,
-               bare: Path) -> dict:
-    """Median seconds per page and tree, the runs of a page alternating between the trees."""
+               bare: Path, bare_each_run: bool = False) -> dict:
+    """Median seconds per page and tree, the runs of a page alternating between the trees
+    (and the bare page, with `bare_each_run`)."""
     jobs = [("bare two-line page", {"": bare}, "")] + [
         (name, dict(apps), "" if name == "Home" else name)
         for name in pages]
     out: dict = {}
     for name, scripts, path in jobs:
+        beside = bare_each_run and name != "bare two-line page"
         times: dict[str, list[float]] = {tree: [] for tree in scripts}
+        floor: list[float] = []
         for _ in range(runs):
             for tree, script in scripts.items():
                 times[tree].append(cold_start(browser, script, path))
+            if beside:
+                floor.append(cold_start(browser, bare, ""))
         row = {tree: {"median": statistics.median(t), "runs": t} for tree, t in times.items()}
         out[name] = row[""] if list(row) == [""] else row
         cells = "   ".join(f"{tree + ': ' if tree else ''}{statistics.median(t):.2f} s "
@@ -91,6 +100,14 @@ def time_pages(browser, apps: dict[str, Path], pages: list[str], runs: int,
         if len(times) == 2 and name != "bare two-line page":
             this, base = (statistics.median(t) for t in times.values())
             cells += f"   this ÷ baseline {this / base:.2f}"
+        if beside:  # each run's lead over the bare page started next to it
+            lead = {tree: round(statistics.median(a - b for a, b in zip(t, floor)), 2)
+                    for tree, t in times.items()}
+            out[name] = {"bare": {"median": statistics.median(floor), "runs": floor},
+                         "over_bare": lead, **row}
+            cells += (f"   bare beside: {statistics.median(floor):.2f} s (runs {floor}), over "
+                      "it: " + ", ".join(f"{tree + ' ' if tree else ''}{x:+.2f} s"
+                                         for tree, x in lead.items()))
         print(f"{name:>22}: {cells}", flush=True)
     return out
 
@@ -101,6 +118,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="cold starts per page")
     parser.add_argument("--baseline", type=Path, default=None,
                         help="another checkout of the app to time side by side")
+    parser.add_argument("--bare-each-run", action="store_true",
+                        help="start the bare page beside every run too, and give each page's "
+                             "lead over it (a shared machine's load comes and goes)")
     args = parser.parse_args()
     apps = {"": ROOT / "streamlit_app.py"}
     if args.baseline is not None:
@@ -114,7 +134,8 @@ def main() -> None:
         bare.write_text(BARE)
         for app in apps.values():
             cold_start(browser, app, "")  # untimed: warms the OS file cache (and disk caches)
-        result["pages"] = time_pages(browser, apps, args.pages, args.runs, bare)
+        result["pages"] = time_pages(browser, apps, args.pages, args.runs, bare,
+                                     args.bare_each_run)
         browser.close()
     result["load_after"] = loadavg()
     print(f"load average before {result['load_before']}, after {result['load_after']}")
