@@ -44,6 +44,24 @@ def tiny_bytes() -> bytes:
     return tiny_names()
 
 
+@pytest.fixture(scope="session")
+def lm_prep():
+    """The tiny names (30 a label) split and encoded for the generator; never mutated."""
+    from nameclf.data import load_bytes
+    from nameclf.lm_batches import prepare_lm
+
+    return prepare_lm(load_bytes(tiny_names(per_label=30), "tiny.txt"), "names", seed=0)
+
+
+def gen_tiny(steps: int, **changes):
+    """gen-tiny's configs, trained for `steps` steps, with these training fields changed."""
+    from nameclf.generator_config import GenTrainConfig, gen_preset
+
+    model_cfg, train_cfg = gen_preset("gen-tiny")
+    return model_cfg, GenTrainConfig(**{**train_cfg.__dict__, "steps": steps, "epochs": 0.0,
+                                        **changes})
+
+
 def app(page: str = "streamlit_app.py") -> AppTest:
     """A fresh AppTest of one page (a first request to a fresh session)."""
     return AppTest.from_file(str(ROOT / page), default_timeout=120)

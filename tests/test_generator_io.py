@@ -10,24 +10,20 @@ from nameclf.cli import main
 from nameclf.data import load_bytes
 from nameclf.errors import CheckpointError, ConfigError
 from nameclf.generator_checkpoint import from_bytes, load, save, to_bytes
-from nameclf.generator_config import GenTrainConfig, gen_preset
 from nameclf.generator_train import fit_generator
-from nameclf.lm_batches import prepare_lm
 from nameclf.lm_ngram import BOS, EOS, UNK, KneserNey, NgramLM, fit_ngram_lm
 from nameclf.sampling import SampleConfig, novelty, sample_names
-from tests.conftest import tiny_names
+from tests.conftest import gen_tiny, tiny_names
 
 
 @pytest.fixture(scope="module")
-def prep():
-    return prepare_lm(load_bytes(tiny_names(per_label=30), "tiny.txt"), "names", seed=0)
+def prep(lm_prep):
+    return lm_prep
 
 
 @pytest.fixture(scope="module")
 def run(prep):
-    model_cfg, train_cfg = gen_preset("gen-tiny")
-    cfg = GenTrainConfig(**{**train_cfg.__dict__, "steps": 120, "epochs": 0.0})
-    return fit_generator(prep, model_cfg, cfg, info={"ascii_fold": True})
+    return fit_generator(prep, *gen_tiny(120), info={"ascii_fold": True})
 
 
 def test_kneser_ney_distributions_sum_to_one_in_seen_and_unseen_contexts():

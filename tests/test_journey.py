@@ -336,7 +336,13 @@ def generate_train(j: Journey) -> None:
     text = look(j, "generate_done")
     assert "No generator yet" not in text and "Test bits per character" in text
     assert "The GRU alone" in text and "mixed with it (weight 0.2) the generator reaches" in text
-    expect(j.page.get_by_text("Download generator checkpoint")).to_be_visible()
+    with j.page.expect_download() as download:  # its bytes are made on the click
+        j.page.get_by_role("button", name="Download generator checkpoint").click()
+    saved = j.shots / download.value.suggested_filename
+    download.value.save_as(saved)
+    from nameclf.generator_checkpoint import load as load_generator
+
+    assert load_generator(saved).ngram_weight == 0.2  # the mixture, n-gram LM included
     expect(j.page.get_by_text("Novelty")).to_be_visible()
     train_generator(j, "200")
     sidebar(j.page, "Train")  # one job per visitor: Train refuses while the generator trains

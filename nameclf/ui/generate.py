@@ -8,6 +8,7 @@ the session-owned job list); the generator's job and runs live under their own s
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -312,6 +313,8 @@ def run_result(run_id: str, run: GenRun) -> None:
                       config=CHART_CONFIG)
     right.plotly_chart(per_label_bars(m["per_label_bits_per_char"], m.get("baseline_per_label")),
                        key=f"labels_{run_id}", config=CHART_CONFIG)
-    st.download_button("Download generator checkpoint", generator_checkpoint.to_bytes(run),
+    # the bytes are made on the click, not on every rerun (a mixing generator's n-gram
+    # counts take a quarter of a second to lay out)
+    st.download_button("Download generator checkpoint", partial(generator_checkpoint.to_bytes, run),
                        file_name=f"{run_id}.safetensors", mime="application/octet-stream",
                        key=f"dl_{run_id}", on_click="ignore", icon=":material/download:")
