@@ -15,6 +15,8 @@ def fold_ascii(text: str) -> str:
     """Strip accents like the classic tutorial: NFD, then drop combining marks; and spell
     the Latin letters with no such parts as their usual ASCII (Łukasz, Strasse, Orsted).
     Other scripts are kept as they are."""
+    if text.isascii():  # nothing to fold (NFD keeps ASCII): most names, at a tenth of the cost
+        return text
     decomposed = unicodedata.normalize("NFD", text).translate(_LETTERS)
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
 

@@ -12,6 +12,15 @@ def test_fold_ascii_strips_accents():
     assert fold_ascii("Dziedzic") == "Dziedzic"  # nothing to fold
 
 
+def test_fold_ascii_leaves_ascii_as_the_full_folding_would():
+    """ASCII returns at once: NFD, the letter table and the mark filter change none of it."""
+    every = "".join(map(chr, range(128)))
+    folded = "".join(c for c in unicodedata.normalize("NFD", every)
+                     if unicodedata.category(c) != "Mn")
+    assert fold_ascii(every) == folded == every
+    assert fold_ascii("Ségal Dziedzic") == "Segal Dziedzic"  # one accent: the whole fold
+
+
 def test_fold_ascii_handles_precomposed_and_combining_forms_alike():
     precomposed, combining = "S\u00e9gal", "Se\u0301gal"
     assert fold_ascii(precomposed) == fold_ascii(combining) == "Segal"
