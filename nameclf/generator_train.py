@@ -24,7 +24,15 @@ from nameclf.train import lr_at
 from nameclf.vocab import Vocab
 
 DIVERGED = "diverged — lower the learning rate"
-NGRAM_PHASE = "ngram"  # what a callback hears before the n-gram LM is fitted
+NGRAM_PHASE = "ngram"  # what `phase` hears before the n-gram LM is fitted
+
+
+@dataclass
+class Baseline:
+    """What `phase` hears once the n-gram LM is fitted, before the net trains: the figure
+    the net's curve is to beat."""
+
+    test_bpc: float
 LN2 = math.log(2)
 EVAL_BATCH = 1024
 
@@ -239,11 +247,12 @@ class GenRun:
 def fit_generator(prep: GenPrepared, model_cfg: GeneratorConfig, train_cfg: GenTrainConfig,
                   callback: Callable[[GenProgress], None] | None = None,
                   stop: threading.Event | None = None, info: dict | None = None,
-                  phase: Callable[[str], None] | None = None) -> GenRun:
+                  phase: Callable[[str | Baseline], None] | None = None) -> GenRun:
     """Fit the n-gram LM (the baseline, and the mixture's other part when
     `train_cfg.ngram_weight` > 0), build a generator for the prepared data, train it, and
     score the net, the n-gram LM and their mixture on the test split. `phase` hears
-    NGRAM_PHASE before the n-gram LM's fit (so a live panel can say what it is doing).
+    NGRAM_PHASE before the n-gram LM's fit and its Baseline after (so a live panel can say
+    what it is doing, then draw the line the net's curve is to beat).
 
     When mixing, the n-gram LM is part of the generator: its fit counts against the time
     budget (it is fitted first, so the net gets what is left)."""
@@ -258,6 +267,9 @@ def fit_generator(prep: GenPrepared, model_cfg: GeneratorConfig, train_cfg: GenT
     stopped = None if stop is None else stop.is_set
     lm = fit_ngram_lm(prep.train_names, prep.train_labels, seed=train_cfg.seed, stop=stopped)
     ngram_seconds = time.perf_counter() - t0
+    base_bpc, base_by_label = lm.bits_per_char(prep.test_names, prep.test_labels)
+    if phase is not None:
+        phase(Baseline(base_bpc))
     mixing = train_cfg.ngram_weight > 0
     net_cfg = train_cfg
     if mixing and train_cfg.time_budget:
@@ -266,7 +278,6 @@ def fit_generator(prep: GenPrepared, model_cfg: GeneratorConfig, train_cfg: GenT
     model = NameGenerator(model_cfg).to(prep.train.inputs.device)
     result = train_generator(model, prep.train, net_cfg, prep.test, callback, stop)
     net_bpc, net_by_label = bits_per_char(model, prep.test, prep.classes)
-    base_bpc, base_by_label = lm.bits_per_char(prep.test_names, prep.test_labels)
     metrics = {"test_bits_per_char": net_bpc, "per_label_bits_per_char": net_by_label,
                "net_bits_per_char": net_bpc, "net_per_label": net_by_label,
                "baseline_bits_per_char": base_bpc, "baseline_per_label": base_by_label,

@@ -329,6 +329,8 @@ def generate_train(j: Journey) -> None:
     curve = j.page.locator('[data-testid="stPlotlyChart"]').first  # the live bpc curve
     expect(curve).to_be_visible(timeout=60_000)
     expect(curve.get_by_text("bits per character").first).to_be_attached()
+    # the n-gram LM is fitted first: its line is there to beat while the net trains
+    expect(curve.get_by_text(re.compile(r"n-gram LM \d\.\d{3}")).first).to_be_attached()
     look(j, "generate_live")
     wait_while_busy(j, lambda t: re.search(r"gen1-\w+: completed after", t) is not None, 180,
                     busy_words=("left", "fitting"))

@@ -14,7 +14,14 @@ from nameclf.errors import CheckpointError
 from nameclf.generator import NameGenerator
 from nameclf.generator_checkpoint import digest, from_bytes, to_bytes
 from nameclf.generator_config import GeneratorConfig, GenTrainConfig
-from nameclf.generator_train import NGRAM_PHASE, GenRun, bits_per_char, fit_generator
+from nameclf.generator_train import (
+    NGRAM_PHASE,
+    Baseline,
+    GenProgress,
+    GenRun,
+    bits_per_char,
+    fit_generator,
+)
 from nameclf.lm_batches import encode_lm, shifted
 from nameclf.lm_mixture import mixed_bits_per_char, output_probs
 from nameclf.lm_ngram import BOS, EOS, UNK, NgramLM, fit_ngram_lm
@@ -88,7 +95,9 @@ def test_the_mixture_scores_each_cell_as_the_normalised_product_of_both_models(m
 def test_fit_generator_reports_net_ngram_and_mixture(mixed, prep):
     run, heard = mixed
     m, info = run.metrics, run.info
-    assert heard[0] == NGRAM_PHASE and all(not isinstance(h, str) for h in heard[1:])
+    assert heard[0] == NGRAM_PHASE  # then the baseline's figure, before the net's first step
+    assert heard[1] == Baseline(run.metrics["baseline_bits_per_char"])
+    assert all(isinstance(h, GenProgress) for h in heard[2:]) and len(heard) == 2 + 120
     assert m["ngram_weight"] == 0.4 and run.ngram is not None
     base = fit_ngram_lm(prep.train_names, prep.train_labels, seed=0)
     assert m["baseline_bits_per_char"] == base.bits_per_char(prep.test_names,

@@ -216,8 +216,11 @@ def _panel() -> None:
         st.rerun()
     if job.done:
         return
+    from nameclf.generator_train import Baseline, GenProgress
+
     items = job.snapshot()
-    ticks = [p for p in items if not isinstance(p, str)]
+    ticks = [p for p in items if isinstance(p, GenProgress)]
+    base = next((x.test_bpc for x in items if isinstance(x, Baseline)), None)
     if not ticks:
         ahead = job.queue_position()
         if ahead:
@@ -236,7 +239,7 @@ def _panel() -> None:
     hist = {"step": [t.step for t in ticks], "running_loss": [t.running_loss for t in ticks],
             "eval_step": [t.step for t in ticks if t.test_bpc is not None],
             "test_bpc": [t.test_bpc for t in ticks if t.test_bpc is not None]}
-    st.plotly_chart(bpc_curve(hist), key="gen_live_bpc", config=CHART_CONFIG)
+    st.plotly_chart(bpc_curve(hist, base), key="gen_live_bpc", config=CHART_CONFIG)
 
 
 def live_panel() -> None:
