@@ -54,7 +54,11 @@ def model_for(ds):
     for run_id in sorted(newest_first, key=lambda r: r != chosen):  # the chosen one first
         run = gen_runs()[run_id]
         if set(ds.classes) <= set(run.classes):
-            return run.model, run.vocab, run.classes, f"your generator {run_id}"
+            which = f"your generator {run_id}"
+            if run.ngram_weight:  # these steps are the net's; its samples are the mixture's
+                which += (f"'s net (the loss is the net's; on Generate each character is drawn "
+                          f"from it and the n-gram LM mixed, weight {run.ngram_weight:g})")
+            return run.model, run.vocab, run.classes, which
     vocab = Vocab.build(ds.names)
     return (untrained(vocab, ds.classes), vocab, ds.classes,
             "an untrained generator (train one on Generate to see a trained net's losses)")
