@@ -17,15 +17,18 @@ def _grid(cells: list[list[str]], colors: list[list[str]], names: list[str], tit
           hover: list[list[str]] | None = None, small: bool = False) -> go.Figure:
     """One row per name, one column per step t: text in coloured boxes (a table as shapes)."""
     n_rows, n_cols = len(cells), max(len(r) for r in cells)
-    fig = go.Figure()
+    shapes, notes = [], []
     for i, row in enumerate(cells):
         for t, text in enumerate(row):
             y = n_rows - 1 - i
-            fig.add_shape(type="rect", x0=t - 0.45, x1=t + 0.45, y0=y - 0.4, y1=y + 0.4,
-                          fillcolor=colors[i][t], line=dict(color="#9ca3af", width=1))
+            shapes.append(dict(type="rect", x0=t - 0.45, x1=t + 0.45, y0=y - 0.4, y1=y + 0.4,
+                               fillcolor=colors[i][t], line=dict(color="#9ca3af", width=1)))
             size = 10 if small and len(text) > 1 else FONT["size"]
-            fig.add_annotation(x=t, y=y, text=plain(text), showarrow=False,
-                               font=dict(FONT, size=size))
+            notes.append(dict(x=t, y=y, text=plain(text), showarrow=False,
+                              font=dict(FONT, size=size)))
+    # all at once: fig.add_shape and add_annotation re-validate every earlier one each call,
+    # about 4 s of the page script for its 4 grids of 4 names
+    fig = go.Figure(layout=dict(shapes=shapes, annotations=notes))
     xs = [t for t in range(n_cols) for _ in range(n_rows)]
     ys = [y for _ in range(n_cols) for y in range(n_rows)]
     tips = [(hover or cells)[n_rows - 1 - y][t] if t < len(cells[n_rows - 1 - y]) else ""

@@ -13,13 +13,6 @@ from nameclf.lm_batches import PAD_ID, batch_of, token_names
 from nameclf.lm_loss import loss_report, packed_targets
 from nameclf.vocab import Vocab
 
-STEPS = (
-    "Inputs and targets, shifted by one",
-    "The padded target grid",
-    "The loss mask: which cells count",
-    "Packed targets: nothing to mask",
-    "Teacher forcing and free running",
-)
 MAX_NAMES, MAX_CHARS = 8, 24
 
 

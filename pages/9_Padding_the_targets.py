@@ -6,10 +6,10 @@ from nameclf.ui.state import init_page
 
 init_page("Padding the targets", ":material/grid_on:")
 
-from nameclf import lm_explain as ex  # noqa: E402
 from nameclf.ui import generate_explain as ui  # noqa: E402
 from nameclf.ui import views  # noqa: E402
 from nameclf.ui.cache import current_dataset  # noqa: E402
+from nameclf.ui.state import dataset_name  # noqa: E402
 
 
 def main() -> None:
@@ -20,13 +20,12 @@ def main() -> None:
                 "the real tensors and losses of a real net.")
     ds = current_dataset()
     names, labels = ui.names_and_labels(ds)
-    model, vocab, classes, which = ui.model_for(ds)
-    data = ex.explain_targets(names, labels, classes, vocab, model)
+    data, which = ui.walkthrough(ds, dataset_name(), names, labels)
     st.caption(views.plain(f"Labels: {', '.join(labels)} · computed by {which}."))
     if data["unknown"]:
         st.caption(views.plain("Characters this net never saw, read as <unk>: "
                                + " ".join(data["unknown"])))
-    for i, (title, render) in enumerate(zip(ex.STEPS, ui.RENDER), start=1):
+    for i, (title, render) in enumerate(zip(ui.STEPS, ui.RENDER), start=1):
         st.subheader(f"Step {i} · {title}")
         render(data)
 

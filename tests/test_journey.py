@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from nameclf.lm_explain import STEPS as STEP_TITLES
+from nameclf.ui.generate_explain import STEPS as STEP_TITLES
 from tests.conftest import CHROMIUM, tiny_names
 from tests.test_browser import ARGS, EXCEPTION, server  # noqa: F401  (the fixture)
 

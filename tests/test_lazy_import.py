@@ -225,3 +225,43 @@ print(json.dumps({"pandas": "pandas" in sys.modules, "table": table,
     rows = table.splitlines()
     assert rows[0] == "| step t | fed (teacher forcing) | true next | net's guess | p(true next) |"
     assert rows[2].startswith("| 0 | \\<sos\\> | ") and rows[2].endswith("% |")
+
+
+TARGETS_VIEW = """
+import json, sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("pages/9_Padding_the_targets.py", default_timeout=120)
+{setup}
+at.run()
+print(json.dumps({{"torch": "torch" in sys.modules, "exceptions": [e.value for e in at.exception],
+                  "steps": [h.value for h in at.subheader],
+                  "text": [m.value for m in at.markdown][-1],
+                  "caption": [c.value for c in at.caption][0]}}))
+"""
+
+
+def test_padding_the_targets_first_view_is_kept_on_disk_and_needs_no_torch(tmp_path,
+                                                                          monkeypatch):
+    """A new visitor's walkthrough (an untrained net, the default names of a built-in
+    dataset) is computed once, kept as JSON, and drawn from it without torch; an upload's
+    is never written there."""
+    from nameclf.device import cpu_only_build
+
+    monkeypatch.setenv("NAMECLF_CACHE", str(tmp_path))
+    first = fresh(TARGETS_VIEW.format(setup=""))
+    assert first["torch"] and first["exceptions"] == []
+    assert [p.name.startswith("targets-walkthrough-") for p in tmp_path.glob("targets-*")] == [True]
+    again = fresh(TARGETS_VIEW.format(setup=""))
+    assert again["exceptions"] == [] and again["steps"] == first["steps"]
+    assert again["text"] == first["text"] and again["caption"] == first["caption"]
+    assert "untrained generator" in again["caption"]
+    if cpu_only_build():
+        assert not again["torch"]
+    for old in tmp_path.glob("targets-*"):
+        old.unlink()
+    upload = """
+from tests.conftest import use_tiny, tiny_names
+use_tiny(at, tiny_names())"""
+    mine = fresh(TARGETS_VIEW.format(setup=upload))
+    assert mine["exceptions"] == [] and mine["torch"]
+    assert not list(tmp_path.glob("targets-*"))  # a visitor's data stays theirs

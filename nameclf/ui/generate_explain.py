@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
 import streamlit as st
 
 from nameclf.errors import ConfigError
 from nameclf.ui.views import plain
 
 DEFAULT = 4  # names taken from the dataset at first
+STEPS = (  # the titles of the five steps (nameclf.lm_explain computes them)
+    "Inputs and targets, shifted by one",
+    "The padded target grid",
+    "The loss mask: which cells count",
+    "Packed targets: nothing to mask",
+    "Teacher forcing and free running",
+)
+UNTRAINED = "an untrained generator (train one on Generate to see a trained net's losses)"
+CACHE_FORMAT = 1
 
 
 def default_names(ds, k: int = DEFAULT) -> list[str]:
@@ -42,6 +58,79 @@ def names_and_labels(ds) -> tuple[list[str], list[str]]:
     return names, [label_of.get(n, other) for n in names]
 
 
+def walkthrough(ds, source: str, names: list[str], labels: list[str]) -> tuple[dict, str]:
+    """The five steps' data for these names and what computed it: the visitor's generator,
+    else an untrained one.
+
+    A new visitor on a built-in dataset sees the untrained net's walkthrough of the default
+    names, the same for everyone: it is kept on disk as JSON (never pickle), so the page's
+    first render needs no torch (2.4 s to import here). Uploads and typed names are never
+    written there: a visitor's data is theirs alone, and the cache holds one file a dataset.
+    """
+    shared = (not source.startswith("upload:") and names == default_names(ds)
+              and not any(set(ds.classes) <= set(r.classes) for r in _visitor_runs()))
+    path = cache_file(ds, source, names, labels) if shared else None
+    if path is not None and (cached := read_cached(path)) is not None:
+        return cached, UNTRAINED
+    from nameclf import lm_explain as ex
+
+    model, vocab, classes, which = model_for(ds)
+    data = ex.explain_targets(names, labels, classes, vocab, model)
+    if path is not None and which == UNTRAINED:
+        write_cached(path, data)
+    return data, which
+
+
+def _visitor_runs() -> list:
+    from nameclf.ui.generate import gen_runs
+
+    return list(gen_runs().values())
+
+
+def cache_file(ds, source: str, names: list[str], labels: list[str]) -> Path | None:
+    """Where the untrained walkthrough of these names is kept: named after everything that
+    makes it (torch's version, the code that computes it, the data's labels and letters)."""
+    from nameclf import rows_cache
+
+    here = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    try:
+        h.update(version("torch").encode())
+        for module in ("lm_explain.py", "generator.py", "lm_loss.py", "lm_batches.py",
+                       "vocab.py", "generator_config.py"):
+            h.update((here / module).read_bytes())
+    except (PackageNotFoundError, OSError):
+        return None
+    key = [CACHE_FORMAT, source, names, labels, ds.classes, sorted(set("".join(ds.names)))]
+    h.update(json.dumps(key, ensure_ascii=False).encode())
+    return rows_cache.cache_dir() / f"targets-walkthrough-{h.hexdigest()[:16]}.json"
+
+
+def read_cached(path: Path) -> dict | None:
+    """The walkthrough kept at `path`, or None if absent, corrupt or not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    keys = {"names", "labels", "inputs", "targets", "mask", "packed_targets", "forcing"}
+    return data if isinstance(data, dict) and keys <= set(data) else None
+
+
+def write_cached(path: Path, data: dict) -> None:
+    """Write atomically; a folder that cannot be written keeps nothing."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False)
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):
+        Path(tmp).unlink(missing_ok=True)
+
+
 def model_for(ds):
     """The generator chosen on Generate, else the visitor's newest of these labels, else a
     small untrained one."""
@@ -60,8 +149,7 @@ def model_for(ds):
                           f"from it and the n-gram LM mixed, weight {run.ngram_weight:g})")
             return run.model, run.vocab, run.classes, which
     vocab = Vocab.build(ds.names)
-    return (untrained(vocab, ds.classes), vocab, ds.classes,
-            "an untrained generator (train one on Generate to see a trained net's losses)")
+    return untrained(vocab, ds.classes), vocab, ds.classes, UNTRAINED
 
 
 def shifted(data: dict) -> None:
