@@ -1,4 +1,5 @@
-"""Plotly figures of the generator: pure functions from data (lm_explain, histories) to figures."""
+"""Figures of the generator: pure functions from data (lm_explain, histories) to plotly
+figures, and to HTML token grids (nameclf.token_grid) for the walkthrough's tables."""
 
 import math
 from collections.abc import Mapping
@@ -7,57 +8,29 @@ import plotly.graph_objects as go
 
 # pages pass CHART_CONFIG to st.plotly_chart with these figures: no toolbar over a legend
 from nameclf.plots import CHART_CONFIG, HEIGHT, _layout, plain, plains  # noqa: F401
+from nameclf.token_grid import token_grid
 
 LN2 = math.log(2)
 FONT = {"family": "monospace", "size": 14}
 REAL, PAD, SPECIAL = "#bfdbfe", "#e5e7eb", "#fde68a"  # character, <pad>, <sos>/<eos>
 
 
-def _grid(cells: list[list[str]], colors: list[list[str]], names: list[str], title: str,
-          hover: list[list[str]] | None = None, small: bool = False) -> go.Figure:
-    """One row per name, one column per step t: text in coloured boxes (a table as shapes)."""
-    n_rows, n_cols = len(cells), max(len(r) for r in cells)
-    shapes, notes = [], []
-    for i, row in enumerate(cells):
-        for t, text in enumerate(row):
-            y = n_rows - 1 - i
-            shapes.append(dict(type="rect", x0=t - 0.45, x1=t + 0.45, y0=y - 0.4, y1=y + 0.4,
-                               fillcolor=colors[i][t], line=dict(color="#9ca3af", width=1)))
-            size = 10 if small and len(text) > 1 else FONT["size"]
-            notes.append(dict(x=t, y=y, text=plain(text), showarrow=False,
-                              font=dict(FONT, size=size)))
-    # all at once: fig.add_shape and add_annotation re-validate every earlier one each call,
-    # about 4 s of the page script for its 4 grids of 4 names
-    fig = go.Figure(layout=dict(shapes=shapes, annotations=notes))
-    xs = [t for t in range(n_cols) for _ in range(n_rows)]
-    ys = [y for _ in range(n_cols) for y in range(n_rows)]
-    tips = [(hover or cells)[n_rows - 1 - y][t] if t < len(cells[n_rows - 1 - y]) else ""
-            for t, y in zip(xs, ys)]
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker=dict(opacity=0),
-                             hovertext=plains(tips), hoverinfo="text", showlegend=False))
-    fig.update_xaxes(tickvals=list(range(n_cols)), ticktext=[f"t={t}" for t in range(n_cols)],
-                     range=[-0.6, n_cols - 0.4], showgrid=False, zeroline=False)
-    fig.update_yaxes(tickvals=list(range(n_rows)), ticktext=plains(reversed(names)),
-                     range=[-0.6, n_rows - 0.4], showgrid=False, zeroline=False)
-    return _layout(fig, title, "step t", "", height=max(170, 80 + 54 * n_rows))
-
-
 def _kind(token: str) -> str:
     return PAD if token == "<pad>" else SPECIAL if token in ("<sos>", "<eos>") else REAL
 
 
-def shifted_grids(data: dict) -> tuple[go.Figure, go.Figure]:
-    """The input grid (<sos> + name) and the target grid (name + <eos>), padded."""
-    figs = []
+def shifted_grids(data: dict) -> tuple[str, str]:
+    """The input grid (<sos> + name) and the target grid (name + <eos>), padded (HTML)."""
+    grids = []
     for key, title in (("inputs", "Inputs: what the net reads at step t"),
                        ("targets", "Targets: what it must predict at step t")):
         cells = data[key]
-        figs.append(_grid(cells, [[_kind(c) for c in row] for row in cells], data["names"],
-                          title))
-    return figs[0], figs[1]
+        grids.append(token_grid(cells, [[_kind(c) for c in row] for row in cells],
+                                data["names"], title))
+    return grids[0], grids[1]
 
 
-def mask_grid(data: dict) -> go.Figure:
+def mask_grid(data: dict) -> str:
     """Each target cell with its loss in nats; padding greyed out (the mask leaves it out)."""
     cells, colors, hover = [], [], []
     top = max(max(row) for row in data["cell_losses"]) or 1.0
@@ -68,7 +41,7 @@ def mask_grid(data: dict) -> go.Figure:
                       for tok, x, k in zip(row, losses, keep)])
     title = (f"Loss per target cell (darker = higher); grey cells are padding, "
              f"{data['pad_share']:.0%} of the grid")
-    return _grid(cells, colors, data["names"], title, hover)
+    return token_grid(cells, colors, data["names"], title, hover)
 
 
 def _heat(share: float) -> str:
@@ -78,8 +51,8 @@ def _heat(share: float) -> str:
     return f"rgb({r},{g},{b})"
 
 
-def packed_strip(data: dict) -> go.Figure:
-    """The packed targets, one box per real cell, grouped by time step (batch_sizes)."""
+def packed_strip(data: dict) -> str:
+    """The packed targets, one box per real cell, grouped by time step (batch_sizes) (HTML)."""
     cells, colors, labels = [], [], []
     pos = 0
     for t, size in enumerate(data["batch_sizes"]):
@@ -89,10 +62,9 @@ def packed_strip(data: dict) -> go.Figure:
             colors.append(SPECIAL if t % 2 else REAL)
             labels.append(f"t={t}: {data['sorted_names'][j]}")
             pos += 1
-    fig = _grid([cells], [colors], ["packed"], "Packed targets (time-major, longest name "
-                "first); colours alternate with t", [labels], small=True)
-    fig.update_xaxes(ticktext=[str(i) for i in range(len(cells))], title="position in .data")
-    return fig
+    return token_grid([cells], [colors], ["packed"], "Packed targets (time-major, longest "
+                      "name first); colours alternate with t", [labels], small=True,
+                      columns=[str(i) for i in range(len(cells))], axis="position in .data")
 
 
 def loss_bars(data: dict) -> go.Figure:

@@ -211,3 +211,24 @@ def test_name_lengths_sends_one_bar_per_length():
     bar = fig.data[0]
     assert bar.type == "bar"
     assert list(bar.x) == [2, 3, 8] and list(bar.y) == [3, 1, 1]
+
+
+def test_token_grids_escape_the_visitors_names_and_keep_one_box_per_cell():
+    from nameclf.generator_plots import mask_grid, packed_strip, shifted_grids
+
+    names = ["<b>x</b>", "O'Neil"]
+    data = {"names": names, "inputs": [["<sos>", "<", "b"], ["<sos>", "O", "'"]],
+            "targets": [["<", "b", "<eos>"], ["O", "'", "<pad>"]],
+            "cell_losses": [[1.0, 2.0, 0.5], [1.5, 0.2, 3.0]],
+            "mask": [[True, True, True], [True, True, False]], "pad_share": 1 / 6,
+            "batch_sizes": [2, 2, 1], "packed_targets": ["<", "O", "b", "'", "<eos>"],
+            "sorted_names": names}
+    inputs, targets = shifted_grids(data)
+    for html in (inputs, targets, mask_grid(data), packed_strip(data)):
+        assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+        assert "<script" not in html
+    assert inputs.count("<td title=") == 6 and "&lt;sos&gt;</td>" in inputs
+    assert 'title="&lt;pad&gt;: 3.00 nats (padding: masked out)"' in mask_grid(data)
+    strip = packed_strip(data)
+    assert strip.count("<td title=") == 5 and "position in .data" in strip
+    assert 'title="t=2: &lt;b&gt;x&lt;/b&gt;"' in strip

@@ -153,15 +153,15 @@ def model_for(ds):
 
 
 def shifted(data: dict) -> None:
-    from nameclf.generator_plots import CHART_CONFIG, shifted_grids
+    from nameclf.generator_plots import shifted_grids
 
     st.markdown("A generator learns to predict each next character. So each name is read "
                 "after a start token `<sos>`, and must be written followed by an end token "
                 "`<eos>`: the input row is the target row shifted right by one. "
                 f"Lengths with the end step: {data['lengths']}.")
     inputs, targets = shifted_grids(data)
-    st.plotly_chart(inputs, key="ge_inputs", config=CHART_CONFIG)
-    st.plotly_chart(targets, key="ge_targets", config=CHART_CONFIG)
+    st.html(inputs)
+    st.html(targets)
 
 
 def target_grid(data: dict) -> None:
@@ -174,7 +174,7 @@ def target_grid(data: dict) -> None:
 def mask(data: dict) -> None:
     from nameclf.generator_plots import CHART_CONFIG, loss_bars, mask_grid
 
-    st.plotly_chart(mask_grid(data), key="ge_mask", config=CHART_CONFIG)
+    st.html(mask_grid(data))
     gap = data["unmasked"] - data["masked"]
     n_pad = data["cells"] - data["real_cells"]
     st.markdown(
@@ -203,9 +203,9 @@ def packed(data: dict) -> None:
         f"{data['batch_sizes']}, longest name first: {', '.join(data['sorted_names'])}). "
         f"The loss on the packed outputs needs no mask: **{data['packed']:.4f}** nats, the "
         f"masked loss to the last digit (computed live, by the same net).")
-    from nameclf.generator_plots import CHART_CONFIG, packed_strip
+    from nameclf.generator_plots import packed_strip
 
-    st.plotly_chart(packed_strip(data), key="ge_packed", config=CHART_CONFIG)
+    st.html(packed_strip(data))
 
 
 FORCING = ("step t", "fed (teacher forcing)", "true next", "net's guess", "p(true next)")
