@@ -56,6 +56,12 @@ def read(path: Path, source: str) -> list[tuple[str, str]] | None:
 
 def write(path: Path, source: str, rows: list[tuple[str, str]]) -> None:
     """Write the rows atomically; a cache that cannot be written is simply not kept."""
+    write_json(path, {"format": FORMAT, "source": source, "rows": rows})
+
+
+def write_json(path: Path, payload: object) -> None:
+    """Write `payload` as JSON atomically (a temporary file, then a rename), so a reader
+    never sees half a file; a folder that cannot be written keeps nothing."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,8 +70,7 @@ def write(path: Path, source: str, rows: list[tuple[str, str]]) -> None:
         return
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"format": FORMAT, "source": source, "rows": rows}, out,
-                      ensure_ascii=False, separators=(",", ":"))
+            json.dump(payload, out, ensure_ascii=False, separators=(",", ":"))
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, TypeError, ValueError):
         Path(tmp).unlink(missing_ok=True)

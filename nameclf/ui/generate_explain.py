@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -77,7 +75,9 @@ def walkthrough(ds, source: str, names: list[str], labels: list[str]) -> tuple[d
     model, vocab, classes, which = model_for(ds)
     data = ex.explain_targets(names, labels, classes, vocab, model)
     if path is not None and which == UNTRAINED:
-        write_cached(path, data)
+        from nameclf.rows_cache import write_json
+
+        write_json(path, data)
     return data, which
 
 
@@ -114,21 +114,6 @@ def read_cached(path: Path) -> dict | None:
         return None
     keys = {"names", "labels", "inputs", "targets", "mask", "packed_targets", "forcing"}
     return data if isinstance(data, dict) and keys <= set(data) else None
-
-
-def write_cached(path: Path, data: dict) -> None:
-    """Write atomically; a folder that cannot be written keeps nothing."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False)
-        os.replace(tmp, path)
-    except (OSError, TypeError, ValueError):
-        Path(tmp).unlink(missing_ok=True)
 
 
 def model_for(ds):
