@@ -11,7 +11,6 @@ from nameclf.plots import CHART_CONFIG, HEIGHT, _layout, plain, plains  # noqa: 
 from nameclf.token_grid import token_grid
 
 LN2 = math.log(2)
-FONT = {"family": "monospace", "size": 14}
 REAL, PAD, SPECIAL = "#bfdbfe", "#e5e7eb", "#fde68a"  # character, <pad>, <sos>/<eos>
 
 

@@ -25,6 +25,8 @@ from nameclf.vocab import Vocab
 
 DIVERGED = "diverged — lower the learning rate"
 NGRAM_PHASE = "ngram"  # what `phase` hears before the n-gram LM is fitted
+LN2 = math.log(2)
+EVAL_BATCH = 1024
 
 
 @dataclass
@@ -33,8 +35,6 @@ class Baseline:
     the net's curve is to beat."""
 
     test_bpc: float
-LN2 = math.log(2)
-EVAL_BATCH = 1024
 
 
 @dataclass

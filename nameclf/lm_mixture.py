@@ -21,11 +21,11 @@ import math
 import torch
 import torch.nn.functional as F
 
+from nameclf.generator_train import EVAL_BATCH
 from nameclf.lm_batches import LmData, take
 from nameclf.lm_ngram import BOS, EOS, UNK, NgramLM
 from nameclf.vocab import Vocab
 
-EVAL_BATCH = 1024
 UNK_ID = 1
 
 
@@ -83,14 +83,9 @@ def mixed_bits_per_char(model, vocab: Vocab, lm: NgramLM, weight: float, data: L
     cache: dict = {}
     for i, (logp, label) in enumerate(zip(net_log_probs(model, data), labels)):
         target = targets[i, : len(logp)]
-        chars, rows = [], []
-        for t in target.tolist():
-            context = context_of(chars, lm)
-            if (label, context) not in cache:
-                cache[label, context] = output_probs(vocab, lm, label, context)
-            rows.append(cache[label, context])
-            chars.append(tokens[t])
-        mixed = mix(logp, torch.tensor(rows, dtype=torch.float64), weight)
+        seq = [tokens[t] for t in target.tolist()]
+        prefixes = [seq[:k] for k in range(len(seq))]  # what came before each target
+        mixed = mix(logp, lm_rows(vocab, lm, label, prefixes, cache), weight)
         nats[label] = nats.get(label, 0.0) - float(mixed.gather(1, target.view(-1, 1)).sum())
         cells[label] = cells.get(label, 0) + len(target)
     overall = sum(nats.values()) / max(1, sum(cells.values())) / math.log(2)
@@ -103,19 +98,26 @@ def context_of(chars: list[str], lm: NgramLM) -> tuple[str, ...]:
     return tuple(seq[len(seq) - lm.order + 1 :]) if lm.order > 1 else ()
 
 
+def lm_rows(vocab: Vocab, lm: NgramLM, label: str, prefixes: list[list[str]],
+            cache: dict) -> torch.Tensor:
+    """The n-gram LM's next-token distributions (B, V) after each of these token prefixes,
+    over the net's output ids; `cache` keeps them by (label, context) across calls."""
+    rows = []
+    for chars in prefixes:
+        key = (label, context_of(chars, lm))
+        if key not in cache:
+            cache[key] = output_probs(vocab, lm, label, key[1])
+        rows.append(cache[key])
+    return torch.tensor(rows, dtype=torch.float64)
+
+
 def mix_step(logits: torch.Tensor, vocab: Vocab, lm: NgramLM, weight: float, label: str,
              prefixes: list[list[str]], cache: dict) -> torch.Tensor:
     """Log-probabilities (B, V) of the mixture for one sampling step, from the net's logits
-    and each row's characters so far (the n-gram LM's distributions cached by context)."""
-    rows = []
-    for chars in prefixes:
-        context = context_of(chars, lm)
-        if context not in cache:
-            cache[context] = output_probs(vocab, lm, label, context)
-        rows.append(cache[context])
-    p_lm = torch.tensor(rows, dtype=torch.float64)
+    and each row's characters so far."""
+    p_lm = lm_rows(vocab, lm, label, prefixes, cache)
     return mix(torch.log_softmax(logits.double(), dim=1), p_lm, weight).float()
 
 
-__all__ = ["mix", "mix_step", "mixed_bits_per_char", "net_log_probs", "output_probs",
+__all__ = ["lm_rows", "mix", "mix_step", "mixed_bits_per_char", "net_log_probs", "output_probs",
            "output_tokens"]

@@ -19,8 +19,8 @@ def main() -> None:
                 "padded target cell must be left out of the loss. Follow a few names, with "
                 "the real tensors and losses of a real net.")
     ds = current_dataset()
-    names, labels = ui.names_and_labels(ds)
-    data, which = ui.walkthrough(ds, dataset_name(), names, labels)
+    names, labels, defaults = ui.names_and_labels(ds)
+    data, which = ui.walkthrough(ds, dataset_name(), names, labels, defaults)
     st.caption(views.plain(f"Labels: {', '.join(labels)} · computed by {which}."))
     if data["unknown"]:
         st.caption(views.plain("Characters this net never saw, read as <unk>: "

@@ -205,16 +205,21 @@ def test_compare_trains_rnn_lstm_and_gru_in_one_job(tiny_bytes):
     assert {r.train_config.time_budget for r in runs.values()} == {0.0}
 
 
+def start_compare(raw: bytes, steps: int):
+    """Compare on the tiny data with this many steps per recurrent model, started."""
+    at = use_tiny(app("pages/5_Compare.py"), raw)
+    at.query_params.update(TINY)
+    at.run()
+    at.slider(key="compare_steps").set_value(steps).run()
+    at.button(key="compare_start").click().run()
+    return at, at.session_state["job"]
+
+
 def test_compares_ngram_fit_shows_it_is_working_never_0_s_left(tiny_bytes, monkeypatch):
     from tests.helpers import silent_children
 
     children = silent_children(monkeypatch)  # the n-gram fit does not answer until stopped
-    at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
-    at.query_params.update(TINY)
-    at.run()
-    at.slider(key="compare_steps").set_value(50).run()
-    at.button(key="compare_start").click().run()
-    job = at.session_state["job"]
+    at, job = start_compare(tiny_bytes, 50)
     try:
         while not children and not job.done:  # the three cells train, then the fit starts
             job.join(0.05)
@@ -235,12 +240,7 @@ def test_compares_bar_is_the_whole_jobs_progress_and_says_so(tiny_bytes):
     import re
     import time
 
-    at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
-    at.query_params.update(TINY)
-    at.run()
-    at.slider(key="compare_steps").set_value(3000).run()
-    at.button(key="compare_start").click().run()
-    job = at.session_state["job"]
+    at, job = start_compare(tiny_bytes, 3000)
     try:
         seen = None
         deadline = time.monotonic() + 90

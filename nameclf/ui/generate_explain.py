@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from importlib.metadata import PackageNotFoundError, version
@@ -42,21 +43,22 @@ def default_names(ds, k: int = DEFAULT) -> list[str]:
     return out
 
 
-def names_and_labels(ds) -> tuple[list[str], list[str]]:
+def names_and_labels(ds) -> tuple[list[str], list[str], bool]:
     """Names typed by the visitor, with their labels from the dataset (a typed name the
-    dataset lacks takes the label picked here)."""
+    dataset lacks takes the label picked here), and whether they are the default names."""
     label_of = dict(zip(ds.names, ds.labels))
     left, right = st.columns([3, 1])
-    text = left.text_input("Names (comma-separated, up to 8)", ", ".join(default_names(ds)),
-                           key="ge_names")
+    default = ", ".join(default_names(ds))
+    text = left.text_input("Names (comma-separated, up to 8)", default, key="ge_names")
     other = right.selectbox("Label of names not in the data", ds.classes, key="ge_label")
     names = [" ".join(n.split()) for n in text.split(",") if n.strip()]
     if not names:
         raise ConfigError("type at least one name")
-    return names, [label_of.get(n, other) for n in names]
+    return names, [label_of.get(n, other) for n in names], ", ".join(names) == default
 
 
-def walkthrough(ds, source: str, names: list[str], labels: list[str]) -> tuple[dict, str]:
+def walkthrough(ds, source: str, names: list[str], labels: list[str],
+                defaults: bool) -> tuple[dict, str]:
     """The five steps' data for these names and what computed it: the visitor's generator,
     else an untrained one.
 
@@ -65,33 +67,55 @@ def walkthrough(ds, source: str, names: list[str], labels: list[str]) -> tuple[d
     first render needs no torch (2.4 s to import here). Uploads and typed names are never
     written there: a visitor's data is theirs alone, and the cache holds one file a dataset.
     """
-    shared = (not source.startswith("upload:") and names == default_names(ds)
-              and not any(set(ds.classes) <= set(r.classes) for r in _visitor_runs()))
-    path = cache_file(ds, source, names, labels) if shared else None
-    if path is not None and (cached := read_cached(path)) is not None:
-        return cached, UNTRAINED
+    found = visitor_run(ds)
+    path = None
+    if found is None and defaults and not source.startswith("upload:"):
+        path = cache_file(ds, source, names, labels)
+        if path is not None and (cached := read_cached(path)) is not None:
+            return cached, UNTRAINED
     from nameclf import lm_explain as ex
 
-    model, vocab, classes, which = model_for(ds)
+    if found is None:
+        from nameclf.vocab import Vocab
+
+        vocab = Vocab.build(ds.names)
+        model, classes, which = ex.untrained(vocab, ds.classes), ds.classes, UNTRAINED
+    else:
+        run_id, run = found
+        model, vocab, classes, which = run.model, run.vocab, run.classes, described(run_id, run)
     data = ex.explain_targets(names, labels, classes, vocab, model)
-    if path is not None and which == UNTRAINED:
+    if path is not None:
         from nameclf.rows_cache import write_json
 
         write_json(path, data)
     return data, which
 
 
-def _visitor_runs() -> list:
+def visitor_run(ds):
+    """(id, run) of the generator chosen on Generate, else of the visitor's newest of these
+    labels; None if they have none."""
     from nameclf.ui.generate import gen_runs
 
-    return list(gen_runs().values())
+    runs = gen_runs()
+    chosen = st.session_state.get("gen_chosen")  # set on Generate
+    for run_id in sorted(list(runs)[::-1], key=lambda r: r != chosen):  # the chosen first
+        if set(ds.classes) <= set(runs[run_id].classes):
+            return run_id, runs[run_id]
+    return None
 
 
-def cache_file(ds, source: str, names: list[str], labels: list[str]) -> Path | None:
-    """Where the untrained walkthrough of these names is kept: named after everything that
-    makes it (torch's version, the code that computes it, the data's labels and letters)."""
-    from nameclf import rows_cache
+def described(run_id: str, run) -> str:
+    """What computed the walkthrough, in words."""
+    which = f"your generator {run_id}"
+    if run.ngram_weight:  # these steps are the net's; its samples are the mixture's
+        which += (f"'s net (the loss is the net's; on Generate each character is drawn "
+                  f"from it and the n-gram LM mixed, weight {run.ngram_weight:g})")
+    return which
 
+
+@functools.cache
+def code_digest() -> str | None:
+    """torch's version and the code that computes a walkthrough (once per process)."""
     here = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     try:
@@ -101,9 +125,21 @@ def cache_file(ds, source: str, names: list[str], labels: list[str]) -> Path | N
             h.update((here / module).read_bytes())
     except (PackageNotFoundError, OSError):
         return None
-    key = [CACHE_FORMAT, source, names, labels, ds.classes, sorted(set("".join(ds.names)))]
-    h.update(json.dumps(key, ensure_ascii=False).encode())
-    return rows_cache.cache_dir() / f"targets-walkthrough-{h.hexdigest()[:16]}.json"
+    return h.hexdigest()
+
+
+def cache_file(ds, source: str, names: list[str], labels: list[str]) -> Path | None:
+    """Where the untrained walkthrough of these names is kept: named after everything that
+    makes it (torch's version, the code that computes it, the data's labels and letters)."""
+    from nameclf import rows_cache
+
+    code = code_digest()
+    if code is None:
+        return None
+    key = [CACHE_FORMAT, code, source, names, labels, ds.classes,
+           sorted(set("".join(ds.names)))]
+    digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode()).hexdigest()
+    return rows_cache.cache_dir() / f"targets-walkthrough-{digest[:16]}.json"
 
 
 def read_cached(path: Path) -> dict | None:
@@ -114,27 +150,6 @@ def read_cached(path: Path) -> dict | None:
         return None
     keys = {"names", "labels", "inputs", "targets", "mask", "packed_targets", "forcing"}
     return data if isinstance(data, dict) and keys <= set(data) else None
-
-
-def model_for(ds):
-    """The generator chosen on Generate, else the visitor's newest of these labels, else a
-    small untrained one."""
-    from nameclf.lm_explain import untrained
-    from nameclf.ui.generate import gen_runs
-    from nameclf.vocab import Vocab
-
-    newest_first = list(gen_runs())[::-1]
-    chosen = st.session_state.get("gen_chosen")  # set on Generate
-    for run_id in sorted(newest_first, key=lambda r: r != chosen):  # the chosen one first
-        run = gen_runs()[run_id]
-        if set(ds.classes) <= set(run.classes):
-            which = f"your generator {run_id}"
-            if run.ngram_weight:  # these steps are the net's; its samples are the mixture's
-                which += (f"'s net (the loss is the net's; on Generate each character is drawn "
-                          f"from it and the n-gram LM mixed, weight {run.ngram_weight:g})")
-            return run.model, run.vocab, run.classes, which
-    vocab = Vocab.build(ds.names)
-    return untrained(vocab, ds.classes), vocab, ds.classes, UNTRAINED
 
 
 def shifted(data: dict) -> None:
