@@ -66,12 +66,12 @@ def default_names(names: list[str], seed: int = 0) -> list[str]:
 def padding_waste(lengths: list[int], batch_size: int) -> float:
     """Fraction of padded cells when consecutive `lengths` are batched `batch_size` at a time
     (nameclf.encoding.padding_waste's maths without torch; a test checks they agree)."""
-    real = padded = 0
-    for start in range(0, len(lengths), batch_size):
-        chunk = lengths[start : start + batch_size]
-        real += sum(chunk)
-        padded += max(chunk) * len(chunk)
-    return 1 - real / padded if padded else 0.0
+    n = len(lengths)
+    if batch_size == 1 or not n:  # one name per batch: nothing to pad
+        return 0.0
+    padded = sum(max(lengths[start : start + batch_size]) * min(batch_size, n - start)
+                 for start in range(0, n, batch_size))
+    return 1 - sum(lengths) / padded if padded else 0.0
 
 
 def explain(names: list[str], vocab: Vocab) -> dict:

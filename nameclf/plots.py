@@ -1,4 +1,5 @@
-"""Plotly figures for the app: pure functions from data to figures, no Streamlit.
+"""Plotly figures for the app: pure functions from data to figures, no Streamlit. (Data's two
+charts are HTML instead, from nameclf.html_chart: the page's first view loads no plotly.js.)
 
 Labels, names and file names come from visitors' files, and plotly.js reads a little HTML in
 every piece of text it draws (tick labels, legend entries, hover text, bar text, annotations,
@@ -16,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
+
+from nameclf import html_chart
 
 if TYPE_CHECKING:  # only an annotation here: the pages that draw no table load no pandas
     import pandas as pd
@@ -57,22 +60,23 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = HEIGHT) ->
     return fig
 
 
-def class_counts(counts: Mapping[str, int]) -> go.Figure:
-    """Bar chart of names per label, largest first."""
+def class_counts(counts: Mapping[str, int]) -> str:
+    """Column chart of names per label, largest first, as HTML (drawn on Data's first view:
+    nameclf.html_chart says why not plotly)."""
     items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    fig = go.Figure(go.Bar(x=plains(k for k, _ in items), y=[v for _, v in items],
-                           marker_color="#4c78a8"))
-    return _layout(fig, "Names per label", "label", "names")
+    return html_chart.columns([k for k, _ in items], [v for _, v in items], "Names per label",
+                              "label", "names",
+                              tips=[f"{k}: {v:,} names" for k, v in items])
 
 
-def name_lengths(names: Sequence[str]) -> go.Figure:
-    """Histogram of name lengths in characters, counted here: the browser gets one bar per
-    length, not every name's length (20,000 numbers to bin before the Data page is drawn)."""
+def name_lengths(names: Sequence[str]) -> str:
+    """Histogram of name lengths in characters, as HTML: one bar per length from the
+    shortest to the longest, an empty one where no name has that length."""
     counts = Counter(len(n) for n in names)
-    lengths = sorted(counts)
-    fig = go.Figure(go.Bar(x=lengths, y=[counts[k] for k in lengths], marker_color="#72b7b2",
-                           width=1.0, marker_line_width=0.5, marker_line_color="#ffffff"))
-    return _layout(fig, "Name length", "characters", "names")
+    lengths = list(range(min(counts, default=0), max(counts, default=0) + 1))
+    return html_chart.columns(lengths, [counts[k] for k in lengths], "Name length",
+                              "characters", "names", color="#72b7b2", upright=True,
+                              tips=[f"{k} characters: {counts[k]:,} names" for k in lengths])
 
 
 def loss_curve(history: Mapping[str, list], title: str = "Training loss") -> go.Figure:

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
+from nameclf import html_chart
 from nameclf.bench import ratios
 from nameclf.data import NameDataset
 from nameclf.explainer import padding_waste  # noqa: F401  (torch-free; ui.race uses it)
 from nameclf.plots import plain, plains
 from nameclf.vocab import Vocab
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 MODE_COLORS = {"per-sample": "#9ca3af", "padded": "#f59e0b", "packed": "#22c55e",
                "packed-torch": "#86efac"}
 MODE_LABELS = {"packed-torch": "packed, PyTorch's cell"}  # the others read as their key
 WASTE_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+WASTE_COLORS = {"padded, random batches": "#ef4444", "padded, length-sorted batches": "#f59e0b",
+                "packed": "#22c55e"}
 TUTORIAL_SPEEDUP = 42  # what the tutorial reports for batched over per-sample training
 
 
@@ -126,7 +125,7 @@ def speed_figure(speeds: dict[str, float], title: str = "") -> go.Figure:
 def waste_columns(lengths: list[int], sizes: tuple[int, ...] = WASTE_SIZES,
                   seed: int = 0) -> dict[str, list]:
     """Share of padded compute wasted by random and by length-sorted batches of each size, as
-    columns (waste_table's, without pandas: the race page draws them before any table)."""
+    columns (no pandas: the race page draws them before any table)."""
     shuffled = list(lengths)
     random.Random(seed).shuffle(shuffled)
     ordered = sorted(lengths)
@@ -136,34 +135,13 @@ def waste_columns(lengths: list[int], sizes: tuple[int, ...] = WASTE_SIZES,
             "packed": [0.0] * len(sizes)}
 
 
-def waste_table(lengths: list[int], sizes: tuple[int, ...] = WASTE_SIZES,
-                seed: int = 0) -> pd.DataFrame:
-    """waste_columns() as a table, one row per batch size."""
-    import pandas as pd
-
-    return pd.DataFrame(waste_columns(lengths, sizes, seed))
-
-
-def waste_figure(table: pd.DataFrame | Mapping[str, Sequence],
-                 chosen: int | None = None) -> go.Figure:
-    """Wasted fraction of the recurrent compute against batch size (a waste_table or its
-    waste_columns)."""
-    fig = go.Figure()
-    styles = {"padded, random batches": "#ef4444", "padded, length-sorted batches": "#f59e0b",
-              "packed": "#22c55e"}
-    for column, color in styles.items():
-        fig.add_trace(go.Scatter(x=table["batch size"], y=table[column], name=plain(column),
-                                 mode="lines+markers", line={"color": color}))
-    if chosen:  # a trace, not add_vline: shapes on a log axis take log10 coordinates
-        fig.add_trace(go.Scatter(x=[chosen, chosen], y=[0, 1], mode="lines",
-                                 name=plain(f"batch of {chosen}"),
-                                 line={"color": "#6b7280", "dash": "dot"}))
-    fig.update_layout(height=360, xaxis={"type": "log", "title": "batch size"},
-                      yaxis={"tickformat": ".0%", "title": plain("compute spent on <pad>"),
-                             "range": [0, 1]},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
+def waste_chart(table: Mapping[str, Sequence], chosen: int | None = None) -> str:
+    """Wasted share of the recurrent compute against batch size (waste_columns), as HTML: the
+    race page's first view draws it, and nameclf.html_chart says why not plotly."""
+    series = {column: (table[column], color) for column, color in WASTE_COLORS.items()}
+    return html_chart.lines(table["batch size"], series, "", "batch size",
+                            "compute spent on <pad>", marked=chosen,
+                            marked_name=f"batch of {chosen}" if chosen else "")
 
 
 def progress(reports: list[dict], turns: int, turn_seconds: float, now: float,

@@ -18,10 +18,8 @@ def main() -> None:
     ds = current_dataset()
     st.caption(f"`{dataset_name()}` — {ds.report.summary()} Change it on Home.")
     left, right = st.columns(2)
-    left.plotly_chart(plots.class_counts(ds.report.class_counts), key="data_classes",
-                      config=plots.CHART_CONFIG)
-    right.plotly_chart(plots.name_lengths(ds.names), key="data_lengths",
-                       config=plots.CHART_CONFIG)
+    left.html(plots.class_counts(ds.report.class_counts))  # HTML: no plotly.js to load
+    right.html(plots.name_lengths(ds.names))
 
     # the tables are drawn once their expander is opened: they need pandas (about 0.7 s to
     # load), which the rest of the page does without

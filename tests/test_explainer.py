@@ -1,5 +1,7 @@
 """The padding-and-packing walkthrough data and figures, checked against known answers."""
 
+import random
+
 import pytest
 import torch
 
@@ -130,26 +132,33 @@ def test_figures_build(data):
     assert list(figs[3].data[0].text[0]) == data["packed"]
 
 
-def test_waste_columns_are_the_waste_table_and_a_size_alone_is_its_row():
+def test_waste_columns_for_tiny_lengths_and_a_size_alone_is_its_row():
     """The race page draws waste_columns (no pandas) and reads the chosen batch from them."""
     lengths = [5, 3, 5, 3, 9, 1, 4]
     columns = rp.waste_columns(lengths, sizes=(1, 2, 4))
-    assert rp.waste_table(lengths, sizes=(1, 2, 4)).to_dict("list") == columns
-    assert columns["padded, random batches"][0] == 0.0 and columns["packed"] == [0.0] * 3
+    shuffled = list(lengths)
+    random.Random(0).shuffle(shuffled)  # waste_columns' random batches, seed 0
+
+    def waste(order: list[int], b: int) -> float:  # the cells of <pad> over all cells
+        chunks = [order[i : i + b] for i in range(0, len(order), b)]
+        return 1 - sum(order) / sum(max(c) * len(c) for c in chunks)
+
+    # sorted [1, 3, 3, 4, 5, 5, 9]: pairs pad to 6 + 8 + 10 + 9 = 33 cells for 30 real ones
+    assert columns["padded, length-sorted batches"] == pytest.approx([0, 1 - 30 / 33,
+                                                                      1 - 30 / (16 + 27)])
+    assert columns["padded, random batches"] == pytest.approx(
+        [waste(shuffled, b) for b in (1, 2, 4)])
+    assert columns["packed"] == [0.0] * 3 and columns["batch size"] == [1, 2, 4]
     for at, size in enumerate((1, 2, 4)):
         alone = rp.waste_columns(lengths, sizes=(size,))
         assert {c: v[0] for c, v in alone.items()} == {c: v[at] for c, v in columns.items()}
-    drawn = rp.waste_figure(columns, 2)  # the same lines as from the table
-    from_table = rp.waste_figure(rp.waste_table(lengths, sizes=(1, 2, 4)), 2)
-    assert [(t.name, list(t.x), list(t.y)) for t in drawn.data] == \
-        [(t.name, list(t.x), list(t.y)) for t in from_table.data]
 
 
 def test_race_helpers():
-    table = rp.waste_table([5, 3, 5, 3], sizes=(1, 2, 4))
-    assert table["padded, random batches"].iloc[0] == 0.0
-    assert table["padded, length-sorted batches"].iloc[1] == 0.0
-    assert table["packed"].eq(0).all()
+    table = rp.waste_columns([5, 3, 5, 3], sizes=(1, 2, 4))
+    assert table["padded, random batches"][0] == 0.0
+    assert table["padded, length-sorted batches"][1] == 0.0
+    assert table["packed"] == [0.0] * 3
     row = rp.result_row(1, {"per-sample": 10.0, "padded": 200.0, "packed": 100.0}, {}, "completed")
     assert row["padded ÷ per-sample"] == 20 and row["packed ÷ padded"] == 0.5
     assert rp.row_speeds(row) == {"per-sample": 10.0, "padded": 200.0, "packed": 100.0}

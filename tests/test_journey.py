@@ -1,7 +1,7 @@
 """A new visitor's first ten minutes, walked in real Chromium as one journey (issues 14, 16).
 
 Home (an own file, then the recommended run, which trains at once with its curves in view) →
-Evaluate → Predict with odd names and the per-character view → Compare to completion →
+Data (its charts, a search, the leak of each split) → Evaluate → Predict with odd names and the per-character view → Compare to completion →
 Padding & packing, every step → Speed race → Generate (a generator trained to the end with
 its live curve, another stopped; names of a label at another temperature, judged by the
 first step's classifier) → Padding the targets, every step → the Train link reopened in a
@@ -149,6 +149,29 @@ def home_recommended_run(j: Journey) -> None:
     j.link = j.page.url
 
 
+def data_page(j: Journey) -> None:
+    """Data: the visitor's file in two HTML charts, its names searched, the leak measured."""
+    sidebar(j.page, "Data")
+    chart = j.page.locator('[data-testid="stHtml"]').filter(has_text="Names per label")
+    bars = chart.locator("div[title$=' names']")
+    expect(bars).to_have_count(3)  # Ski, Son and Ez, each a bar that is drawn, not empty
+    tips = [bars.nth(i).get_attribute("title") for i in range(3)]
+    assert sorted(t.split(":")[0] for t in tips) == ["Ez", "Ski", "Son"], tips
+    assert all(bars.nth(i).bounding_box()["height"] > 20 for i in range(3))
+    lengths = j.page.locator('[data-testid="stHtml"]').filter(has_text="Name length")
+    assert lengths.locator("div[title*=' characters: ']").count() >= 10
+    text = look(j, "data")
+    assert "mine.txt" in text and "Hygiene" in text
+    j.page.get_by_text("Browse and search the names").click()
+    type_in(j.page, "Search names or labels", "ski")
+    expect(j.page.get_by_text(re.compile(r"Showing [\d,]+ rows"))).to_be_visible()
+    j.page.get_by_test_id("stRadioGroup").get_by_text("names", exact=True).click()  # a name
+    # on one side only
+    settle(j.page)
+    text = look(j, "data_names_split")
+    assert re.search(r"\b0 of [\d,]+ \(0\.0%\)", text), text[-600:]
+
+
 def evaluate(j: Journey) -> None:
     """Evaluate: the metrics and the mistakes of the run just trained."""
     sidebar(j.page, "Evaluate")
@@ -223,6 +246,10 @@ def speed_race(j: Journey) -> None:
     sidebar(j.page, "Speed race")
     text = look(j, "race_before")
     assert "same names four ways" in text and "No race yet" in text
+    waste = j.page.locator('[data-testid="stHtml"] img[src^="data:image/svg+xml"]')
+    expect(waste).to_be_visible()  # the lines of the waste chart: an image that decoded
+    assert waste.evaluate("i => i.complete && i.naturalWidth > 0")
+    expect(j.page.get_by_text("padded, length-sorted batches")).to_be_visible()
     j.page.get_by_role("button", name="Start the race").click()
     expect(j.page.get_by_text(re.compile("Racing|Starting the race"))).to_be_visible(
         timeout=30_000)
@@ -401,7 +428,7 @@ def padding_the_targets(j: Journey) -> None:
 
 
 STEPS: list[Callable[[Journey], None]] = [
-    home_recommended_run, evaluate, predict, compare, padding_and_packing, speed_race,
+    home_recommended_run, data_page, evaluate, predict, compare, padding_and_packing, speed_race,
     generate_train, generate_names, padding_the_targets, shared_link, checkpoint_round_trip,
     bad_upload]
 

@@ -184,6 +184,9 @@ print(json.dumps({"torch": torch_loaded, "cpu_only": cpu_only_build(),
 # pages whose first view draws no table: pandas (about 0.6 s) loads with the first one (the
 # Data page draws its tables once their expanders are opened)
 NO_PANDAS = ("pages/1_Data.py", "pages/6_Padding_and_packing.py", "pages/7_Speed_race.py")
+# pages whose first view draws no plotly chart: the browser then loads no plotly.js (about
+# 0.4 s of a first render on 2 cores); their charts are HTML (nameclf.html_chart)
+NO_PLOTLY = ("pages/1_Data.py", "pages/7_Speed_race.py")
 
 
 @pytest.mark.parametrize("page", ["pages/3_Evaluate.py", "pages/4_Predict.py",
@@ -192,18 +195,22 @@ def test_a_first_request_without_runs_renders_without_torch(page):
     """A fresh visitor's Data, Evaluate, Predict, Compare, Padding & packing (its first step)
     and Speed race need no torch to be drawn (a CPU-only build): it loads once there is a run,
     a race or step 6's model; Data (its tables are drawn once opened), the first step and a
-    race not yet run need no pandas either (bench/first_render.py)."""
+    race not yet run need no pandas either, and Data and Speed race draw no plotly chart
+    (bench/first_render.py)."""
     got = fresh(f"""
 import json, sys
 from streamlit.testing.v1 import AppTest
 from nameclf.device import cpu_only_build
 at = AppTest.from_file({page!r}, default_timeout=120).run()
 print(json.dumps({{"torch": "torch" in sys.modules, "cpu_only": cpu_only_build(),
-                  "pandas": "pandas" in sys.modules,
+                  "pandas": "pandas" in sys.modules, "plotly": len(at.get("plotly_chart")),
+                  "html": len(at.get("html")),
                   "exceptions": [e.value for e in at.exception],
                   "title": [t.value for t in at.title]}}))
 """)
     assert got["exceptions"] == [] and got["title"]
+    if page in NO_PLOTLY:
+        assert got["plotly"] == 0 and got["html"] >= 1
     if got["cpu_only"]:
         assert not got["torch"]
     if page in NO_PANDAS:

@@ -18,6 +18,7 @@ from nameclf import explainer_plots as ep
 from nameclf import plots
 from nameclf import race_plots as rp
 from nameclf.explainer import Readout, walkthrough
+from nameclf.generator_plots import per_label_bars
 from nameclf.plots import plain
 from nameclf.vocab import Vocab
 from tests.conftest import CHROMIUM
@@ -61,10 +62,6 @@ def test_plain_escapes_what_plotly_reads_and_nothing_else():
     assert plain("AT&T") == "AT&amp;T"
     assert plain("Müller 'O\"Neil'") == "Müller 'O\"Neil'"
     assert plain(3) == "3" and plain(None) == ""
-
-
-def test_data_page_bars():
-    assert_escaped(plots.class_counts({label: 3 + i for i, label in enumerate(HOSTILE)}))
 
 
 def test_confusion_matrix_ticks_and_hover():
@@ -114,9 +111,6 @@ def test_race_figures():
     fig = rp.speed_figure(speeds, title=HOSTILE[0])
     assert_escaped(fig, [HOSTILE[0]])
     assert "<br>" in fig.data[0].text[1]  # the builder's own line break stays markup
-    table = rp.waste_table([3, 5, 8, 12], sizes=(1, 2))
-    fig = rp.waste_figure(table, 2)
-    assert fig.layout.yaxis.title.text == "compute spent on &lt;pad&gt;"  # `<pad>`, not a tag
 
 
 def explainer_data() -> dict:
@@ -164,7 +158,7 @@ def test_plotly_js_draws_the_escaped_labels_literally(tmp_path):
     """In Chromium: ticks, legend, title and hover show `<b>Bold</b>` as typed, not bold."""
     from playwright.sync_api import sync_playwright
 
-    bars = plots.class_counts({label: 3 + i for i, label in enumerate(HOSTILE)})
+    bars = per_label_bars({label: 2.0 + i / 10 for i, label in enumerate(HOSTILE)})
     curves = plots.compare_curves({label: HISTORY for label in HOSTILE[:2]}, "loss")
     curves.update_layout(title=plots.plain(HOSTILE[2]), showlegend=True)
     html = (pio.to_html(bars, include_plotlyjs=True, full_html=False, div_id="bars")
@@ -201,16 +195,6 @@ def test_legends_sit_at_the_left_where_plotlys_toolbar_cannot_cover_them():
         assert (legend.x, legend.xanchor, legend.yanchor) == (0, "left", "bottom")
         assert fig.layout.margin.t >= 60  # room for the title above the legend
     assert plots.CHART_CONFIG == {"displayModeBar": False}
-
-
-def test_name_lengths_sends_one_bar_per_length():
-    """The Data page's histogram is counted on the server: one bar per length, exact counts."""
-    from nameclf.plots import name_lengths
-
-    fig = name_lengths(["Ab", "Abc", "Xy", "Jo", "Nakamura"])
-    bar = fig.data[0]
-    assert bar.type == "bar"
-    assert list(bar.x) == [2, 3, 8] and list(bar.y) == [3, 1, 1]
 
 
 def test_token_grids_escape_the_visitors_names_and_keep_one_box_per_cell():

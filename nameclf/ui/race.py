@@ -183,4 +183,4 @@ def waste(ds: NameDataset, batch: int) -> None:
                 f"spends **{chosen['padded, random batches']:.0%}** of its recurrent compute on "
                 f"`<pad>`; sorting by length first cuts that to "
                 f"**{chosen['padded, length-sorted batches']:.0%}**, and packing to 0.")
-    st.plotly_chart(rp.waste_figure(table, batch), key="race_waste", config=CHART_CONFIG)
+    st.html(rp.waste_chart(table, batch))
