@@ -202,11 +202,11 @@ def _race(at: AppTest, timeout: float = 90) -> None:
 def test_speed_race_defaults_are_the_tutorials_setup_and_the_intro_counts_the_bars():
     at = AppTest.from_file(RACE, default_timeout=120)
     at.run()
-    assert at.selectbox(key="race_cell").value == "rnn"
+    assert at.radio(key="race_cell").value == "rnn"
     assert at.select_slider(key="race_hidden").value == 128
     assert at.radio(key="race_input").value == "one-hot"
     assert at.number_input(key="race_batch").value >= at.number_input(key="race_n").value
-    at.selectbox(key="race_device").set_value("cpu").run()
+    at.radio(key="race_device").set_value("cpu").run()
     assert "same names four ways" in _markdown(at)  # per-sample, padded, packed, PyTorch's
 
 
@@ -214,12 +214,12 @@ def test_speed_race_runs_and_table_grows():
     at = AppTest.from_file(RACE, default_timeout=120)
     at.run()
     assert not at.exception and at.info  # no race yet
-    at.selectbox(key="race_cell").set_value("lstm")
+    at.radio(key="race_cell").set_value("lstm")
     at.number_input(key="race_n").set_value(16)
     at.number_input(key="race_batch").set_value(8)
     at.slider(key="race_seconds").set_value(0.5)
     at.select_slider(key="race_hidden").set_value(16)
-    at.selectbox(key="race_device").set_value("cpu")  # also on a machine with a GPU
+    at.radio(key="race_device").set_value("cpu")  # also on a machine with a GPU
     at.run()
     at.button(key="race_start").click().run()
     assert not [i for i in at.info if "No race yet" in i.value]  # racing: the bar says so
@@ -230,7 +230,7 @@ def test_speed_race_runs_and_table_grows():
                            "packed ÷ PyTorch's cell"}  # on the CPU, PyTorch's cell races too
     assert all(float(v.rstrip("×")) > 0 for v in ratios.values())
     assert len(at.dataframe[0].value) == 1
-    at.selectbox(key="race_cell").set_value("gru").run()
+    at.radio(key="race_cell").set_value("gru").run()
     _race(at)
     table = at.dataframe[0].value
     assert table["race"].tolist() == [1, 2] and table["cell"].tolist() == ["lstm", "gru"]

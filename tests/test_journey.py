@@ -1,12 +1,12 @@
 """A new visitor's first ten minutes, walked in real Chromium as one journey (issues 14, 16).
 
 Home (an own file, then the recommended run, which trains at once with its curves in view) →
-Data (its charts, a search, the leak of each split) → Evaluate → Predict with odd names and the per-character view → Compare to completion →
-Padding & packing, every step → Speed race → Generate (a generator trained to the end with
-its live curve, another stopped; names of a label at another temperature, judged by the
-first step's classifier) → Padding the targets, every step → the Train link reopened in a
-new browser context → a checkpoint downloaded and uploaded in another context → a file with
-bad lines.
+Data (its charts, a search, the leak of the names split) → Evaluate → Predict with odd names
+and the per-character view → Compare to completion → Padding & packing, every step → Speed
+race → Generate (a generator trained to the end with its live curve, another stopped; names
+of a label at another temperature, judged by the first step's classifier) → Padding the
+targets, every step → the Train link reopened in a new browser context → a checkpoint
+downloaded and uploaded in another context → a file with bad lines.
 
 Each step is a function of the shared `Journey`; STEPS lists them in order, so a new page
 adds its own steps (JOURNEY_STEPS=name,name runs only those). After every step `look`

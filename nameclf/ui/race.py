@@ -30,17 +30,18 @@ DEFAULT_NAMES = 512
 
 
 def race_form() -> dict:
-    """The race settings chosen by the visitor."""
+    """The race settings chosen by the visitor. Radios, not select boxes, for the device and
+    the cell (as on Train): a select box's code is the largest the first view would load."""
     c1, c2, c3 = st.columns(3)
     setup = {
-        "device": c1.selectbox("Device", devices(), key="race_device"),
+        "device": c1.radio("Device", devices(), horizontal=True, key="race_device"),
         "names": int(c1.number_input("Names N (the same for every contestant)", 8, 4096,
                                      DEFAULT_NAMES, step=64, key="race_n")),
         "batch": int(c2.number_input("Batch size (N or more: one batch of all N names)", 1,
                                      4096, DEFAULT_NAMES, step=64, key="race_batch")),
         "seconds": float(c2.slider("Seconds per contestant", 0.5, 10.0, 2.0, 0.5,
                                    key="race_seconds")),
-        "cell": c3.selectbox("Cell", CELLS, key="race_cell"),
+        "cell": c3.radio("Cell", CELLS, horizontal=True, key="race_cell"),
         "hidden": int(c3.select_slider("Hidden size", HIDDEN, 128, key="race_hidden")),
         "input": c3.radio("Input", ("one-hot", "embedding"), horizontal=True, key="race_input"),
     }
