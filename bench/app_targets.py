@@ -37,7 +37,8 @@ STEPS = 400  # a short run, long enough for a stable names/s
 LINK = f"Train?preset=fast&cell=lstm&budget=steps&steps={STEPS}&time=0"
 COLD_STARTS = 3
 HOME_TITLE = "nameclf — where is this surname from?"
-PAGES = ["Data", "Train", "Evaluate", "Predict", "Compare", "Padding_and_packing", "Speed_race"]
+PAGES = ["Data", "Train", "Evaluate", "Predict", "Compare", "Padding_and_packing", "Speed_race",
+         "Generate", "Padding_the_targets"]
 
 
 def settle(page) -> None:
