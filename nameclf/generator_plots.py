@@ -1,10 +1,13 @@
 """Figures of the generator: pure functions from data (lm_explain, histories) to plotly
-figures, and to HTML token grids (nameclf.token_grid) for the walkthrough's tables."""
+figures, and to HTML (nameclf.token_grid, nameclf.html_chart) for the walkthrough's tables
+and its loss bars: that page's first view loads no plotly.js."""
 
 import math
 from collections.abc import Mapping
 
 import plotly.graph_objects as go
+
+from nameclf import html_chart
 
 # pages pass CHART_CONFIG to st.plotly_chart with these figures: no toolbar over a legend
 from nameclf.plots import CHART_CONFIG, HEIGHT, _layout, plain, plains  # noqa: F401
@@ -66,15 +69,17 @@ def packed_strip(data: dict) -> str:
                       columns=[str(i) for i in range(len(cells))], axis="position in .data")
 
 
-def loss_bars(data: dict) -> go.Figure:
-    """Masked, packed and unmasked loss of this batch, side by side."""
+def loss_bars(data: dict) -> str:
+    """Masked, packed and unmasked loss of this batch, side by side, as HTML: the page's first
+    view draws it, and nameclf.html_chart says why not plotly."""
     keys = [("masked (padded, ignore_index)", "masked", "#0068c9"),
             ("packed", "packed", "#29b09d"), ("unmasked (the mistake)", "unmasked", "#ff4b4b")]
-    fig = go.Figure(go.Bar(x=[k for k, _, _ in keys], y=[data[v] for _, v, _ in keys],
-                           marker_color=[c for _, _, c in keys],
-                           text=[f"{data[v]:.4f}" for _, v, _ in keys], textposition="outside"))
-    fig.update_yaxes(range=[0, 1.2 * max(data[v] for _, v, _ in keys)])
-    return _layout(fig, "This batch's loss, nats per cell", "", "nats", height=300)
+    values = [data[v] for _, v, _ in keys]
+    return html_chart.columns([k for k, _, _ in keys], values,
+                              "This batch's loss, nats per cell", "", "nats",
+                              color=[c for _, _, c in keys], upright=True,
+                              tips=[f"{k}: {data[v]:.4f} nats per cell" for k, v, _ in keys],
+                              fmt=lambda v: f"{v:g}", on_top=lambda v: f"{v:.4f}")
 
 
 def bpc_curve(history: Mapping[str, list], baseline: float | None = None,

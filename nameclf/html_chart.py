@@ -24,7 +24,7 @@ AXIS = "#9ca3af"  # the zero line
 HEIGHT = 240  # plot area height in pixels (the figure adds its title, ticks and labels)
 GUTTER = "3.4em"  # room for the y tick labels
 TICK = f"font-size:11px;color:{MUTED};white-space:nowrap"
-COLUMN = "flex:1;min-width:0;max-width:72px"  # a bar and its label: few labels, no slabs
+COLUMN = "flex:1;min-width:0;max-width:{}px"  # a bar and its label: few labels, no slabs
 
 
 def nice_ticks(top: float, most: int = 5) -> list[float]:
@@ -72,41 +72,50 @@ def _grid(ticks: Sequence[float], top: float, fmt: Callable[[float], str]) -> st
 
 
 def columns(labels: Sequence[object], values: Sequence[float], title: str, x_title: str,
-            y_title: str, color: str = "#4c78a8", tips: Sequence[str] | None = None,
-            upright: bool = False, fmt: Callable[[float], str] = count) -> str:
-    """A column chart: one bar per label, labels under the bars (read bottom to top unless
-    `upright`), each bar's tooltip `tips[i]` (default "label: value"). Past 12 upright labels
-    or 40 turned ones only every k-th is written (k = 2, 5, 10, ...; for numbers, their
-    multiples of k), so that they never overlap."""
-    top = max([*values, 0]) or 1
+            y_title: str, color: str | Sequence[str] = "#4c78a8",
+            tips: Sequence[str] | None = None, upright: bool = False,
+            fmt: Callable[[float], str] = count,
+            on_top: Callable[[float], str] | None = None) -> str:
+    """A column chart: one bar per label in `color` (one for all, or one each), labels under
+    the bars (read bottom to top unless `upright`), each bar's tooltip `tips[i]` (default
+    "label: value"), `on_top(value)` written above each bar if given; `fmt` writes the y ticks.
+    Integer labels make a histogram: bars that touch, and past 12 labels only multiples of k
+    written (k = 2, 5, 10, ...); past 40 other labels, every k-th: they never overlap."""
+    colors = [color] * len(values) if isinstance(color, str) else list(color)
+    top = max([*values, 0]) * (1.15 if on_top else 1) or 1  # room for the text on top
     ticks = nice_ticks(top)
     top = ticks[-1]
     tips = tips or [f"{label}: {fmt(v)}" for label, v in zip(labels, values)]
-    # a histogram's bars (upright labels) touch; a few categories stand apart
-    gap = "1px" if len(values) > 40 else "2px" if upright or len(values) > 12 else "10px"
-    bars = "".join(f'<div title="{escape(tip)}" style="{COLUMN};height:{v / top:.4%};'
-                   f'background:{escape(color)};border-radius:2px 2px 0 0"></div>'
-                   for v, tip in zip(values, tips))
+    histogram = all(isinstance(label, int) for label in labels)
+    gap = "1px" if len(values) > 40 else "2px" if histogram or len(values) > 12 else "10px"
+    column = COLUMN.format(110 if len(values) <= 6 and not histogram else 72)  # room to wrap
+    bars = []
+    for v, tip, c in zip(values, tips, colors):
+        text = (f'<span style="position:absolute;bottom:100%;left:50%;transform:translateX(-50%);'
+                f'padding-bottom:2px;{TICK}">{escape(on_top(v))}</span>' if on_top else "")
+        bars.append(f'<div title="{escape(tip)}" style="{column};height:{v / top:.4%};'
+                    f'position:relative;background:{escape(c)};border-radius:2px 2px 0 0">'
+                    f"{text}</div>")
     plot = (f'<div style="position:relative;height:{HEIGHT}px;margin-left:{GUTTER}">'
             f"{_grid(ticks, top, fmt)}"
             f'<div style="position:absolute;inset:0;display:flex;align-items:flex-end;'
-            f'justify-content:center;gap:{gap}">{bars}</div></div>')
-    every = max(1, math.ceil(len(labels) / (12 if upright else 40)))
+            f'justify-content:center;gap:{gap}">{"".join(bars)}</div></div>')
+    every = max(1, math.ceil(len(labels) / (12 if histogram else 40)))
     if every > 1:  # round steps (5, 10, ...) read better than 3 or 7
         every = next(s for s in (2, 5, 10, 20, 50, 100, every) if s >= every)
+    # turned labels are cut at 7.5em; upright ones wrap under their bar
+    turn = ("white-space:normal;text-align:center;" if upright else
+            "writing-mode:vertical-rl;transform:rotate(180deg);max-height:7.5em;"
+            "overflow:hidden;text-overflow:ellipsis;")
     cells = []
     for i, label in enumerate(labels):
-        # numbers at their multiples of `every` (5, 10, 15), other labels every k-th
-        shown = label % every == 0 if isinstance(label, int) else i % every == 0
-        turn = ("" if upright else "writing-mode:vertical-rl;transform:rotate(180deg);"
-                "max-height:7.5em;overflow:hidden;text-overflow:ellipsis;")
-        cells.append(f'<div title="{escape(str(label))}" style="{COLUMN};display:flex;'
-                     f'justify-content:center"><span style="flex:none;{turn}{TICK};'
-                     f'line-height:1.25;padding-top:4px">{escape(str(label)) if shown else ""}'
-                     f"</span></div>")
+        shown = label % every == 0 if histogram else i % every == 0  # 5, 10, 15 for lengths
+        cells.append(f'<div title="{escape(str(label))}" style="{column};display:flex;'
+                     f'justify-content:center"><span style="{"" if upright else "flex:none;"}'
+                     f'{TICK};{turn}line-height:1.25;padding-top:4px">'
+                     f'{escape(str(label)) if shown else ""}</span></div>')
     below = (f'<div style="display:flex;justify-content:center;gap:{gap};'
-             f'margin-left:{GUTTER}">{"".join(cells)}'
-             f"</div>")
+             f'margin-left:{GUTTER}">{"".join(cells)}</div>')
     return _frame(title, y_title, plot, below, x_title)
 
 

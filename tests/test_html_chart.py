@@ -142,3 +142,20 @@ def test_the_waste_chart_draws_the_three_columns_and_the_chosen_batch():
                         for b, v in zip((1, 2, 4), columns[name])]
     assert "compute spent on <pad>" in tags.text and "batch of 2" in tags.text
     assert math.isclose(columns["padded, random batches"][0], 0.0)
+
+
+def test_the_loss_bars_write_each_loss_on_its_bar_in_its_colour():
+    from nameclf.generator_plots import loss_bars
+
+    tags = parse(loss_bars({"masked": 3.0, "packed": 3.0, "unmasked": 2.5}))
+    bars = [a for t, a in tags.tags if "title" in a and "height:" in a["style"]]
+    assert [b["title"] for b in bars] == ["masked (padded, ignore_index): 3.0000 nats per cell",
+                                          "packed: 3.0000 nats per cell",
+                                          "unmasked (the mistake): 2.5000 nats per cell"]
+    assert [re.search(r"background:(#\w+)", b["style"]).group(1) for b in bars] == [
+        "#0068c9", "#29b09d", "#ff4b4b"]
+    # 3.0 x 1.15 leaves room for the text on top: the axis goes to 4, the bars to 75%, 62.5%
+    assert heights(tags) == pytest.approx([75, 75, 62.5])
+    assert [t for t in tags.text if re.fullmatch(r"\d\.\d{4}", t)] == ["3.0000", "3.0000",
+                                                                    "2.5000"]
+    assert "unmasked (the mistake)" in tags.text  # the labels, written out under the bars

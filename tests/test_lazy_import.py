@@ -218,16 +218,19 @@ print(json.dumps({{"torch": "torch" in sys.modules, "cpu_only": cpu_only_build()
 
 
 def test_padding_the_targets_draws_its_table_without_pandas():
-    """The walkthrough runs a net (torch), but its one table is markdown: no pandas."""
+    """The walkthrough runs a net (torch), but its one table is markdown: no pandas; and its
+    first view draws no plotly chart."""
     got = fresh("""
 import json, sys
 from streamlit.testing.v1 import AppTest
 at = AppTest.from_file("pages/9_Padding_the_targets.py", default_timeout=120).run()
 table = [m.value for m in at.markdown if m.value.startswith("| step t |")]
 print(json.dumps({"pandas": "pandas" in sys.modules, "table": table,
+                  "plotly": len(at.get("plotly_chart")),
                   "exceptions": [e.value for e in at.exception]}))
 """)
     assert got["exceptions"] == [] and not got["pandas"]
+    assert got["plotly"] == 0  # its grids and loss bars are HTML: no plotly.js to load
     (table,) = got["table"]
     rows = table.splitlines()
     assert rows[0] == "| step t | fed (teacher forcing) | true next | net's guess | p(true next) |"

@@ -172,7 +172,7 @@ def target_grid(data: dict) -> None:
 
 
 def mask(data: dict) -> None:
-    from nameclf.generator_plots import CHART_CONFIG, loss_bars, mask_grid
+    from nameclf.generator_plots import loss_bars, mask_grid
 
     st.html(mask_grid(data))
     gap = data["unmasked"] - data["masked"]
@@ -194,7 +194,7 @@ def mask(data: dict) -> None:
     else:
         st.markdown("These names have one length, so there is no padding and both losses "
                     "agree: type names of different lengths to see them part.")
-    st.plotly_chart(loss_bars(data), key="ge_loss_bars", config=CHART_CONFIG)
+    st.html(loss_bars(data))
 
 
 def packed(data: dict) -> None:
