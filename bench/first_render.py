@@ -17,10 +17,14 @@ port accepts connections, and stop the clock when the page's title is visible an
 has finished. A bare two-line Streamlit page (a title and a line of text, in a temporary
 folder) is timed the same way first, as the floor no page can beat. The browser is already
 running when the clock starts, as a visitor's would be; the OS file cache is warm (one untimed
-start first). Prints a table and one JSON line; the machine may be shared (load shown).
+start first). Each start also gives the CPU seconds the server (from its launch) and Chromium
+spent until then: the work a page costs, which a busy machine stretches less than the wall
+clock (`cpu` in the table and JSON). Prints a table and one JSON line; the machine may be
+shared (load shown).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -31,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 from localhost import ARGS, CHROMIUM, free_port, loadavg
 from playwright.sync_api import expect, sync_playwright
 
@@ -50,10 +55,33 @@ def settled(page) -> None:
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
-def cold_start(browser, script: Path, path: str) -> float:
-    """Seconds from `streamlit run script` to `path` rendered, on a fresh server."""
+def chromium_cpu() -> dict[int, float]:
+    """CPU seconds (user + system) so far of each Chromium process this benchmark started."""
+    found = {}
+    for proc in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "chrom" in proc.name().lower():
+                found[proc.pid] = sum(proc.cpu_times()[:2])
+    return found
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of the server process and its children so far."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += sum(p.cpu_times()[:2])
+    return total
+
+
+def cold_start(browser, script: Path, path: str) -> tuple[float, float]:
+    """Seconds from `streamlit run script` to `path` rendered, on a fresh server, and the CPU
+    seconds the server and Chromium spent meanwhile (work done, whatever else the machine
+    runs: steadier than the wall clock on a shared machine)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     port = free_port()
+    before = chromium_cpu()
     started = time.monotonic()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script.name, "--server.headless", "true",
@@ -69,7 +97,9 @@ def cold_start(browser, script: Path, path: str) -> float:
                 time.sleep(0.02)
         page.goto(f"http://127.0.0.1:{port}/{path}", timeout=60_000)
         settled(page)
-        return round(time.monotonic() - started, 2)
+        seconds = round(time.monotonic() - started, 2)
+        browser_cpu = sum(c - before.get(pid, 0.0) for pid, c in chromium_cpu().items())
+        return seconds, round(server_cpu(server.pid) + browser_cpu, 2)
     finally:
         page.close()
         server.terminate()
@@ -87,27 +117,42 @@ def time_pages(browser, apps: dict[str, Path], pages: list[str], runs: int,
     for name, scripts, path in jobs:
         beside = bare_each_run and name != "bare two-line page"
         times: dict[str, list[float]] = {tree: [] for tree in scripts}
+        cpu: dict[str, list[float]] = {tree: [] for tree in scripts}
         floor: list[float] = []
+        floor_cpu: list[float] = []
         for _ in range(runs):
             for tree, script in scripts.items():
-                times[tree].append(cold_start(browser, script, path))
+                seconds, spent = cold_start(browser, script, path)
+                times[tree].append(seconds)
+                cpu[tree].append(spent)
             if beside:
-                floor.append(cold_start(browser, bare, ""))
-        row = {tree: {"median": statistics.median(t), "runs": t} for tree, t in times.items()}
+                seconds, spent = cold_start(browser, bare, "")
+                floor.append(seconds)
+                floor_cpu.append(spent)
+        row = {tree: {"median": statistics.median(t), "runs": t,
+                      "cpu_median": statistics.median(cpu[tree]), "cpu_runs": cpu[tree]}
+               for tree, t in times.items()}
         out[name] = row[""] if list(row) == [""] else row
         cells = "   ".join(f"{tree + ': ' if tree else ''}{statistics.median(t):.2f} s "
-                           f"(runs {t})" for tree, t in times.items())
+                           f"(runs {t}; cpu {statistics.median(cpu[tree]):.2f} s)"
+                           for tree, t in times.items())
         if len(times) == 2 and name != "bare two-line page":
             this, base = (statistics.median(t) for t in times.values())
-            cells += f"   this ÷ baseline {this / base:.2f}"
+            this_cpu, base_cpu = (statistics.median(c) for c in cpu.values())
+            cells += f"   this ÷ baseline {this / base:.2f} (cpu {this_cpu / base_cpu:.2f})"
         if beside:  # each run's lead over the bare page started next to it
             lead = {tree: round(statistics.median(a - b for a, b in zip(t, floor)), 2)
                     for tree, t in times.items()}
-            out[name] = {"bare": {"median": statistics.median(floor), "runs": floor},
-                         "over_bare": lead, **row}
+            lead_cpu = {tree: round(statistics.median(a - b for a, b in zip(c, floor_cpu)), 2)
+                        for tree, c in cpu.items()}
+            out[name] = {"bare": {"median": statistics.median(floor), "runs": floor,
+                                  "cpu_median": statistics.median(floor_cpu)},
+                         "over_bare": lead, "cpu_over_bare": lead_cpu, **row}
             cells += (f"   bare beside: {statistics.median(floor):.2f} s (runs {floor}), over "
                       "it: " + ", ".join(f"{tree + ' ' if tree else ''}{x:+.2f} s"
-                                         for tree, x in lead.items()))
+                                         for tree, x in lead.items())
+                      + "; cpu over it: " + ", ".join(f"{tree + ' ' if tree else ''}{x:+.2f} s"
+                                                      for tree, x in lead_cpu.items()))
         print(f"{name:>22}: {cells}", flush=True)
     return out
 
