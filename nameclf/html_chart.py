@@ -47,11 +47,14 @@ def percent(value: float) -> str:
     return f"{value:.0%}"
 
 
-def _frame(title: str, y_title: str, plot: str, below: str, x_title: str, legend: str = "") -> str:
-    """Title, legend, the y title beside the plot area, then the x ticks and the x title."""
+def _frame(title: str, y_title: str, plot: str, below: str, x_title: str, summary: str,
+           legend: str = "") -> str:
+    """Title, legend, the y title beside the plot area, then the x ticks and the x title; to
+    a screen reader, one image whose label is `summary` (every bar's or point's tooltip)."""
     y_label = (f'<div style="writing-mode:vertical-rl;transform:rotate(180deg);{TICK};'
                f'font-size:12px;text-align:center">{escape(y_title)}</div>')
-    return (f'<div style="margin:0.25rem 0 1rem 0;font-size:14px">'
+    return (f'<div role="img" aria-label="{escape(summary)}" '
+            f'style="margin:0.25rem 0 1rem 0;font-size:14px">'
             f'<div style="font-weight:600;margin-bottom:4px">{escape(title)}</div>{legend}'
             f'<div style="display:flex;align-items:stretch;gap:4px">{y_label}'
             f'<div style="flex:1;min-width:0">{plot}{below}'
@@ -116,7 +119,7 @@ def columns(labels: Sequence[object], values: Sequence[float], title: str, x_tit
                      f'{escape(str(label)) if shown else ""}</span></div>')
     below = (f'<div style="display:flex;justify-content:center;gap:{gap};'
              f'margin-left:{GUTTER}">{"".join(cells)}</div>')
-    return _frame(title, y_title, plot, below, x_title)
+    return _frame(title, y_title, plot, below, x_title, f"{title or y_title}: {'; '.join(tips)}")
 
 
 def _svg_uri(shapes: Sequence[str]) -> str:
@@ -149,13 +152,14 @@ def lines(x: Sequence[float], series: Mapping[str, tuple[Sequence[float], str]],
     def left(v: float) -> float:  # percent of the plot's width, a margin each side
         return 3 + 94 * (math.log(v / lo) / span if hi > lo else 0.5)
 
-    svg, dots = [], []
+    svg, dots, tips = [], [], []
     for name, (values, color) in series.items():
         points = " ".join(f"{left(a):.3f},{100 - 100 * b / y_top:.3f}" for a, b in zip(x, values))
         svg.append(f'<polyline points="{points}" fill="none" stroke="{escape(color)}" '
                    f'stroke-width="2" vector-effect="non-scaling-stroke"/>')
         for a, b in zip(x, values):
             tip = f"{name} · {x_title} {x_fmt(a)}: {y_fmt(b)}"
+            tips.append(tip)
             dots.append(f'<div title="{escape(tip)}" style="position:absolute;left:{left(a):.3f}%;'
                         f'bottom:{100 * b / y_top:.3f}%;width:8px;height:8px;margin:0 0 -4px -4px;'
                         f'border-radius:50%;background:{escape(color)}"></div>')
@@ -177,4 +181,5 @@ def lines(x: Sequence[float], series: Mapping[str, tuple[Sequence[float], str]],
     if marked:
         legend.append(_swatch(marked_name, MUTED, dashed=True))
     legend = f'<div style="margin:2px 0 10px {GUTTER}">{"".join(legend)}</div>'
-    return _frame(title, y_title, plot, below, x_title, legend)
+    summary = f"{title or y_title} by {x_title}: {'; '.join(tips)}"
+    return _frame(title, y_title, plot, below, x_title, summary, legend)

@@ -159,3 +159,13 @@ def test_the_loss_bars_write_each_loss_on_its_bar_in_its_colour():
     assert [t for t in tags.text if re.fullmatch(r"\d\.\d{4}", t)] == ["3.0000", "3.0000",
                                                                     "2.5000"]
     assert "unmasked (the mistake)" in tags.text  # the labels, written out under the bars
+
+
+def test_a_screen_reader_gets_each_chart_as_one_image_with_every_figure_in_its_label():
+    tags = parse(hc.columns(["a", "<b>"], [3, 1], "Names per label", "x", "names"))
+    first = tags.tags[0]
+    assert first[0] == "div" and first[1]["role"] == "img"
+    assert first[1]["aria-label"] == "Names per label: a: 3; <b>: 1"
+    lines = parse(hc.lines([1, 2], {"s": ([0.0, 0.5], "#000")}, "", "batch size", "waste"))
+    assert lines.tags[0][1]["aria-label"] == ("waste by batch size: s · batch size 1: 0%; "
+                                               "s · batch size 2: 50%")

@@ -158,6 +158,8 @@ def data_page(j: Journey) -> None:
     tips = [bars.nth(i).get_attribute("title") for i in range(3)]
     assert sorted(t.split(":")[0] for t in tips) == ["Ez", "Ski", "Son"], tips
     assert all(bars.nth(i).bounding_box()["height"] > 20 for i in range(3))
+    # to a screen reader the chart is one image, labelled with every bar's figures
+    assert "Ski: " in chart.locator('[role="img"]').get_attribute("aria-label")
     lengths = j.page.locator('[data-testid="stHtml"]').filter(has_text="Name length")
     assert lengths.locator("div[title*=' characters: ']").count() >= 10
     text = look(j, "data")
