@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 import psutil
-from localhost import ARGS, CHROMIUM, free_port, loadavg
+from localhost import ARGS, CHROMIUM, free_port, loadavg, tree_cpu
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,16 +65,6 @@ def chromium_cpu() -> dict[int, float]:
     return found
 
 
-def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of the server process and its children so far."""
-    proc = psutil.Process(pid)
-    total = 0.0
-    for p in [proc, *proc.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):
-            total += sum(p.cpu_times()[:2])
-    return total
-
-
 def cold_start(browser, script: Path, path: str) -> tuple[float, float]:
     """Seconds from `streamlit run script` to `path` rendered, on a fresh server, and the CPU
     seconds the server and Chromium spent meanwhile (work done, whatever else the machine
@@ -99,7 +89,7 @@ def cold_start(browser, script: Path, path: str) -> tuple[float, float]:
         settled(page)
         seconds = round(time.monotonic() - started, 2)
         browser_cpu = sum(c - before.get(pid, 0.0) for pid, c in chromium_cpu().items())
-        return seconds, round(server_cpu(server.pid) + browser_cpu, 2)
+        return seconds, round(tree_cpu(server.pid) + browser_cpu, 2)
     finally:
         page.close()
         server.terminate()

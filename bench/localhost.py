@@ -28,6 +28,16 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its children so far."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):  # a child may exit meanwhile
+            total += sum(p.cpu_times()[:2])
+    return total
+
+
 def loadavg() -> str:
     """The 1, 5 and 15 minute load averages: the machine is shared."""
     with contextlib.suppress(OSError):

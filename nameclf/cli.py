@@ -64,7 +64,7 @@ def build_parser() -> Parser:
                    help="after training, mix in the n-gram baseline's probabilities with this "
                         "weight (0 = the recurrent model alone; the best preset uses 0.5); with "
                         "--task generate, the n-gram LM's share of the next-character mixture "
-                        "(gen-fast: 0.5)")
+                        "(gen-fast: 0.2)")
     m.add_argument("--lexicon", action=argparse.BooleanOptionalAction, default=None,
                    help="the n-gram model (alone or mixed in) also reads how common the name "
                         "is as a word in 12 languages (wordfreq); the best preset does")

@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from urllib.parse import quote
 
-MUTED = "#6b7280"  # axis text
+from nameclf.token_grid import MUTED  # axis text, as in the token grids
+
 GRID = "#e5e7eb"  # gridlines
 AXIS = "#9ca3af"  # the zero line
 HEIGHT = 240  # plot area height in pixels (the figure adds its title, ticks and labels)
@@ -146,22 +147,24 @@ def lines(x: Sequence[float], series: Mapping[str, tuple[Sequence[float], str]],
     """Lines with markers over a log x axis from 0 to `y_top`: `series` maps a name to its
     values (one per x) and colour; `marked` draws a dotted vertical line at that x. Each
     marker's tooltip gives the series, x and y."""
-    lo, hi = min([*x, *([marked] if marked else [])]), max([*x, *([marked] if marked else [])])
-    span = math.log(hi / lo) if hi > lo else 1.0
+    ends = [*x, marked] if marked else list(x)
+    lo, hi = min(ends), max(ends)
 
     def left(v: float) -> float:  # percent of the plot's width, a margin each side
-        return 3 + 94 * (math.log(v / lo) / span if hi > lo else 0.5)
+        return 3 + 94 * (math.log(v / lo) / math.log(hi / lo) if hi > lo else 0.5)
 
+    xs = [left(a) for a in x]
     svg, dots, tips = [], [], []
     for name, (values, color) in series.items():
-        points = " ".join(f"{left(a):.3f},{100 - 100 * b / y_top:.3f}" for a, b in zip(x, values))
+        ys = [100 * b / y_top for b in values]  # percent of the plot's height
+        points = " ".join(f"{a:.3f},{100 - b:.3f}" for a, b in zip(xs, ys))
         svg.append(f'<polyline points="{points}" fill="none" stroke="{escape(color)}" '
                    f'stroke-width="2" vector-effect="non-scaling-stroke"/>')
-        for a, b in zip(x, values):
+        for a, b, at, up in zip(x, values, xs, ys):
             tip = f"{name} · {x_title} {x_fmt(a)}: {y_fmt(b)}"
             tips.append(tip)
-            dots.append(f'<div title="{escape(tip)}" style="position:absolute;left:{left(a):.3f}%;'
-                        f'bottom:{100 * b / y_top:.3f}%;width:8px;height:8px;margin:0 0 -4px -4px;'
+            dots.append(f'<div title="{escape(tip)}" style="position:absolute;left:{at:.3f}%;'
+                        f'bottom:{up:.3f}%;width:8px;height:8px;margin:0 0 -4px -4px;'
                         f'border-radius:50%;background:{escape(color)}"></div>')
     mark = ""
     if marked:
@@ -173,9 +176,9 @@ def lines(x: Sequence[float], series: Mapping[str, tuple[Sequence[float], str]],
             f'<img alt="" src="{_svg_uri(svg)}" style="position:absolute;inset:0;width:100%;'
             f'height:100%">'
             f'{"".join(dots)}</div>')
-    below = "".join(f'<span style="position:absolute;left:{left(a):.3f}%;'
+    below = "".join(f'<span style="position:absolute;left:{at:.3f}%;'
                     f'transform:translateX(-50%);{TICK};padding-top:4px">{escape(x_fmt(a))}'
-                    f"</span>" for a in x)
+                    f"</span>" for a, at in zip(x, xs))
     below = f'<div style="position:relative;height:1.6em;margin-left:{GUTTER}">{below}</div>'
     legend = [_swatch(name, color) for name, (_, color) in series.items()]
     if marked:

@@ -36,11 +36,13 @@ def output_tokens(vocab: Vocab, lm: NgramLM) -> list[str | None]:
     return [None, UNK, *chars, EOS]
 
 
-def output_probs(vocab: Vocab, lm: NgramLM, label: str, context: tuple[str, ...]) -> list[float]:
-    """The n-gram LM's next-token distribution laid out over the net's output ids."""
+def output_probs(vocab: Vocab, lm: NgramLM, label: str, context: tuple[str, ...],
+                 tokens: list[str | None] | None = None) -> list[float]:
+    """The n-gram LM's next-token distribution laid out over the net's output ids
+    (`tokens`: output_tokens(vocab, lm), if the caller has it already)."""
     probs = dict(zip(lm.types, lm.next_probs(label, context)))
     out = [0.0] * (len(vocab) + 1)
-    for i, tok in enumerate(output_tokens(vocab, lm)):
+    for i, tok in enumerate(tokens or output_tokens(vocab, lm)):
         if tok is not None and (tok != UNK or i == UNK_ID):  # <unk> counted once
             out[i] = probs.get(tok, 0.0)
     return out
@@ -102,11 +104,12 @@ def lm_rows(vocab: Vocab, lm: NgramLM, label: str, prefixes: list[list[str]],
             cache: dict) -> torch.Tensor:
     """The n-gram LM's next-token distributions (B, V) after each of these token prefixes,
     over the net's output ids; `cache` keeps them by (label, context) across calls."""
-    rows = []
+    rows, tokens = [], None
     for chars in prefixes:
         key = (label, context_of(chars, lm))
         if key not in cache:
-            cache[key] = output_probs(vocab, lm, label, key[1])
+            tokens = tokens or output_tokens(vocab, lm)  # once a call, if any row is new
+            cache[key] = output_probs(vocab, lm, label, key[1], tokens)
         rows.append(cache[key])
     return torch.tensor(rows, dtype=torch.float64)
 

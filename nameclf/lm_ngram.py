@@ -143,10 +143,11 @@ class NgramLM:
     def next_probs(self, label: str, context: tuple[str, ...]) -> list[float]:
         """P(t | the last order - 1 tokens, label) for every t of `types`."""
         own, every, w = self.parts(label)
-        p_all = every.distribution(self.types, context)
+        types = self.types
+        p_all = every.distribution(types, context)
         if not w:
             return p_all
-        p_own = own.distribution(self.types, context)
+        p_own = own.distribution(types, context)
         return [w * a + (1 - w) * b for a, b in zip(p_own, p_all)]
 
     def cell_probs(self, name: str, label: str) -> list[float]:

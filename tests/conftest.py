@@ -62,6 +62,19 @@ def gen_tiny(steps: int, **changes):
                                         **changes})
 
 
+def train_generator_cli(tmp_path: Path, *args: str) -> tuple[int, Path, Path]:
+    """`nameclf train --task generate` with gen-tiny on a tiny file, quiet: (exit code, the
+    data file, the output folder)."""
+    from nameclf.cli import main
+
+    data = tmp_path / "tiny.txt"
+    data.write_bytes(tiny_names(per_label=30))
+    out = tmp_path / "gen"
+    code = main(["train", "--task", "generate", "--data", str(data), "--preset", "gen-tiny",
+                 *args, "--out", str(out), "--quiet"])
+    return code, data, out
+
+
 def app(page: str = "streamlit_app.py") -> AppTest:
     """A fresh AppTest of one page (a first request to a fresh session)."""
     return AppTest.from_file(str(ROOT / page), default_timeout=120)

@@ -13,7 +13,7 @@ from nameclf.generator_checkpoint import from_bytes, load, save, to_bytes
 from nameclf.generator_train import fit_generator
 from nameclf.lm_ngram import BOS, EOS, UNK, KneserNey, NgramLM, fit_ngram_lm
 from nameclf.sampling import SampleConfig, novelty, sample_names
-from tests.conftest import gen_tiny, tiny_names
+from tests.conftest import gen_tiny, tiny_names, train_generator_cli
 
 
 @pytest.fixture(scope="module")
@@ -100,11 +100,7 @@ def test_foreign_and_tampered_files_are_refused(run, prep):
 
 
 def test_cli_trains_generates_and_races(tmp_path, capsys):
-    data = tmp_path / "tiny.txt"
-    data.write_bytes(tiny_names(per_label=30))
-    out = tmp_path / "gen"
-    code = main(["train", "--task", "generate", "--data", str(data), "--preset", "gen-tiny",
-                 "--steps", "40", "--out", str(out), "--quiet"])
+    code, data, out = train_generator_cli(tmp_path, "--steps", "40")
     assert code == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for key in ("task", "model", "n_train", "n_test", "steps", "train_seconds",

@@ -27,7 +27,7 @@ from nameclf.lm_mixture import mixed_bits_per_char, output_probs
 from nameclf.lm_ngram import BOS, EOS, UNK, NgramLM, fit_ngram_lm
 from nameclf.sampling import SampleConfig, sample_names
 from nameclf.vocab import Vocab
-from tests.conftest import gen_tiny, tiny_names
+from tests.conftest import gen_tiny, train_generator_cli
 
 
 @pytest.fixture(scope="module")
@@ -191,11 +191,8 @@ def test_a_mixed_checkpoint_round_trips_and_a_bad_ngram_part_is_refused(mixed, p
 
 
 def test_the_cli_mixes_on_request_and_refuses_a_bad_weight(tmp_path, capsys):
-    data = tmp_path / "tiny.txt"
-    data.write_bytes(tiny_names(per_label=30))
-    out = tmp_path / "gen"
-    assert main(["train", "--task", "generate", "--data", str(data), "--preset", "gen-tiny",
-                 "--steps", "30", "--ngram-weight", "0.5", "--out", str(out), "--quiet"]) == 0
+    code, data, out = train_generator_cli(tmp_path, "--steps", "30", "--ngram-weight", "0.5")
+    assert code == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["ngram_weight"] == 0.5
     assert line["test_bits_per_char"] != line["net_bits_per_char"]

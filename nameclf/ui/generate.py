@@ -293,7 +293,7 @@ def run_result(run_id: str, run: GenRun) -> None:
     text = f"**{run_id}**: {run.status} after {info.get('steps', 0):,} steps"
     status_box(text, run.status)
     base, net = m.get("baseline_bits_per_char"), m.get("net_bits_per_char")
-    weight = m.get("ngram_weight", 0.0) if run.ngram is not None else 0.0
+    weight = run.ngram_weight
     cell = run.model_config.cell.upper()
     cols = st.columns(4)
     cols[0].metric("Test bits per character", f"{m['test_bits_per_char']:.3f}",
