@@ -8,7 +8,7 @@ that the next page finds it ready.
 
 import streamlit as st
 
-from nameclf.ui.state import init_page
+from nameclf.ui.page import init_page
 
 init_page("Home", ":material/abc:")
 

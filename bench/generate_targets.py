@@ -35,13 +35,13 @@ def main() -> None:
     args = p.parse_args()
     import torch
 
-    from nameclf.checkpoint import load as load_classifier
-    from nameclf.data import load_dataset
-    from nameclf.generator_bench import GenRaceConfig, race
-    from nameclf.generator_config import gen_preset
-    from nameclf.generator_train import fit_generator
-    from nameclf.lm_batches import prepare_lm
-    from nameclf.sampling import SampleConfig, judge, sample_names
+    from nameclf.classify.checkpoint import load as load_classifier
+    from nameclf.data.dataset import load_dataset
+    from nameclf.generate.batches import prepare_lm
+    from nameclf.generate.config import gen_preset
+    from nameclf.generate.sampling import SampleConfig, judge, sample_names
+    from nameclf.generate.train import fit_generator
+    from nameclf.lab.generate_race import GenRaceConfig, race
 
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(1)

@@ -27,15 +27,16 @@ from pathlib import Path
 import torch
 
 from nameclf import fit, load_dataset, prepare, preset
-from nameclf.bench import RaceConfig, contestants, race, ratios
-from nameclf.checkpoint import from_bytes, to_bytes
-from nameclf.config import ModelConfig, TrainConfig
-from nameclf.data import LoadReport, NameDataset
+from nameclf.classify.checkpoint import from_bytes, to_bytes
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.classify.evaluate import log_probs
+from nameclf.classify.model import NameClassifier
+from nameclf.classify.pipeline import predict
+from nameclf.classify.prefix import prefix_predictions
+from nameclf.data.dataset import LoadReport, NameDataset
 from nameclf.device import describe, pick_device
-from nameclf.evaluate import log_probs
-from nameclf.model import NameClassifier
-from nameclf.pipeline import predict
-from nameclf.prefix import prefix_predictions
+from nameclf.lab.race import RaceConfig, contestants, race
+from nameclf.lab.speedups import ratios
 
 CUDA = torch.device("cuda")
 LETTERS = {"A": "aeiou", "B": "kstrz", "C": "lmnpw"}  # three labels, told apart by letters

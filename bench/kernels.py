@@ -1,4 +1,4 @@
-"""Why nameclf.recurrence exists: time one training step of each cell with both kernels.
+"""Why nameclf.classify.recurrence exists: time one training step of each cell with both kernels.
 
     python bench/kernels.py [--batch 512] [--hidden 128] [--threads 0]
 
@@ -16,8 +16,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from nameclf.config import ModelConfig
-from nameclf.model import CELLS, NameClassifier
+from nameclf.classify.config import ModelConfig
+from nameclf.classify.model import CELLS, NameClassifier
 
 
 def median_ms(fn, repeats: int = 30) -> float:

@@ -29,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nameclf.config import ModelConfig  # noqa: E402
-from nameclf.data import LoadOptions, load_dataset  # noqa: E402
-from nameclf.pipeline import fit, prepare  # noqa: E402
-from nameclf.presets import preset  # noqa: E402
+from nameclf.classify.config import ModelConfig  # noqa: E402
+from nameclf.classify.pipeline import fit, prepare  # noqa: E402
+from nameclf.classify.presets import preset  # noqa: E402
+from nameclf.data.dataset import LoadOptions, load_dataset  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "name2lang.txt"
 

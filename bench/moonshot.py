@@ -22,9 +22,9 @@ from pathlib import Path
 import torch
 
 from nameclf import ModelConfig, TrainConfig, fit, load_dataset, prepare, preset
-from nameclf.batches import encode_names
-from nameclf.evaluate import log_probs, metrics_from, topk_hits
-from nameclf.ngram import NgramConfig, fit_ngram
+from nameclf.batching.batches import encode_names
+from nameclf.classify.evaluate import log_probs, metrics_from, topk_hits
+from nameclf.classify.ngram import NgramConfig, fit_ngram
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "name2lang.txt"
 
@@ -63,7 +63,7 @@ NGRAMS: dict[str, dict] = {  # NgramConfig fields, and ModelConfig's lexicon
     "ngram-every-C3": dict(min_df=1, C=3.0),
     "ngram-every-C30": dict(min_df=1, C=30.0),
     "ngram-every-char": dict(min_df=1, analyzer="char"),
-    # outside knowledge: how common the name is as a word in 12 languages (nameclf.lexicon)
+    # outside knowledge: how common the name is as a word in 12 languages (nameclf.data.lexicon)
     "ngram+lexicon": dict(lexicon=True),
     "ngram+lexicon-C3": dict(lexicon=True, C=3.0),
     "ngram+lexicon-C30": dict(lexicon=True, C=30.0),

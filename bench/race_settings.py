@@ -3,8 +3,8 @@
     python bench/race_settings.py                       # the built-in Faker surnames
     python bench/race_settings.py --data /path/to/name2lang.txt --seconds 2
 
-Each setting runs exactly what the page runs (nameclf.race_plots.race_data, then
-nameclf.bench.race with its turns), on one torch thread as the app's training jobs do, and
+Each setting runs exactly what the page runs (nameclf.charts.race.race_data, then
+nameclf.lab.race.race with its turns), on one torch thread as the app's training jobs do, and
 prints names/s per contestant, the ratios and the page's verdict sentence. Settings:
 cell,hidden,names,batch,embedding (0 = one-hot). The machine may be shared: the load is shown.
 """
@@ -15,10 +15,11 @@ import os
 
 import torch
 
-from nameclf.bench import RaceConfig, race, ratios
-from nameclf.config import ModelConfig
-from nameclf.data import DEFAULT_SOURCE, load_dataset
-from nameclf.race_plots import padding_waste, race_data, verdict
+from nameclf.charts.race import padding_waste, race_data, verdict
+from nameclf.classify.config import ModelConfig
+from nameclf.data.dataset import DEFAULT_SOURCE, load_dataset
+from nameclf.lab.race import RaceConfig, race
+from nameclf.lab.speedups import ratios
 
 SETTINGS = [
     "rnn,128,512,512,0",  # the page's defaults: the tutorial's setup, one batch of all N

@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tutorial  # noqa: E402
 
 from nameclf import fit, load_dataset, prepare, preset  # noqa: E402
-from nameclf.bench import RaceConfig, race, ratios  # noqa: E402
-from nameclf.config import ModelConfig, TrainConfig  # noqa: E402
-from nameclf.model import NameClassifier  # noqa: E402
-from nameclf.train import train  # noqa: E402
+from nameclf.classify.config import ModelConfig, TrainConfig  # noqa: E402
+from nameclf.classify.model import NameClassifier  # noqa: E402
+from nameclf.classify.train import train  # noqa: E402
+from nameclf.lab.race import RaceConfig, race  # noqa: E402
+from nameclf.lab.speedups import ratios  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "name2lang.txt"
 
@@ -88,7 +89,7 @@ def bench_throughput(ds, seconds: float, rounds: int = 5) -> list[dict]:
         for r in range(rounds):
             speeds["tutorial"].append(tutorial.train_batched(
                 cell, X, y, prep.classes, 10**9, 512, turn, seed=r)["names_per_second"])
-            for kernel in ("auto", "torch"):  # nameclf.recurrence, then nn.RNN/nn.LSTM
+            for kernel in ("auto", "torch"):  # nameclf.classify.recurrence, then nn.RNN/nn.LSTM
                 cfg = replace(train_cfg, steps=10**6, time_budget=turn, eval_every=0,
                               kernel=kernel, seed=r)
                 speeds[kernel].append(

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from nameclf.ui.state import init_page
+from nameclf.ui.page import init_page
 
 init_page("Data", ":material/bar_chart:")
 
-from nameclf import plots  # noqa: E402
+from nameclf.charts import figures as plots  # noqa: E402
 from nameclf.ui import data_tables as tables  # noqa: E402  (no torch: see its docstring)
 from nameclf.ui import views  # noqa: E402
 from nameclf.ui.cache import current_dataset  # noqa: E402

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from nameclf.ui.state import init_page
+from nameclf.ui.page import init_page
 
 init_page("Evaluate", ":material/analytics:")
 
@@ -30,8 +30,8 @@ def main() -> None:
         views.checkpoint_uploader("eval_checkpoint")
         st.stop()
     run_id, run = picked
-    from nameclf import plots
-    from nameclf.evaluate import most_confused
+    from nameclf.charts import figures as plots
+    from nameclf.classify.evaluate import most_confused
 
     result, note = views.evaluation(run_id, run)
     if note:

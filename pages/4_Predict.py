@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from nameclf.ui.state import init_page
+from nameclf.ui.page import init_page
 
 init_page("Predict", ":material/online_prediction:")
 
@@ -35,8 +35,8 @@ def by_character(run, names: list[str]) -> None:
         return
     follow_typing(options)
     name = st.selectbox("Name", options, key="predict_prefix_name")
-    from nameclf import plots
-    from nameclf.prefix import prefix_note, prefix_predictions
+    from nameclf.charts import figures as plots
+    from nameclf.classify.prefix import prefix_note, prefix_predictions
 
     steps = prefix_predictions(run, name, k=len(run.classes))
     st.plotly_chart(plots.prefix_lines(steps), key="predict_prefix",
@@ -49,7 +49,8 @@ def word_frequencies(run, names: list[str]) -> None:
     """For a model that reads them: the word frequencies its n-gram part sees for each name."""
     if not run.model_config.lexicon or not names:
         return
-    from nameclf import lexicon, plots
+    from nameclf.charts import figures as plots
+    from nameclf.data import lexicon
 
     st.subheader("What the word frequencies say")
     names = list(dict.fromkeys(names))
@@ -71,8 +72,8 @@ def main() -> None:
         views.checkpoint_uploader("predict_checkpoint")
         st.stop()
     run_id, run = picked
-    from nameclf import plots
-    from nameclf.pipeline import predict
+    from nameclf.charts import figures as plots
+    from nameclf.classify.pipeline import predict
 
     text = st.text_area("Names, one per line", EXAMPLE, key="predict_text", max_chars=2000)
     k = st.slider("How many guesses per name", 1, min(10, len(run.classes)), 3, key="predict_k")

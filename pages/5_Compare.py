@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from nameclf.ui.state import init_page
+from nameclf.ui.page import init_page
 
 init_page("Compare", ":material/compare_arrows:")
 
@@ -66,7 +66,9 @@ def main() -> None:
     if not chosen:
         st.info("Pick at least one run.")
         return
-    from nameclf import plots  # plotly, pandas and torch: only once there are runs
+    from nameclf.charts import (
+        figures as plots,  # plotly, pandas and torch: only once there are runs
+    )
     from nameclf.ui import analysis
 
     # the n-gram baseline fits in one go: its one point would only add a legend entry

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from nameclf.ui.state import init_page
+from nameclf.ui.page import init_page
 
 init_page("Padding & packing", ":material/view_week:")
 
-from nameclf import explainer as ex  # noqa: E402
+from nameclf.lab import packing as ex  # noqa: E402
 from nameclf.ui import explainer as ui  # noqa: E402
 from nameclf.ui import explainer_steps as steps  # noqa: E402
 from nameclf.ui import views  # noqa: E402

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from nameclf.ui.state import init_page
+from nameclf.ui.page import init_page
 
 init_page("Speed race", ":material/speed:")
 

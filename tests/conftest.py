@@ -47,15 +47,15 @@ def tiny_bytes() -> bytes:
 @pytest.fixture(scope="session")
 def lm_prep():
     """The tiny names (30 a label) split and encoded for the generator; never mutated."""
-    from nameclf.data import load_bytes
-    from nameclf.lm_batches import prepare_lm
+    from nameclf.data.dataset import load_bytes
+    from nameclf.generate.batches import prepare_lm
 
     return prepare_lm(load_bytes(tiny_names(per_label=30), "tiny.txt"), "names", seed=0)
 
 
 def gen_tiny(steps: int, **changes):
     """gen-tiny's configs, trained for `steps` steps, with these training fields changed."""
-    from nameclf.generator_config import GenTrainConfig, gen_preset
+    from nameclf.generate.config import GenTrainConfig, gen_preset
 
     model_cfg, train_cfg = gen_preset("gen-tiny")
     return model_cfg, GenTrainConfig(**{**train_cfg.__dict__, "steps": steps, "epochs": 0.0,
@@ -82,7 +82,7 @@ def app(page: str = "streamlit_app.py") -> AppTest:
 
 def use_tiny(at: AppTest, raw: bytes) -> AppTest:
     """Give a fresh session the tiny dataset, as if uploaded on Home."""
-    from nameclf.data import load_bytes
+    from nameclf.data.dataset import load_bytes
 
     at.session_state["upload"] = ("tiny.txt", load_bytes(raw, "tiny.txt"))
     at.session_state["dataset_source"] = "upload"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import torch
 
-from nameclf.batches import Encoded, encode_names
-from nameclf.config import ModelConfig, TrainConfig
-from nameclf.data import LoadReport, NameDataset
-from nameclf.model import NameClassifier
-from nameclf.pipeline import Run
-from nameclf.vocab import Vocab
+from nameclf.batching.batches import Encoded, encode_names
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.classify.model import NameClassifier
+from nameclf.classify.pipeline import Run
+from nameclf.data.dataset import LoadReport, NameDataset
+from nameclf.data.vocab import Vocab
 
 # each label writes its names with its own letters, so one character gives the label away
 ALPHABETS = {"Kaz": "kqxz", "Lom": "lmno", "Rus": "rstu", "Vey": "vwye"}
@@ -102,14 +102,14 @@ def cli_ngram_run(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def silent_children(monkeypatch, on_start=None) -> list:
-    """Make nameclf.logistic's fit children never answer (a fit too slow to wait for).
+    """Make nameclf.classify.logistic's fit children never answer (a fit too slow to wait for).
 
     Each child is a real process that sleeps; the list holds them for inspection.
     `on_start` is called once a child runs (e.g. to press Stop only then).
     """
     import subprocess
 
-    from nameclf import logistic
+    from nameclf.classify import logistic
 
     started, real = [], subprocess.Popen
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from nameclf.config import TrainConfig
-from nameclf.explainer import STEPS, fresh_model
-from nameclf.pipeline import Run
-from nameclf.vocab import Vocab
+from nameclf.classify.config import TrainConfig
+from nameclf.classify.pipeline import Run
+from nameclf.data.vocab import Vocab
+from nameclf.lab.packing import STEPS, fresh_model
 from tests.conftest import use_tiny
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -134,7 +134,7 @@ def test_latest_run_is_used(explainer):
 def test_step_6_uses_the_latest_recurrent_run_when_the_newest_is_the_ngram_baseline(explainer):
     from types import SimpleNamespace
 
-    from nameclf.config import ModelConfig
+    from nameclf.classify.config import ModelConfig
 
     at = explainer
     vocab = Vocab.build(["Shyam", "Ram"])
@@ -155,8 +155,8 @@ def test_step_6_uses_the_latest_recurrent_run_when_the_newest_is_the_ngram_basel
                                            ("lstm", "an LSTM returns (h_n, c_n)")])
 def test_step_6_code_reads_the_final_state_as_the_runs_cell_returns_it(explainer, cell,
                                                                         returns):
-    from nameclf.config import ModelConfig
-    from nameclf.model import NameClassifier
+    from nameclf.classify.config import ModelConfig
+    from nameclf.classify.model import NameClassifier
 
     at = explainer
     vocab = Vocab.build(["Shyam", "Ram"])

@@ -3,9 +3,9 @@
 import re
 import time
 
-from nameclf.config import ModelConfig, TrainConfig
-from nameclf.data import load_bytes
-from nameclf.pipeline import fit, prepare
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.classify.pipeline import fit, prepare
+from nameclf.data.dataset import load_bytes
 from tests.conftest import app, no_exception, use_tiny
 
 GEN = "pages/8_Generate.py"
@@ -134,7 +134,7 @@ def test_the_walkthrough_refuses_bad_names_with_a_message(tiny_bytes):
 
 def generator_training():
     """A generator job of this visitor that runs until stopped."""
-    from nameclf.jobs import Job
+    from nameclf.serve.jobs import Job
 
     return Job(lambda report, stop: stop.wait(60), name="gen1-gru").start()
 
@@ -216,7 +216,7 @@ def test_a_new_generator_is_the_one_shown_and_explained(tiny_bytes):
 
 
 def test_the_live_line_never_says_0_s_left():
-    from nameclf.generator_train import GenProgress
+    from nameclf.generate.train import GenProgress
     from nameclf.ui.generate import progress_text
 
     tick = GenProgress(step=40, total_steps=50, loss=1.0, running_loss=1.0,
@@ -246,7 +246,7 @@ def test_the_verdict_is_computed_from_the_runs_figures():
 
 
 def test_the_baseline_is_a_legend_entry_not_text_on_the_curve():
-    from nameclf.generator_plots import bpc_curve
+    from nameclf.charts.generate import bpc_curve
 
     fig = bpc_curve({"step": [1, 50, 100], "running_loss": [3.0, 2.0, 1.5],
                      "eval_step": [50, 100], "test_bpc": [2.9, 2.5]}, baseline=2.66)

@@ -6,7 +6,7 @@ import time
 import pandas as pd
 import pytest
 
-from nameclf.prefix import prefix_predictions
+from nameclf.classify.prefix import prefix_predictions
 from tests.conftest import (
     TINY,
     app,
@@ -135,7 +135,7 @@ def test_compare_race_includes_the_ngram_baseline(tiny_bytes):
 
 
 def test_prefix_lines_keeps_the_leaders_of_every_prefix_up_to_max_lines():
-    from nameclf.plots import prefix_lines
+    from nameclf.charts.figures import prefix_lines
 
     steps = [("a", [("X", 0.5), ("Y", 0.3), ("Z", 0.2)]),
              ("ab", [("Z", 0.9), ("X", 0.06), ("Y", 0.04)])]
@@ -147,7 +147,7 @@ def test_prefix_lines_keeps_the_leaders_of_every_prefix_up_to_max_lines():
 
 
 def test_a_mixture_trains_from_a_link_and_the_other_pages_use_it(tiny_bytes):
-    from nameclf.mixture import Mixture
+    from nameclf.classify.mixture import Mixture
 
     at = train_page(tiny_bytes, mix="0.3")
     no_exception(at)
@@ -276,7 +276,7 @@ def test_word_frequencies_reach_the_ngram_model_alone_and_mixed_in(tiny_bytes):
     evaluate = same_session(at, "pages/3_Evaluate.py").run()
     no_exception(evaluate)
 
-    from nameclf import lexicon
+    from nameclf.data import lexicon
 
     predict_page = same_session(at, "pages/4_Predict.py").run()
     predict_page.text_area(key="predict_text").input("Keller\nIvanov\nKeller\nQzxq").run()

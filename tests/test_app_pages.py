@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from nameclf.data import load_bytes
-from nameclf.splits import make_split
+from nameclf.data.dataset import load_bytes
+from nameclf.data.splits import make_split
 from nameclf.ui import cache
 from tests.conftest import PAGES, app, no_exception, tiny_names, use_tiny
 from tests.helpers import assert_no_toolbar
@@ -161,8 +161,8 @@ def test_compare_table_shows_numbers_as_people_read_them():
 
     from helpers import untrained_run
 
-    from nameclf.config import ModelConfig
-    from nameclf.pipeline import Run
+    from nameclf.classify.config import ModelConfig
+    from nameclf.classify.pipeline import Run
     from nameclf.ui import analysis
 
     gru = untrained_run()
@@ -248,7 +248,7 @@ def test_evaluate_gives_long_names_room_in_the_mistakes_table(tiny_bytes):
 
 
 def test_evaluate_shows_top1_per_name_beside_per_row(tiny_bytes):
-    from nameclf.evaluate import name_top1
+    from nameclf.classify.evaluate import name_top1
     from nameclf.ui.analysis import evaluate_run
     from tests.conftest import same_session, train_page, wait_for_job
 
@@ -274,8 +274,8 @@ def test_fit_lines_name_the_n_gram_solver_and_step_counts_have_separators():
     from helpers import untrained_run
     from streamlit.testing.v1 import AppTest
 
-    from nameclf.config import ModelConfig
-    from nameclf.pipeline import Run
+    from nameclf.classify.config import ModelConfig
+    from nameclf.classify.pipeline import Run
     from nameclf.ui import views
 
     base = untrained_run()
@@ -307,8 +307,8 @@ def test_compare_curves_leave_out_the_n_gram_fit_and_say_why():
 
     from helpers import untrained_run
 
-    from nameclf.config import ModelConfig
-    from nameclf.pipeline import Run
+    from nameclf.classify.config import ModelConfig
+    from nameclf.classify.pipeline import Run
 
     gru = untrained_run()
     gru.history = dict(step=[1, 2], loss=[1.0, 0.5], running_loss=[1.0, 0.7], eval_step=[2],

@@ -2,7 +2,7 @@
 
 import math
 
-from nameclf.presets import preset
+from nameclf.classify.presets import preset
 from nameclf.ui import params
 
 
@@ -55,7 +55,7 @@ def test_the_ngram_baseline_is_a_cell_choice_that_ignores_recurrent_problems():
 def test_every_preset_survives_the_train_pages_widgets_unchanged():
     from dataclasses import replace
 
-    from nameclf.presets import PRESETS
+    from nameclf.classify.presets import PRESETS
 
     for name in PRESETS:
         values = params.from_preset(name, params.defaults())
@@ -99,7 +99,7 @@ def test_word_frequencies_reach_only_a_model_with_an_ngram_part():
 def test_the_apps_estimates_cap_fast_on_a_big_file_as_training_does(monkeypatch):
     """`fast` trains 5 epochs or max_names names, whichever is fewer: the evaluation interval
     and the queue's expected seconds count the capped steps, not 5 epochs of a big file."""
-    from nameclf.config import total_steps
+    from nameclf.classify.config import total_steps
     from nameclf.ui import estimates
 
     values = params.defaults()

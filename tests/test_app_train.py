@@ -87,7 +87,7 @@ def test_a_diverged_run_says_so_and_keeps_its_model(tiny_bytes, monkeypatch):
 
     import torch
 
-    train = importlib.import_module("nameclf.train")  # the module; nameclf.train is a function
+    train = importlib.import_module("nameclf.classify.train")  # the module, not nameclf.train
     monkeypatch.setattr(train, "batch_loss", lambda *args: torch.tensor(float("nan")))
     at = train_page(tiny_bytes)
     at.button(key="train_start").click().run()
@@ -162,8 +162,8 @@ def test_evaluate_and_compare_a_finished_run(tiny_bytes):
 
 
 def test_evaluate_says_how_high_top1_can_go_when_test_names_carry_two_labels(tiny_bytes):
-    from nameclf.data import load_bytes
-    from nameclf.splits import make_split, top1_ceiling
+    from nameclf.data.dataset import load_bytes
+    from nameclf.data.splits import make_split, top1_ceiling
 
     twice = "".join(f"\nTwin{i:02d}ez, Ez\nTwin{i:02d}ez, Son" for i in range(40))
     raw = tiny_bytes + twice.encode()

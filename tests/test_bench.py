@@ -5,8 +5,9 @@ import threading
 import pytest
 from helpers import synthetic_encoded
 
-from nameclf.bench import CONTESTANTS, RaceConfig, contestants, race, ratios, subset
-from nameclf.config import ModelConfig
+from nameclf.classify.config import ModelConfig
+from nameclf.lab.race import CONTESTANTS, RaceConfig, contestants, race, subset
+from nameclf.lab.speedups import ratios
 
 
 @pytest.fixture(scope="module")
@@ -78,5 +79,6 @@ def test_ratios():
         {"packed_over_per_sample": 2.5})
     assert ratios({"padded": 40.0, "packed": 80.0}) == pytest.approx({"packed_over_padded": 2.0})
     assert ratios({}) == {}
+    assert ratios({"padded": 0.0, "packed": 5.0}) == {}  # a mode that saw no name: no ratio
     assert ratios({"packed": 30.0, "packed-torch": 20.0}) == pytest.approx(
         {"packed_over_packed_torch": 1.5})

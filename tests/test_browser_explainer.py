@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from nameclf.encoding import explain
-from nameclf.explainer import STEPS
+from nameclf.batching.encoding import explain
+from nameclf.lab.packing import STEPS
 from tests.test_browser import EXCEPTION, page, server, settle  # noqa: F401 (fixtures)
 
 SHOTS = Path("/tmp/shots_explainer")

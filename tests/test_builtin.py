@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from nameclf import builtin, rows_cache
-from nameclf.builtin import (
+from nameclf.data import builtin, rows_cache
+from nameclf.data.builtin import (
     FAKER_LOCALES,
     download_pytorch_names,
     faker_surnames,
@@ -430,7 +430,7 @@ def test_a_write_that_fails_midway_leaves_nothing_behind(faker_cache, monkeypatc
 
 def test_the_cache_folder_follows_the_environment_as_the_lexicons_does(monkeypatch,
                                                                        tmp_path) -> None:
-    from nameclf import lexicon
+    from nameclf.data import lexicon
 
     monkeypatch.setenv("NAMECLF_CACHE", str(tmp_path / "mine"))
     assert rows_cache.cache_dir() == tmp_path / "mine" == lexicon.cache_dir()

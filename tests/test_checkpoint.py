@@ -10,11 +10,11 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from safetensors.torch import save_file
 
-from nameclf import checkpoint
-from nameclf.checkpoint import from_bytes, load, save, to_bytes
-from nameclf.config import ModelConfig, TrainConfig
+from nameclf.classify import checkpoint
+from nameclf.classify.checkpoint import from_bytes, load, save, to_bytes
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.classify.pipeline import fit, predict, prepare
 from nameclf.errors import CheckpointError
-from nameclf.pipeline import fit, predict, prepare
 
 
 @pytest.fixture(scope="module")

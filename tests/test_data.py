@@ -7,8 +7,8 @@ from helpers import lines_text, names_zip, synthetic_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nameclf import data
-from nameclf.data import DataError, load_bytes, load_dataset
+from nameclf.data import dataset as data
+from nameclf.data.dataset import DataError, load_bytes, load_dataset
 from nameclf.errors import NameclfError
 
 PAIRS = [("Abreu", "Portuguese"), ("Silva", "Portuguese"), ("Nguyen", "Vietnamese"),

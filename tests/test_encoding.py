@@ -7,8 +7,8 @@ from helpers import encoded
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from nameclf.batches import take
-from nameclf.encoding import (
+from nameclf.batching.batches import take
+from nameclf.batching.encoding import (
     encode_batch,
     explain,
     one_hot,
@@ -18,7 +18,7 @@ from nameclf.encoding import (
     padding_waste,
     sort_by_length,
 )
-from nameclf.vocab import Vocab
+from nameclf.data.vocab import Vocab
 
 # Vocab.build(["Shyam", "Ram"]) sorts R S a h m y into indices 2..7
 R, S, a, h, m, y = range(2, 8)

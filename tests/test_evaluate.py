@@ -14,9 +14,9 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from nameclf.batches import encode_names
-from nameclf.evaluate import evaluate, metrics_from, most_confused, topk_hits
-from nameclf.pipeline import MAX_NAME_LEN, predict
+from nameclf.batching.batches import encode_names
+from nameclf.classify.evaluate import evaluate, metrics_from, most_confused, topk_hits
+from nameclf.classify.pipeline import MAX_NAME_LEN, predict
 
 CLASSES = ["a", "b", "c"]
 PROBS = torch.tensor([
@@ -195,7 +195,7 @@ def test_scoring_in_chunks_gives_the_one_pass_answer(monkeypatch):
 
     from helpers import small_model
 
-    ev = importlib.import_module("nameclf.evaluate")  # the module, not the function of that name
+    ev = importlib.import_module("nameclf.classify.evaluate")  # the module, not nameclf.evaluate
     enc, vocab, classes = synthetic_encoded(per_label=7)
     model = small_model(len(vocab), len(classes))
     whole = ev.log_probs(model, enc)

@@ -5,12 +5,12 @@ import random
 import pytest
 import torch
 
-from nameclf import explainer as ex
-from nameclf import explainer_plots as xp
-from nameclf import race_plots as rp
-from nameclf.config import ModelConfig
-from nameclf.model import NameClassifier
-from nameclf.vocab import Vocab
+from nameclf.charts import packing as xp
+from nameclf.charts import race as rp
+from nameclf.classify.config import ModelConfig
+from nameclf.classify.model import NameClassifier
+from nameclf.data.vocab import Vocab
+from nameclf.lab import packing as ex
 
 NAMES = ["Shyam", "Ram"]
 VOCAB = Vocab.build(NAMES)  # <pad> <unk> R S a h m y
@@ -214,8 +214,8 @@ def test_the_torch_free_walkthrough_is_what_pytorch_computes():
     encoding.explain, which asks pack_padded_sequence itself: ties in length included."""
     import random
 
-    from nameclf.encoding import explain as torch_explain
-    from nameclf.encoding import one_hot
+    from nameclf.batching.encoding import explain as torch_explain
+    from nameclf.batching.encoding import one_hot
 
     rng = random.Random(0)
     cases = [["Ram", "Shyam", "Al"], ["Ab", "Cd"], ["Xy", "Ab", "Cd", "Efg"]]
@@ -231,7 +231,7 @@ def test_the_torch_free_walkthrough_is_what_pytorch_computes():
 
 
 def test_the_torch_free_padding_waste_agrees_with_encodings():
-    from nameclf.encoding import padding_waste
+    from nameclf.batching.encoding import padding_waste
 
     lengths = [5, 3, 8, 8, 1, 12, 4]
     for batch in (1, 2, 3, 7, 100):

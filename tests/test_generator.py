@@ -7,13 +7,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nameclf.data import load_bytes
+from nameclf.data.dataset import load_bytes
+from nameclf.data.vocab import Vocab
 from nameclf.errors import ConfigError
-from nameclf.generator import NameGenerator
-from nameclf.generator_config import GeneratorConfig, GenTrainConfig, gen_preset
-from nameclf.generator_train import DIVERGED, bits_per_char, fit_generator, train_generator
-from nameclf.lm_batches import batch_of, encode_lm, prepare_lm, shifted, take
-from nameclf.lm_loss import (
+from nameclf.generate.batches import batch_of, encode_lm, prepare_lm, shifted, take
+from nameclf.generate.config import GeneratorConfig, GenTrainConfig, gen_preset
+from nameclf.generate.loss import (
     batch_loss,
     loss_report,
     masked_loss,
@@ -22,7 +21,8 @@ from nameclf.lm_loss import (
     per_sample_loss,
     unmasked_loss,
 )
-from nameclf.vocab import Vocab
+from nameclf.generate.model import NameGenerator
+from nameclf.generate.train import DIVERGED, bits_per_char, fit_generator, train_generator
 from tests.conftest import tiny_names
 
 NAMES, LABELS = ["Ab", "C", "bAb"], [0, 1, 0]
@@ -206,7 +206,7 @@ def test_the_generator_trains_and_tests_on_distinct_name_label_pairs():
 
 
 def test_a_time_budget_moves_the_schedule_along_with_the_clock():
-    from nameclf.generator_train import schedule_step
+    from nameclf.generate.train import schedule_step
 
     assert schedule_step(10, 1000, 5.0, 0.0) == 10  # no budget: the step
     assert schedule_step(10, 1000, 30.0, 60.0) == 500  # half the budget: half the schedule
@@ -215,7 +215,7 @@ def test_a_time_budget_moves_the_schedule_along_with_the_clock():
 
 
 def test_the_walkthrough_data_comes_from_the_real_tensors():
-    from nameclf.lm_explain import explain_targets
+    from nameclf.lab.targets import explain_targets
 
     vocab = Vocab.build(NAMES)
     model = tiny_model("gru").float()

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from nameclf.cli import main
-from nameclf.data import load_bytes
+from nameclf.data.dataset import load_bytes
 from nameclf.errors import CheckpointError, ConfigError
-from nameclf.generator_checkpoint import from_bytes, load, save, to_bytes
-from nameclf.generator_train import fit_generator
-from nameclf.lm_ngram import BOS, EOS, UNK, KneserNey, NgramLM, fit_ngram_lm
-from nameclf.sampling import SampleConfig, novelty, sample_names
+from nameclf.generate.checkpoint import from_bytes, load, save, to_bytes
+from nameclf.generate.ngram import BOS, EOS, UNK, KneserNey, NgramLM, fit_ngram_lm
+from nameclf.generate.sampling import SampleConfig, novelty, sample_names
+from nameclf.generate.train import fit_generator
 from tests.conftest import gen_tiny, tiny_names, train_generator_cli
 
 
@@ -88,9 +88,9 @@ def test_foreign_and_tampered_files_are_refused(run, prep):
         from_bytes(bytes(raw))
     with pytest.raises(CheckpointError):
         from_bytes(b"\x00" * 64)
-    from nameclf.checkpoint import to_bytes as classifier_bytes
-    from nameclf.config import ModelConfig, TrainConfig
-    from nameclf.pipeline import fit, prepare
+    from nameclf.classify.checkpoint import to_bytes as classifier_bytes
+    from nameclf.classify.config import ModelConfig, TrainConfig
+    from nameclf.classify.pipeline import fit, prepare
 
     ds = load_bytes(tiny_names(per_label=10), "t.txt")
     clf = fit(prepare(ds), ModelConfig(cell="gru", hidden_size=8, embedding_dim=4),

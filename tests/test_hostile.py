@@ -17,15 +17,15 @@ from helpers import lines_text, synthetic_dataset, synthetic_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nameclf import data
-from nameclf.config import ModelConfig, TrainConfig
-from nameclf.data import LoadReport, NameDataset, load_bytes
-from nameclf.encoding import explain
+from nameclf.batching.encoding import explain
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.classify.pipeline import check_compatible, fit, predict, prepare
+from nameclf.data import dataset as data
+from nameclf.data.dataset import LoadReport, NameDataset, load_bytes
+from nameclf.data.vocab import Vocab
 from nameclf.errors import ConfigError, DataError, NameclfError
-from nameclf.explainer import parse_names, walkthrough
-from nameclf.jobs import Job
-from nameclf.pipeline import check_compatible, fit, predict, prepare
-from nameclf.vocab import Vocab
+from nameclf.lab.packing import parse_names, walkthrough
+from nameclf.serve.jobs import Job
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = lines_text(synthetic_rows(per_label=5))  # 20 loadable lines, four labels
@@ -201,7 +201,7 @@ def test_a_checkpoint_on_data_with_labels_it_never_learned_is_refused(run):
 
 
 def test_a_checkpoint_on_data_with_other_characters_still_evaluates(run):
-    from nameclf.pipeline import encode_for
+    from nameclf.classify.pipeline import encode_for
 
     ds = NameDataset(["Ωmega", "Kqx"], ["Kaz", "Lom"], LoadReport("other"))
     check_compatible(run, ds)  # a subset of its labels is fine

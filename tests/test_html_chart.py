@@ -1,4 +1,4 @@
-"""The HTML charts of the Data and Speed race pages' first views (nameclf.html_chart).
+"""The HTML charts of the Data and Speed race pages' first views (nameclf.charts.html).
 
 Exact geometry for tiny inputs (bar heights, marker positions, the SVG's points), every
 visitor's text escaped, well-formed HTML, and nothing Streamlit's st.html would strip (no
@@ -12,9 +12,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from nameclf import html_chart as hc
-from nameclf import plots
-from nameclf import race_plots as rp
+from nameclf.charts import figures as plots
+from nameclf.charts import html as hc
+from nameclf.charts import race as rp
 
 HOSTILE = ["<b>Bold</b>", "<img src=x onerror=alert(1)>", 'Ab"Cd', "&lt;ent&gt;", "AT&T"]
 VOID = {"img", "br"}
@@ -145,7 +145,7 @@ def test_the_waste_chart_draws_the_three_columns_and_the_chosen_batch():
 
 
 def test_the_loss_bars_write_each_loss_on_its_bar_in_its_colour():
-    from nameclf.generator_plots import loss_bars
+    from nameclf.charts.generate import loss_bars
 
     tags = parse(loss_bars({"masked": 3.0, "packed": 3.0, "unmasked": 2.5}))
     bars = [a for t, a in tags.tags if "title" in a and "height:" in a["style"]]

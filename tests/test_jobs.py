@@ -4,7 +4,7 @@ import threading
 import time
 
 from nameclf.errors import DataError
-from nameclf.jobs import Job, Slots
+from nameclf.serve.jobs import Job, Slots
 
 WAIT = 10.0  # seconds; generous, each wait ends as soon as the thread does its part
 

@@ -371,7 +371,7 @@ def generate_train(j: Journey) -> None:
         j.page.get_by_role("button", name="Download generator checkpoint").click()
     saved = j.shots / download.value.suggested_filename
     download.value.save_as(saved)
-    from nameclf.generator_checkpoint import load as load_generator
+    from nameclf.generate.checkpoint import load as load_generator
 
     assert load_generator(saved).ngram_weight == 0.2  # the mixture, n-gram LM included
     expect(j.page.get_by_text("Novelty")).to_be_visible()

@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-HOME_MODULES = ["nameclf.ui.state", "nameclf.ui.nav", "nameclf.ui.home", "nameclf.ui.views",
-                "nameclf.ui.cache", "nameclf.device"]
+HOME_MODULES = ["nameclf.ui.page", "nameclf.ui.state", "nameclf.ui.nav", "nameclf.ui.home",
+                "nameclf.ui.views", "nameclf.ui.cache", "nameclf.device"]
 
 
 def fresh(code: str) -> dict:
@@ -33,10 +33,11 @@ print(json.dumps({"torch": "torch" in sys.modules,
                   "loaded": sorted(m for m in sys.modules if m.startswith("nameclf."))}))
 """)
     assert not got["torch"]
-    # the data module and the light helpers it reads files with (issue 15's columns, report
-    # and text repair), nothing that needs torch
-    assert got["loaded"] == ["nameclf.columns", "nameclf.data", "nameclf.errors",
-                             "nameclf.report", "nameclf.textfix", "nameclf.vocab"]
+    # the data package's loader and the light helpers it reads files with (issue 15's columns,
+    # report and text repair), nothing that needs torch
+    assert got["loaded"] == ["nameclf.data", "nameclf.data.columns", "nameclf.data.dataset",
+                             "nameclf.data.report", "nameclf.data.textfix", "nameclf.data.vocab",
+                             "nameclf.errors"]
 
 
 def test_every_public_name_resolves_to_its_submodules_object():
@@ -66,18 +67,19 @@ def test_unknown_names_still_raise_attribute_error():
         exec("from nameclf import no_such_name", {})
 
 
-@pytest.mark.parametrize("first", ["import nameclf.pipeline", "from nameclf import train"])
+@pytest.mark.parametrize("first", ["import nameclf.classify.pipeline", "from nameclf import train"])
 def test_train_and_evaluate_are_the_functions_whatever_is_imported_first(first):
-    """As with the eager package: nameclf.train is the function, not the submodule."""
+    """nameclf.train and nameclf.evaluate are the functions, whichever import came first: the
+    modules that define them live in nameclf.classify, so nothing can shadow them."""
     got = fresh(f"""
 import json, sys, types
 {first}
-import nameclf, nameclf.train, nameclf.evaluate
+import nameclf, nameclf.classify.train, nameclf.classify.evaluate
 from nameclf import evaluate, train
 print(json.dumps({{"attr": [isinstance(nameclf.train, types.FunctionType),
                             isinstance(nameclf.evaluate, types.FunctionType)],
-                  "from": [train is sys.modules["nameclf.train"].train,
-                           evaluate is sys.modules["nameclf.evaluate"].evaluate]}}))
+                  "from": [train is sys.modules["nameclf.classify.train"].train,
+                           evaluate is sys.modules["nameclf.classify.evaluate"].evaluate]}}))
 """)
     assert got == {"attr": [True, True], "from": [True, True]}
 
@@ -87,9 +89,9 @@ def test_the_home_pages_modules_import_no_torch_or_pandas():
 import json, sys
 for name in {HOME_MODULES!r}:
     __import__(name)
-print(json.dumps({{m: m in sys.modules for m in ("torch", "pandas", "nameclf.pipeline")}}))
+print(json.dumps({{m: m in sys.modules for m in ("torch", "pandas", "nameclf.classify.pipeline")}}))
 """)
-    assert got == {"torch": False, "pandas": False, "nameclf.pipeline": False}
+    assert got == {"torch": False, "pandas": False, "nameclf.classify.pipeline": False}
 
 
 def test_the_home_page_renders_without_torch_and_names_the_right_device():
@@ -185,7 +187,7 @@ print(json.dumps({"torch": torch_loaded, "cpu_only": cpu_only_build(),
 # Data page draws its tables once their expanders are opened)
 NO_PANDAS = ("pages/1_Data.py", "pages/6_Padding_and_packing.py", "pages/7_Speed_race.py")
 # pages whose first view draws no plotly chart: the browser then loads no plotly.js (about
-# 0.4 s of a first render on 2 cores); their charts are HTML (nameclf.html_chart)
+# 0.4 s of a first render on 2 cores); their charts are HTML (nameclf.charts.html)
 NO_PLOTLY = ("pages/1_Data.py", "pages/7_Speed_race.py")
 
 

@@ -1,4 +1,4 @@
-"""Word frequencies (nameclf.lexicon): lookup keys, the table, its cache, and the n-gram model
+"""Word frequencies (nameclf.data.lexicon): lookup keys, the table, its cache, and the n-gram model
 that reads them, checked against wordfreq and scikit-learn; checkpoints, configs and the CLI."""
 
 import json
@@ -17,16 +17,16 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from nameclf import lexicon
-from nameclf.checkpoint import from_bytes, to_bytes
+from nameclf.classify.checkpoint import from_bytes, to_bytes
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.classify.logistic import fit_sklearn, fit_stoppable
+from nameclf.classify.mixture import Mixture, alone, ngram_part
+from nameclf.classify.ngram import NgramConfig, NgramModel, fit_ngram
+from nameclf.classify.pipeline import fit, predict, prepare
 from nameclf.cli import main
-from nameclf.config import ModelConfig, TrainConfig
+from nameclf.data import lexicon
+from nameclf.data.lexicon import LANGUAGES, MAX_LETTERS, N_FEATURES, SCALE, Lexicon, key, romanize
 from nameclf.errors import CheckpointError, ConfigError
-from nameclf.lexicon import LANGUAGES, MAX_LETTERS, N_FEATURES, SCALE, Lexicon, key, romanize
-from nameclf.logistic import fit_sklearn, fit_stoppable
-from nameclf.mixture import Mixture, alone, ngram_part
-from nameclf.ngram import NgramConfig, NgramModel, fit_ngram
-from nameclf.pipeline import fit, predict, prepare
 
 L = len(LANGUAGES)
 EN, DE, FR, IT = (LANGUAGES.index(lang) for lang in ("en", "de", "fr", "it"))

@@ -10,11 +10,16 @@ import torch.nn.functional as F
 from safetensors.torch import load as st_load
 
 from nameclf.cli import main
+from nameclf.data.vocab import Vocab
 from nameclf.errors import CheckpointError
-from nameclf.generator import NameGenerator
-from nameclf.generator_checkpoint import digest, from_bytes, to_bytes
-from nameclf.generator_config import GeneratorConfig, GenTrainConfig
-from nameclf.generator_train import (
+from nameclf.generate.batches import encode_lm, shifted
+from nameclf.generate.checkpoint import digest, from_bytes, to_bytes
+from nameclf.generate.config import GeneratorConfig, GenTrainConfig
+from nameclf.generate.mixture import mixed_bits_per_char, output_probs
+from nameclf.generate.model import NameGenerator
+from nameclf.generate.ngram import BOS, EOS, UNK, NgramLM, fit_ngram_lm
+from nameclf.generate.sampling import SampleConfig, sample_names
+from nameclf.generate.train import (
     NGRAM_PHASE,
     Baseline,
     GenProgress,
@@ -22,11 +27,6 @@ from nameclf.generator_train import (
     bits_per_char,
     fit_generator,
 )
-from nameclf.lm_batches import encode_lm, shifted
-from nameclf.lm_mixture import mixed_bits_per_char, output_probs
-from nameclf.lm_ngram import BOS, EOS, UNK, NgramLM, fit_ngram_lm
-from nameclf.sampling import SampleConfig, sample_names
-from nameclf.vocab import Vocab
 from tests.conftest import gen_tiny, train_generator_cli
 
 

@@ -7,8 +7,8 @@ import sys
 import pytest
 from helpers import synthetic_rows
 
-from nameclf.columns import ColumnError, normalized, pick_columns
-from nameclf.data import LoadOptions, load_bytes, load_dataset
+from nameclf.data.columns import ColumnError, normalized, pick_columns
+from nameclf.data.dataset import LoadOptions, load_bytes, load_dataset
 from nameclf.errors import DataError
 
 
@@ -218,7 +218,7 @@ def test_app_upload_drops_a_rare_label_and_the_minimum_can_be_raised():
 # --- one case only -------------------------------------------------------------------------
 
 def test_an_unseen_letter_reads_in_its_other_case_exactly():
-    from nameclf.vocab import Vocab
+    from nameclf.data.vocab import Vocab
 
     lower, upper = Vocab.build(["abc"]), Vocab.build(["ABC"])
     assert lower.encode("Abc") == lower.encode("abc") == [2, 3, 4]
@@ -230,8 +230,8 @@ def test_an_unseen_letter_reads_in_its_other_case_exactly():
 
 
 def case_only_run(cell: str, case: str):
-    from nameclf.config import ModelConfig, TrainConfig
-    from nameclf.pipeline import fit, prepare
+    from nameclf.classify.config import ModelConfig, TrainConfig
+    from nameclf.classify.pipeline import fit, prepare
     from tests.helpers import dataset
 
     rows = [(getattr(n, case)(), lab) for n, lab in census_rows(30)]
@@ -247,7 +247,7 @@ def case_only_run(cell: str, case: str):
 ])
 def test_a_name_typed_in_another_case_reads_as_the_training_case(cell, case, typed,
                                                                    as_trained):
-    from nameclf.pipeline import predict
+    from nameclf.classify.pipeline import predict
 
     run = case_only_run(cell, case)
     got, want = predict(run, typed, k=4), predict(run, as_trained, k=4)
@@ -263,8 +263,8 @@ def test_a_name_typed_in_another_case_reads_as_the_training_case(cell, case, typ
 @pytest.mark.parametrize("fields", [dict(cell="gru"), dict(cell="ngram"),
                                     dict(cell="gru", ngram_weight=0.5)])
 def test_no_known_character_gets_the_training_prior_from_every_model(fields):
-    from nameclf.config import ModelConfig, TrainConfig
-    from nameclf.pipeline import fit, predict, prepare
+    from nameclf.classify.config import ModelConfig, TrainConfig
+    from nameclf.classify.pipeline import fit, predict, prepare
     from tests.helpers import dataset
 
     rows = census_rows(30) + [(n.upper(), "Kaz") for n, lab in census_rows(30) if lab == "Kaz"]
@@ -338,8 +338,8 @@ def test_app_repair_checkbox_reloads_the_upload_repaired():
 # --- big files -----------------------------------------------------------------------------
 
 def test_fast_caps_the_names_it_sees_so_its_time_does_not_grow_with_the_file():
-    from nameclf.config import total_steps
-    from nameclf.presets import preset
+    from nameclf.classify.config import total_steps
+    from nameclf.classify.presets import preset
 
     _, fast, _ = preset("fast")
     assert fast.max_names == 80_000
@@ -363,10 +363,10 @@ def test_cli_epochs_asked_are_not_capped(tmp_path):
 def test_many_labels_fit_with_sgd_whose_loss_is_the_torch_models():
     import torch
 
-    from nameclf.config import ModelConfig, TrainConfig
-    from nameclf.logistic import SGD_ABOVE, pick_solver
-    from nameclf.ngram import NgramConfig, fit_ngram
-    from nameclf.pipeline import prepare
+    from nameclf.classify.config import ModelConfig, TrainConfig
+    from nameclf.classify.logistic import SGD_ABOVE, pick_solver
+    from nameclf.classify.ngram import NgramConfig, fit_ngram
+    from nameclf.classify.pipeline import prepare
     from tests.helpers import synthetic_dataset
 
     assert pick_solver("auto", SGD_ABOVE) == "lbfgs" and pick_solver("auto", 200) == "sgd"
@@ -385,8 +385,8 @@ def test_many_labels_fit_with_sgd_whose_loss_is_the_torch_models():
 def test_a_names_repeated_label_outweighs_its_stray_one_after_the_split():
     """`patel`: 52 rows of one label, 1 of another. The split keeps all 53 rows on one side,
     so a model trained on them answers the frequent label, as the data says."""
-    from nameclf.config import ModelConfig, TrainConfig
-    from nameclf.pipeline import fit, predict, prepare
+    from nameclf.classify.config import ModelConfig, TrainConfig
+    from nameclf.classify.pipeline import fit, predict, prepare
     from tests.helpers import dataset
 
     rows = census_rows() + [("Patel", "Kaz")] * 52 + [("Patel", "Lom")]
@@ -400,7 +400,7 @@ def test_a_names_repeated_label_outweighs_its_stray_one_after_the_split():
 
 
 def test_app_predict_notes_the_case_read_the_prior_and_an_over_long_name():
-    from nameclf.checkpoint import to_bytes
+    from nameclf.classify.checkpoint import to_bytes
     from tests.conftest import app, no_exception
 
     raw = to_bytes(case_only_run("gru", "lower"))
@@ -433,8 +433,8 @@ def test_app_data_page_shows_what_the_load_dropped_and_found():
 
 
 def test_a_run_says_which_ngram_solver_fitted_it():
-    from nameclf.config import ModelConfig, TrainConfig
-    from nameclf.pipeline import fit, prepare
+    from nameclf.classify.config import ModelConfig, TrainConfig
+    from nameclf.classify.pipeline import fit, prepare
     from tests.helpers import synthetic_dataset
 
     prep = prepare(synthetic_dataset(), "names", seed=0)

@@ -16,16 +16,16 @@ from helpers import (
     synthetic_rows,
 )
 
-from nameclf.checkpoint import from_bytes, load, to_bytes
+from nameclf.classify.checkpoint import from_bytes, load, to_bytes
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.classify.evaluate import evaluate, log_probs
+from nameclf.classify.mixture import Mixture, mix_in, ngram_part
+from nameclf.classify.model import NameClassifier
+from nameclf.classify.ngram import NgramConfig, fit_ngram, uniform_model
+from nameclf.classify.pipeline import fit, predict, prepare
+from nameclf.classify.train import History, TrainResult
 from nameclf.cli import main
-from nameclf.config import ModelConfig, TrainConfig
 from nameclf.errors import CheckpointError, ConfigError
-from nameclf.evaluate import evaluate, log_probs
-from nameclf.mixture import Mixture, mix_in, ngram_part
-from nameclf.model import NameClassifier
-from nameclf.ngram import NgramConfig, fit_ngram, uniform_model
-from nameclf.pipeline import fit, predict, prepare
-from nameclf.train import History, TrainResult
 
 GRU = dict(cell="gru", embedding_dim=4, hidden_size=8)
 SHORT = TrainConfig(steps=8, batch_size=16, eval_every=0, seed=3)
@@ -69,7 +69,7 @@ def test_each_part_is_what_it_would_be_alone(prep, mixed):
 def test_the_training_seconds_of_a_mixture_include_the_ngram_fit(prep, monkeypatch):
     """Behaviour, not a stopwatch: the reported seconds are the recurrent training's plus
     the n-gram fit's, whatever either took (issue 14, item 8)."""
-    import nameclf.mixture as mixture
+    import nameclf.classify.mixture as mixture
 
     real_fit = mixture.fit_ngram
 

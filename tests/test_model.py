@@ -8,12 +8,12 @@ import torch.nn.functional as F
 from helpers import encoded, small_model
 from torch import nn
 
-from nameclf.config import ModelConfig
-from nameclf.encoding import encode_batch
+from nameclf.batching.encoding import encode_batch
+from nameclf.classify.config import ModelConfig
+from nameclf.classify.model import CELLS, NameClassifier
+from nameclf.classify.presets import preset
+from nameclf.data.vocab import Vocab
 from nameclf.errors import ConfigError
-from nameclf.model import CELLS, NameClassifier
-from nameclf.presets import preset
-from nameclf.vocab import Vocab
 
 NAMES = ["Shyam", "Ram", "Li", "Abernathy", "Ng"]
 VOCAB = Vocab.build(NAMES)

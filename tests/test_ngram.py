@@ -21,15 +21,15 @@ from safetensors.torch import save as st_save
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from nameclf.checkpoint import from_bytes, load, save, to_bytes
+from nameclf.classify.checkpoint import from_bytes, load, save, to_bytes
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.classify.evaluate import evaluate, log_probs
+from nameclf.classify.logistic import fit_sklearn, fit_stoppable
+from nameclf.classify.model import NameClassifier
+from nameclf.classify.ngram import NgramConfig, NgramModel, char_ngrams, fit_ngram
+from nameclf.classify.pipeline import fit, predict, prepare
 from nameclf.cli import main
-from nameclf.config import ModelConfig, TrainConfig
 from nameclf.errors import CheckpointError, ConfigError
-from nameclf.evaluate import evaluate, log_probs
-from nameclf.logistic import fit_sklearn, fit_stoppable
-from nameclf.model import NameClassifier
-from nameclf.ngram import NgramConfig, NgramModel, char_ngrams, fit_ngram
-from nameclf.pipeline import fit, predict, prepare
 
 TRICKY = ["Ab", "A", "van der  Berg", "O'Neil\tX", "Abcdefgh", "Ng Li", "  x  "]
 

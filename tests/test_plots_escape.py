@@ -1,7 +1,7 @@
 """Visitors' labels and names are drawn by plotly.js as typed: never as HTML.
 
 plotly.js reads a subset of HTML in every text it draws (`<b>`, `<br>`, `<a href>`, entities
-such as `&lt;`), so every figure builder escapes visitors' text with `nameclf.plots.plain`.
+such as `&lt;`), so every figure builder escapes visitors' text with `nameclf.charts.figures.plain`.
 The unit tests check the built figures carry the escaped text and never the raw one; the last
 test renders such figures with plotly.js in Chromium and reads the SVG text back.
 """
@@ -14,13 +14,13 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from nameclf import explainer_plots as ep
-from nameclf import plots
-from nameclf import race_plots as rp
-from nameclf.explainer import Readout, walkthrough
-from nameclf.generator_plots import per_label_bars
-from nameclf.plots import plain
-from nameclf.vocab import Vocab
+from nameclf.charts import figures as plots
+from nameclf.charts import packing as ep
+from nameclf.charts import race as rp
+from nameclf.charts.figures import plain
+from nameclf.charts.generate import per_label_bars
+from nameclf.data.vocab import Vocab
+from nameclf.lab.packing import Readout, walkthrough
 from tests.conftest import CHROMIUM
 
 HOSTILE = ["<b>Bold</b>", "<img src=x onerror=alert(1)>", "Ab<br>Cd", "&lt;ent&gt;", "AT&T",
@@ -198,7 +198,7 @@ def test_legends_sit_at_the_left_where_plotlys_toolbar_cannot_cover_them():
 
 
 def test_token_grids_escape_the_visitors_names_and_keep_one_box_per_cell():
-    from nameclf.generator_plots import mask_grid, packed_strip, shifted_grids
+    from nameclf.charts.generate import mask_grid, packed_strip, shifted_grids
 
     names = ["<b>x</b>", "O'Neil"]
     data = {"names": names, "inputs": [["<sos>", "<", "b"], ["<sos>", "O", "'"]],

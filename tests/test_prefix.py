@@ -7,14 +7,14 @@ import pytest
 import torch
 from helpers import cli_ngram_run, synthetic_dataset, untrained_run
 
-from nameclf.checkpoint import save
+from nameclf.batching.encoding import encode_batch
+from nameclf.classify.checkpoint import save
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.classify.model import CELLS
+from nameclf.classify.pipeline import fit, predict, prepare
+from nameclf.classify.prefix import prefix_note, prefix_predictions, stepwise_log_probs
 from nameclf.cli import main
-from nameclf.config import ModelConfig, TrainConfig
-from nameclf.encoding import encode_batch
 from nameclf.errors import ConfigError
-from nameclf.model import CELLS
-from nameclf.pipeline import fit, predict, prepare
-from nameclf.prefix import prefix_note, prefix_predictions, stepwise_log_probs
 
 NAME = "Kqlmorstvz"  # mixes every synthetic alphabet, so the answer moves as it is read
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from nameclf.jobs import Job, Slots
+from nameclf.serve.jobs import Job, Slots
 from tests.conftest import app, no_exception, use_tiny
 
 WAIT = 10.0  # seconds; each wait ends as soon as the thread does its part

@@ -10,11 +10,10 @@ from helpers import small_model, synthetic_encoded
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from nameclf.config import ModelConfig, TrainConfig
-from nameclf.encoding import encode_batch
-from nameclf.errors import ConfigError
-from nameclf.model import NameClassifier
-from nameclf.recurrence import (
+from nameclf.batching.encoding import encode_batch
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.classify.model import NameClassifier
+from nameclf.classify.recurrence import (
     last_rows,
     offsets,
     packed_final_states,
@@ -22,8 +21,9 @@ from nameclf.recurrence import (
     reverse_padded,
     tanh_,
 )
-from nameclf.train import train
-from nameclf.vocab import Vocab
+from nameclf.classify.train import train
+from nameclf.data.vocab import Vocab
+from nameclf.errors import ConfigError
 
 MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 

@@ -5,10 +5,10 @@ from dataclasses import replace
 
 import pytest
 
-from nameclf.config import ModelConfig, TrainConfig
-from nameclf.jobs import Job, Slots
-from nameclf.runstore import RunStore, dataset_digest, not_reproducible, run_key
-from nameclf.shared_runs import QUEUED_STOP, Given, Shared, SharedRuns
+from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.serve.jobs import Job, Slots
+from nameclf.serve.runstore import RunStore, dataset_digest, not_reproducible, run_key
+from nameclf.serve.shared_runs import QUEUED_STOP, Given, Shared, SharedRuns
 from tests.conftest import TINY, app, no_exception, use_tiny, wait_for_job
 
 WAIT = 30.0  # seconds; every wait ends as soon as the other thread does its part
@@ -107,7 +107,7 @@ class Trainer:
     def __call__(self, report, stop):
         import torch
 
-        from nameclf.model import NameClassifier
+        from nameclf.classify.model import NameClassifier
 
         model = NameClassifier(ModelConfig(cell="gru", hidden_size=4, embedding_dim=4,
                                            vocab_size=5, n_classes=2))

@@ -5,8 +5,8 @@ from collections import Counter
 import pytest
 from helpers import dataset, synthetic_dataset
 
+from nameclf.data.splits import leaked_rows, make_split, top1_ceiling
 from nameclf.errors import ConfigError
-from nameclf.splits import leaked_rows, make_split, top1_ceiling
 
 
 def with_duplicates():
@@ -62,7 +62,7 @@ def test_names_split_keeps_a_names_label_frequencies_in_training():
 
 
 def test_names_split_stratifies_a_name_by_its_most_frequent_label():
-    from nameclf.splits import majority_label
+    from nameclf.data.splits import majority_label
 
     ds = dataset([("Kim", "B"), ("Kim", "A"), ("Kim", "A"), ("Lee", "C"), ("Lee", "D")])
     assert majority_label(ds, [0, 1, 2]) == "A"
@@ -95,7 +95,7 @@ def test_rows_split_on_duplicated_data_leaks():
 
 def test_leaked_rows_counts_test_rows_whose_name_is_in_training():
     ds = dataset([("Ann", "A"), ("Bob", "B"), ("Ann", "A"), ("Cy", "B"), ("Ann", "B")])
-    from nameclf.splits import Split
+    from nameclf.data.splits import Split
     assert leaked_rows(ds, Split("rows", train=[0, 1], test=[2, 3, 4], valid=[])) == 2
 
 
@@ -135,8 +135,8 @@ def test_bad_split_settings_are_config_errors(kwargs):
 
 
 def test_prepare_builds_the_vocab_from_training_names_only():
-    from nameclf.pipeline import prepare
-    from nameclf.vocab import Vocab
+    from nameclf.classify.pipeline import prepare
+    from nameclf.data.vocab import Vocab
 
     pairs = [(f"Ab{c}", "A") for c in "cdefg"] + [(f"Xy{c}", "B") for c in "cdefg"]
     ds = dataset(pairs + [("Qqq", "A"), ("Abc", "A")])

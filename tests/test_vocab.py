@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from nameclf.vocab import PAD, UNK, Vocab, fold_ascii, normalize
+from nameclf.data.vocab import PAD, UNK, Vocab, fold_ascii, normalize
 
 
 def test_fold_ascii_strips_accents():

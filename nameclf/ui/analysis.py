@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 import torch
 
-from nameclf.data import NameDataset
-from nameclf.evaluate import Metrics, metrics_from, name_top1
-from nameclf.mixture import scored
-from nameclf.pipeline import Run, check_compatible, encode_for
-from nameclf.splits import make_split, shared_rows, top1_ceiling
+from nameclf.classify.evaluate import Metrics, metrics_from, name_top1
+from nameclf.classify.mixture import scored
+from nameclf.classify.pipeline import Run, check_compatible, encode_for
+from nameclf.data.dataset import NameDataset
+from nameclf.data.splits import make_split, shared_rows, top1_ceiling
 
 # settings-table columns that mean nothing for the n-gram baseline
 RECURRENT_ONLY = ("hidden", "layers", "bidir", "emb", "dropout", "ngram_weight", "optimizer",

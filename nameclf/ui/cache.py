@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from nameclf import builtin
-from nameclf.data import DEFAULT_SOURCE, NameDataset, load_dataset
-from nameclf.jobs import Job, Slots, settle_heap
+from nameclf.data import builtin
+from nameclf.data.dataset import DEFAULT_SOURCE, NameDataset, load_dataset
+from nameclf.serve.jobs import Job, Slots, settle_heap
 from nameclf.ui.state import uploaded_dataset
 
 if TYPE_CHECKING:
     import torch
 
-    from nameclf.pipeline import Prepared
+    from nameclf.classify.pipeline import Prepared
 
 DATA_DIR = Path("data")  # where downloaded datasets are kept
 MAX_SESSION_PREPARED = 2  # encoded uploads kept per visitor
@@ -44,7 +44,7 @@ def device() -> torch.device:
 
     torch.set_num_threads(THREADS_PER_JOB)  # once per server, before anything trains
     found = pick_device("auto")
-    settle_heap()  # torch is in: keep its objects out of every script run's gc (nameclf.jobs)
+    settle_heap()  # torch is in: keep its objects out of every script run's gc (nameclf.serve.jobs)
     return found
 
 
@@ -157,7 +157,7 @@ def is_downloaded(source: str) -> bool:
 @st.cache_resource(max_entries=6, show_spinner="Encoding the dataset…")
 def builtin_prepared(source: str, split: str, seed: int, device_name: str) -> Prepared:
     """Split and encoded tensors of a built-in dataset, on the device; never mutated."""
-    from nameclf.pipeline import prepare
+    from nameclf.classify.pipeline import prepare
 
     return prepare(builtin_dataset(source), split, seed, device=device_name)
 
@@ -177,7 +177,7 @@ def current_prepared(split: str, seed: int, device_name: str) -> Prepared:
     if source != "upload" or upload is None:
         return builtin_prepared(source if source != "upload" else DEFAULT_SOURCE, split, seed,
                                 device_name)
-    from nameclf.pipeline import prepare
+    from nameclf.classify.pipeline import prepare
 
     store = st.session_state.setdefault("prepared", {})
     key = (upload[0], id(upload[1]), split, seed, device_name)

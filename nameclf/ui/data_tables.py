@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from nameclf.data import NameDataset
-from nameclf.splits import leaked_rows, make_split, top1_ceiling
+from nameclf.data.dataset import NameDataset
+from nameclf.data.splits import leaked_rows, make_split, top1_ceiling
 
 if TYPE_CHECKING:
     import pandas as pd

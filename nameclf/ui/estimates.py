@@ -1,6 +1,6 @@
 """About how long a training job will take, so visitors queued behind it can be told."""
 
-from nameclf.config import total_steps
+from nameclf.classify.config import total_steps
 from nameclf.ui.cache import training_speeds
 
 NGRAM_FIT_S = 15.0  # the n-gram fit on 20,000 names on a 2-core CPU (it reports no speed)

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from nameclf import explainer as ex
-from nameclf.data import NameDataset
+from nameclf.data.dataset import NameDataset
+from nameclf.lab import packing as ex
 from nameclf.ui.state import latest_run, runs
 from nameclf.ui.views import dataset_key
 
 if TYPE_CHECKING:  # a fresh visitor's steps 1-5 need no torch; step 6's model does
-    from nameclf.model import NameClassifier
-    from nameclf.pipeline import Run
-from nameclf.vocab import Vocab
+    from nameclf.classify.model import NameClassifier
+    from nameclf.classify.pipeline import Run
+from nameclf.data.vocab import Vocab
 
 KEY_NAMES, KEY_STEP = "explainer_names", "explainer_step"
 
@@ -79,8 +79,8 @@ def latest_recurrent() -> tuple[str, Run] | None:
     """This visitor's newest run that has a hidden state to read (not the n-gram baseline)."""
     if not runs():
         return None
-    from nameclf.mixture import Mixture
-    from nameclf.model import NameClassifier
+    from nameclf.classify.mixture import Mixture
+    from nameclf.classify.model import NameClassifier
 
     for run_id, run in reversed(runs().items()):
         if isinstance(run.model, Mixture | NameClassifier):
@@ -96,7 +96,7 @@ def model_and_vocab(ds: NameDataset) -> tuple[Callable[[], NameClassifier], Voca
     """
     found, newest = latest_recurrent(), latest_run()
     if found is not None:
-        from nameclf.mixture import Mixture
+        from nameclf.classify.mixture import Mixture
 
         run_id, run = found
         model = run.model.recurrent if isinstance(run.model, Mixture) else run.model

@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from nameclf import explainer as ex
-from nameclf import explainer_plots as xp
+from nameclf.charts import packing as xp
+from nameclf.data.vocab import Vocab
+from nameclf.lab import packing as ex
 from nameclf.ui.explainer import clamp, counters, readout
-from nameclf.vocab import Vocab
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from nameclf.model import NameClassifier
+    from nameclf.classify.model import NameClassifier
 
 KEY_T, KEY_B = "explainer_t", "explainer_b"
 

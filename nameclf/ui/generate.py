@@ -1,6 +1,6 @@
 """Training a name generator from the app: a visitor's background Job, its live panel, runs.
 
-Uses the classifier's machinery as it is (nameclf.jobs.Job, the server-wide training Slots,
+Uses the classifier's machinery as it is (nameclf.serve.jobs.Job, the server-wide training Slots,
 the session-owned job list); the generator's job and runs live under their own session keys
 (`gen_job`, `gen_runs`), so the classifier's collect() never sees them.
 """
@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from nameclf.config import total_steps
+from nameclf.classify.config import total_steps
 from nameclf.errors import ConfigError
-from nameclf.generator_config import CELLS, GEN_BATCHING, GEN_PRESETS, gen_preset
-from nameclf.jobs import Job, queue_text
+from nameclf.generate.config import CELLS, GEN_BATCHING, GEN_PRESETS, gen_preset
+from nameclf.serve.jobs import Job, queue_text
 from nameclf.ui.cache import builtin_dataset, current_dataset, device, own, training_slots
 from nameclf.ui.state import dataset_name
 from nameclf.ui.views import guarded, plain, status_box
 
 if TYPE_CHECKING:
-    from nameclf.generator_train import GenRun
-    from nameclf.lm_batches import GenPrepared
+    from nameclf.generate.batches import GenPrepared
+    from nameclf.generate.train import GenRun
 
 MAX_GEN_RUNS = 5  # generator runs kept per visitor
 POLL_SECONDS = 0.5
@@ -102,7 +102,7 @@ def configs(values: dict, n_train: int = 0):
 
 @st.cache_resource(max_entries=4, show_spinner="Encoding the names for the generator…")
 def _builtin_prepared(source: str, seed: int, device_name: str) -> GenPrepared:
-    from nameclf.lm_batches import prepare_lm
+    from nameclf.generate.batches import prepare_lm
 
     return prepare_lm(builtin_dataset(source), "names", seed, device=device_name)
 
@@ -110,7 +110,7 @@ def _builtin_prepared(source: str, seed: int, device_name: str) -> GenPrepared:
 def prepared(seed: int) -> GenPrepared:
     """The visitor's dataset, split leak-free and encoded: shared for built-ins, theirs for
     an upload."""
-    from nameclf.lm_batches import prepare_lm
+    from nameclf.generate.batches import prepare_lm
 
     name = dataset_name()
     if not name.startswith("upload:"):
@@ -126,7 +126,7 @@ def prepared(seed: int) -> GenPrepared:
 
 def start(values: dict) -> Job:
     """Start training a generator (and its n-gram LM) in the background."""
-    from nameclf.generator_train import fit_generator
+    from nameclf.generate.train import fit_generator
 
     if any_job_running():
         raise ConfigError("a training job of yours is already running; stop it first")
@@ -216,7 +216,7 @@ def _panel() -> None:
         st.rerun()
     if job.done:
         return
-    from nameclf.generator_train import Baseline, GenProgress
+    from nameclf.generate.train import Baseline, GenProgress
 
     items = job.snapshot()
     ticks = [p for p in items if isinstance(p, GenProgress)]
@@ -234,7 +234,7 @@ def _panel() -> None:
         return
     p = ticks[-1]
     st.progress(min(1.0, p.step / max(1, p.total_steps)), text=progress_text(p))
-    from nameclf.generator_plots import CHART_CONFIG, bpc_curve
+    from nameclf.charts.generate import CHART_CONFIG, bpc_curve
 
     hist = {"step": [t.step for t in ticks], "running_loss": [t.running_loss for t in ticks],
             "eval_step": [t.step for t in ticks if t.test_bpc is not None],
@@ -286,8 +286,8 @@ def verdict(m: dict, cell: str, weight: float, n_test: int) -> str:
 
 def run_result(run_id: str, run: GenRun) -> None:
     """How a run ended, its bits per character beside the baseline, curves, download."""
-    from nameclf import generator_checkpoint
-    from nameclf.generator_plots import CHART_CONFIG, bpc_curve, per_label_bars
+    from nameclf.charts.generate import CHART_CONFIG, bpc_curve, per_label_bars
+    from nameclf.generate import checkpoint as generator_checkpoint
 
     m, info = run.metrics, run.info
     text = f"**{run_id}**: {run.status} after {info.get('steps', 0):,} steps"

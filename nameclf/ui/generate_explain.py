@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import json
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -14,7 +15,7 @@ from nameclf.errors import ConfigError
 from nameclf.ui.views import plain
 
 DEFAULT = 4  # names taken from the dataset at first
-STEPS = (  # the titles of the five steps (nameclf.lm_explain computes them)
+STEPS = (  # the titles of the five steps (nameclf.lab.targets computes them)
     "Inputs and targets, shifted by one",
     "The padded target grid",
     "The loss mask: which cells count",
@@ -73,10 +74,10 @@ def walkthrough(ds, source: str, names: list[str], labels: list[str],
         path = cache_file(ds, source, names, labels)
         if path is not None and (cached := read_cached(path)) is not None:
             return cached, UNTRAINED
-    from nameclf import lm_explain as ex
+    from nameclf.lab import targets as ex
 
     if found is None:
-        from nameclf.vocab import Vocab
+        from nameclf.data.vocab import Vocab
 
         vocab = Vocab.build(ds.names)
         model, classes, which = ex.untrained(vocab, ds.classes), ds.classes, UNTRAINED
@@ -85,7 +86,7 @@ def walkthrough(ds, source: str, names: list[str], labels: list[str],
         model, vocab, classes, which = run.model, run.vocab, run.classes, described(run_id, run)
     data = ex.explain_targets(names, labels, classes, vocab, model)
     if path is not None:
-        from nameclf.rows_cache import write_json
+        from nameclf.data.rows_cache import write_json
 
         write_json(path, data)
     return data, which
@@ -113,17 +114,20 @@ def described(run_id: str, run) -> str:
     return which
 
 
+# the modules whose code decides an untrained walkthrough, hashed into its cache file's name
+WALKTHROUGH_CODE = ("nameclf.lab.targets", "nameclf.generate.model", "nameclf.generate.loss",
+                    "nameclf.generate.batches", "nameclf.data.vocab", "nameclf.generate.config")
+
+
 @functools.cache
 def code_digest() -> str | None:
     """torch's version and the code that computes a walkthrough (once per process)."""
-    here = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     try:
         h.update(version("torch").encode())
-        for module in ("lm_explain.py", "generator.py", "lm_loss.py", "lm_batches.py",
-                       "vocab.py", "generator_config.py"):
-            h.update((here / module).read_bytes())
-    except (PackageNotFoundError, OSError):
+        for module in WALKTHROUGH_CODE:  # found without importing them (no torch)
+            h.update(Path(importlib.util.find_spec(module).origin).read_bytes())
+    except (PackageNotFoundError, OSError, AttributeError, ImportError):
         return None
     return h.hexdigest()
 
@@ -131,7 +135,7 @@ def code_digest() -> str | None:
 def cache_file(ds, source: str, names: list[str], labels: list[str]) -> Path | None:
     """Where the untrained walkthrough of these names is kept: named after everything that
     makes it (torch's version, the code that computes it, the data's labels and letters)."""
-    from nameclf import rows_cache
+    from nameclf.data import rows_cache
 
     code = code_digest()
     if code is None:
@@ -153,7 +157,7 @@ def read_cached(path: Path) -> dict | None:
 
 
 def shifted(data: dict) -> None:
-    from nameclf.generator_plots import shifted_grids
+    from nameclf.charts.generate import shifted_grids
 
     st.markdown("A generator learns to predict each next character. So each name is read "
                 "after a start token `<sos>`, and must be written followed by an end token "
@@ -172,7 +176,7 @@ def target_grid(data: dict) -> None:
 
 
 def mask(data: dict) -> None:
-    from nameclf.generator_plots import loss_bars, mask_grid
+    from nameclf.charts.generate import loss_bars, mask_grid
 
     st.html(mask_grid(data))
     gap = data["unmasked"] - data["masked"]
@@ -203,7 +207,7 @@ def packed(data: dict) -> None:
         f"{data['batch_sizes']}, longest name first: {', '.join(data['sorted_names'])}). "
         f"The loss on the packed outputs needs no mask: **{data['packed']:.4f}** nats, the "
         f"masked loss to the last digit (computed live, by the same net).")
-    from nameclf.generator_plots import packed_strip
+    from nameclf.charts.generate import packed_strip
 
     st.html(packed_strip(data))
 

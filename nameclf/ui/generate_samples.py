@@ -15,8 +15,8 @@ from nameclf.ui.state import runs
 from nameclf.ui.views import plain
 
 if TYPE_CHECKING:
-    from nameclf.generator_train import GenRun
-    from nameclf.pipeline import Run
+    from nameclf.classify.pipeline import Run
+    from nameclf.generate.train import GenRun
 
 
 def judge_run(classes: list[str]) -> tuple[str, Run] | None:
@@ -45,8 +45,8 @@ def choices(run: GenRun) -> dict:
 
 def real_top1(judge: Run, label: str) -> float | None:
     """The classifier's top-1 on its own real test names of `label`."""
-    from nameclf.sampling import classifier_top1
-    from nameclf.splits import make_split
+    from nameclf.data.splits import make_split
+    from nameclf.generate.sampling import classifier_top1
     from nameclf.ui.views import run_data
 
     run_id = next(k for k, v in runs().items() if v is judge)
@@ -62,9 +62,9 @@ def show_samples(run: GenRun, values: dict) -> None:
     """Generate, then show the names with novelty and the classifier's verdict."""
     import pandas as pd
 
-    from nameclf.lm_batches import name_hash
-    from nameclf.pipeline import predict
-    from nameclf.sampling import SampleConfig, novelty, sample_names
+    from nameclf.classify.pipeline import predict
+    from nameclf.generate.batches import name_hash
+    from nameclf.generate.sampling import SampleConfig, novelty, sample_names
 
     cfg = SampleConfig(values["label"], values["n"], values["temperature"], values["top_k"],
                        values["prefix"], 20, values["seed"])

@@ -6,8 +6,8 @@ neither (torch starts loading in the background once Home is drawn).
 
 import streamlit as st
 
-from nameclf.columns import ColumnError
-from nameclf.data import DEFAULT_SOURCE, LoadOptions, LoadReport, load_bytes
+from nameclf.data.columns import ColumnError
+from nameclf.data.dataset import DEFAULT_SOURCE, LoadOptions, LoadReport, load_bytes
 from nameclf.errors import DataError
 from nameclf.ui.cache import current_dataset, download_builtin, is_downloaded
 from nameclf.ui.state import dataset_name

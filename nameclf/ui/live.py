@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 
-from nameclf.jobs import queue_text
+from nameclf.serve.jobs import queue_text
 from nameclf.ui import sharing
 from nameclf.ui.state import runs
 from nameclf.ui.training import Live, collect, current_job, generator_busy, is_running
@@ -147,7 +147,9 @@ def _panel(kind: str) -> None:
         _progress_line(tick, labels)
     if tick is None:
         return
-    from nameclf import plots  # plotly and pandas: only once there is a curve to draw
+    from nameclf.charts import (
+        figures as plots,  # plotly and pandas: only once there is a curve to draw
+    )
 
     if kind == "train":
         hist = live.history(0)
@@ -204,7 +206,7 @@ def run_result(run_id: str) -> None:
     if line := mix_line(run):
         st.caption(line)
     if run.history.get("step") and not is_ngram(run):  # one point: the fit has no curve
-        from nameclf import plots
+        from nameclf.charts import figures as plots
 
         left, right = st.columns(2)
         left.plotly_chart(plots.loss_curve(run.history), key=f"loss_{run_id}",

@@ -8,10 +8,17 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from nameclf.config import BATCHING_MODES, KINDS, OPTIMIZERS, ModelConfig, TrainConfig, total_steps
-from nameclf.data import BUILTINS, DEFAULT_SOURCE
-from nameclf.presets import DEFAULT_PRESET, PRESETS, override, preset
-from nameclf.splits import SPLITS
+from nameclf.classify.config import (
+    BATCHING_MODES,
+    KINDS,
+    OPTIMIZERS,
+    ModelConfig,
+    TrainConfig,
+    total_steps,
+)
+from nameclf.classify.presets import DEFAULT_PRESET, PRESETS, override, preset
+from nameclf.data.dataset import BUILTINS, DEFAULT_SOURCE
+from nameclf.data.splits import SPLITS
 
 LRS = (1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.15, 0.2,
        0.3, 0.5, 1.0)  # the learning-rate slider, log-spaced

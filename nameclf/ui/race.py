@@ -10,12 +10,12 @@ import time
 
 import streamlit as st
 
-from nameclf import race_plots as rp
-from nameclf.bench import RaceConfig, contestants, race
-from nameclf.config import ModelConfig
-from nameclf.data import NameDataset
-from nameclf.jobs import Job, queue_text
-from nameclf.plots import CHART_CONFIG
+from nameclf.charts import race as rp
+from nameclf.charts.figures import CHART_CONFIG
+from nameclf.classify.config import ModelConfig
+from nameclf.data.dataset import NameDataset
+from nameclf.lab.race import RaceConfig, contestants, race
+from nameclf.serve.jobs import Job, queue_text
 from nameclf.ui.cache import devices, own, training_slots
 from nameclf.ui.views import dataset_key
 

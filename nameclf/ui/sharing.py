@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 from streamlit.logger import get_logger
 
-from nameclf.runstore import RunStore, dataset_digest, not_reproducible, run_key
-from nameclf.shared_runs import Given, SharedRuns
+from nameclf.serve.runstore import RunStore, dataset_digest, not_reproducible, run_key
+from nameclf.serve.shared_runs import Given, SharedRuns
 from nameclf.ui.cache import THREADS_PER_JOB, current_dataset, server_wide
 
 if TYPE_CHECKING:
-    from nameclf.pipeline import Prepared, Run
+    from nameclf.classify.pipeline import Run
 
 _log = get_logger(__name__)
 STORE_BYTES = 64 * 2**20  # finished runs kept for everyone: 64 MB (a fast GRU is ~0.4 MB)
@@ -76,7 +76,7 @@ def from_store(key: str) -> Given | None:
 
 def keep(key: str, runs: list[Run]) -> bool:
     """Store finished runs for the next identical request; only completed ones."""
-    from nameclf.runstore import run_nbytes
+    from nameclf.serve.runstore import run_nbytes
 
     if not runs or any(run.status != "completed" for run in runs):
         return False  # a stopped or time-limited run is not what these settings give
@@ -98,25 +98,3 @@ def watching_text(job: Any) -> str:
     if others <= 0:
         return ""
     return f"{others:,} other visitor{'s' if others > 1 else ''} watching this run too."
-
-
-def stopped_run(model: Any, prep: Prepared, train_cfg: Any, info: dict, items: list) -> Run:
-    """The Run a detaching watcher keeps: the model as it was at a step, marked stopped."""
-    from nameclf.evaluate import metrics_from
-    from nameclf.mixture import scored
-    from nameclf.pipeline import Run
-    from nameclf.ui.training import Live
-
-    live = Live(items)
-    last = live.latest()
-    logp, _ = scored(model, prep.test)
-    metrics = metrics_from(logp, prep.test.labels.cpu(), prep.classes)
-    p = last.progress if last is not None else None
-    info = dict(info, split=prep.split.kind, n_train=len(prep.train), n_test=len(prep.test),
-                leaked_test_rows=prep.leaked, leaked_test_pairs=prep.leaked_pairs,
-                top1_ceiling=prep.ceiling, steps=p.step if p else 0,
-                train_seconds=p.elapsed if p else 0.0,
-                names_per_second=p.names_per_second if p else 0.0, eval_seconds=0.0,
-                n_params=model.n_params(), detached=True)
-    return Run(model, prep.vocab, prep.classes, train_cfg, info, metrics.summary(),
-               live.history(0), "stopped")

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from nameclf.data import DEFAULT_SOURCE
+from nameclf.data.dataset import DEFAULT_SOURCE
 
 if TYPE_CHECKING:
-    from nameclf.data import NameDataset
-    from nameclf.pipeline import Run
+    from nameclf.classify.pipeline import Run
+    from nameclf.data.dataset import NameDataset
 
 MAX_RUNS = 10  # runs kept per visitor; the oldest is dropped beyond this
 # slow imports that every page but Home needs at once: torch (~2 s), and the emoji table
@@ -46,27 +46,6 @@ def _import_all() -> None:
             importlib.import_module(name)
         except Exception:  # the page's own import reports it properly
             continue
-
-
-def init_page(title: str, icon: str = ":material/abc:") -> None:
-    """Configure the page and make sure every shared session key exists (deep links too)."""
-    st.set_page_config(page_title=f"{title} · nameclf", page_icon=icon, layout="wide")
-    ss = st.session_state
-    ss.setdefault("dataset_source", DEFAULT_SOURCE)  # a builtin name, or "upload"
-    ss.setdefault("upload", None)  # (filename, NameDataset) of the visitor's own file
-    ss.setdefault("runs", {})  # run id -> Run, oldest first; this visitor's alone
-    ss.setdefault("run_data", {})  # run id -> (NameDataset, split kind, seed) it was trained on
-    ss.setdefault("run_counter", 0)  # numbers run ids
-    ss.setdefault("job", None)  # the visitor's background training Job, if any
-    ss.setdefault("race_results", [])  # rows of earlier speed races
-    ss.setdefault("notes", [])  # messages to show once (e.g. an evicted run)
-    from nameclf.ui.nav import sidebar
-
-    sidebar()
-    if ss["job"] is not None:  # a job that ended while on another page (it imported torch)
-        from nameclf.ui.training import collect
-
-        collect()
 
 
 def runs() -> dict[str, Run]:

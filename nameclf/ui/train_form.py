@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from nameclf.classify.presets import PRESETS
 from nameclf.errors import DataError
-from nameclf.presets import PRESETS
 from nameclf.ui import params
 from nameclf.ui.cache import builtin_dataset, devices, is_downloaded
 from nameclf.ui.state import dataset_name

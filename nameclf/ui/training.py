@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from nameclf.errors import ConfigError
-from nameclf.jobs import Job
-from nameclf.shared_runs import Shared
+from nameclf.serve.jobs import Job
+from nameclf.serve.shared_runs import Shared
 from nameclf.ui import params, sharing
 from nameclf.ui.cache import (
     current_dataset,
@@ -26,8 +26,8 @@ from nameclf.ui.estimates import expected_seconds, learned_speed
 from nameclf.ui.state import add_run, dataset_name, next_run_id, relabel
 
 if TYPE_CHECKING:  # torch loads when a job starts, not when a page with a Start button draws
-    from nameclf.pipeline import Prepared
-    from nameclf.train import Progress
+    from nameclf.classify.pipeline import Prepared, Run
+    from nameclf.classify.train import Progress
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -124,7 +124,7 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
     With a run `key` (nameclf.ui.sharing) the job is shared: the visitor gets a Watcher of
     it, others asking the same key join it, and its completed runs go to the server's store.
     """
-    from nameclf.pipeline import fit
+    from nameclf.classify.pipeline import fit
 
     _refuse_second_job()
     info = _run_info(values)
@@ -173,7 +173,7 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
         return job
 
     def so_far(model, items):
-        return sharing.stopped_run(model, prep, train_cfg, dict(info), items)
+        return stopped_run(model, prep, train_cfg, dict(info), items)
 
     def make() -> Shared:
         holder["shared"] = Shared(key, job, model_cfgs[0].cell != "ngram", so_far)
@@ -211,7 +211,6 @@ def start_training(values: dict) -> Job:
     _refuse_second_job()
     prep = current_prepared(values["split"], int(values["seed"]), values["device"])
     model_cfg, train_cfg, split = params.configs(values, len(prep.train))
-    train_cfg.validate()
     key = sharing.key_for(values, model_cfg, train_cfg, split)
     if key is not None:
         labels = [model_cfg.kind]
@@ -251,7 +250,6 @@ def start_comparison(values: dict, seconds: float = 0.0, ngram: bool = False,
         values["batching"] = "packed"
     prep = current_prepared(values["split"], int(values["seed"]), values["device"])
     model_cfg, train_cfg, _ = params.configs(values, len(prep.train))
-    train_cfg.validate()
     cells = [*CELLS, "ngram"] if ngram else list(CELLS)
     words = bool(values.get("lexicon"))
     cfgs = [replace(model_cfg, cell=cell, ngram_weight=0.0, lexicon=words and cell == "ngram")
@@ -315,3 +313,15 @@ class Live:
 
     def latest(self) -> Tick | None:
         return self.ticks[-1] if self.ticks else None
+
+
+def stopped_run(model, prep: Prepared, train_cfg, info: dict, items: list) -> Run:
+    """The Run a detaching watcher keeps: the model as it was at a step, marked stopped."""
+    from nameclf.classify.pipeline import finish
+
+    live = Live(items)
+    last = live.latest()
+    p = last.progress if last is not None else None
+    return finish(model, prep, train_cfg, dict(info, detached=True), p.step if p else 0,
+                  p.elapsed if p else 0.0, p.names_per_second if p else 0.0, live.history(0),
+                  "stopped")

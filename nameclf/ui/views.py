@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from nameclf.data import BUILTINS
+from nameclf.data.dataset import BUILTINS
 from nameclf.errors import CheckpointError, NameclfError
 from nameclf.ui.cache import builtin_dataset, current_dataset, device, is_downloaded
 from nameclf.ui.state import add_run, runs, show_notes, uploaded_dataset
 
 if TYPE_CHECKING:
-    from nameclf.pipeline import Run
+    from nameclf.classify.pipeline import Run
     from nameclf.ui.analysis import Evaluation
 
 log = logging.getLogger("nameclf.app")
@@ -146,7 +146,7 @@ def keep_choices(key: str, options: list[str], default: list[str], fresh: list[s
 
 def download_checkpoint(run_id: str, run: Run, key: str) -> None:
     """A button that downloads the run as `<run>.safetensors`."""
-    from nameclf import checkpoint
+    from nameclf.classify import checkpoint
 
     st.download_button("Download checkpoint", checkpoint.to_bytes(run),
                        file_name=f"{run_id}.safetensors", mime="application/octet-stream",
@@ -162,7 +162,7 @@ def checkpoint_uploader(key: str) -> None:
     if file.file_id in done:
         st.success(plain(f"Loaded {file.name} as {done[file.file_id]}."))
         return
-    from nameclf import checkpoint
+    from nameclf.classify import checkpoint
 
     try:
         run = checkpoint.from_bytes(file.getvalue(), device())

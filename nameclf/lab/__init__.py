@@ -1,0 +1,7 @@
+"""Lab: the experiments the app teaches batching with, above the models they run.
+
+The padding-and-packing walkthrough as data (`packing`), the speed race of per-sample, padded
+and packed training (`race`), and their generator counterparts: shifted, masked targets step by
+step (`targets`) and the generator's race (`generate_race`). Imports `generate`, `classify`,
+`batching`, `data` and the leaves; the charts and pages above draw what it returns.
+"""
