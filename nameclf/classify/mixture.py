@@ -18,9 +18,8 @@ from torch import nn
 from nameclf.batching.batches import Encoded
 from nameclf.classify.config import ModelConfig, TrainConfig
 from nameclf.classify.evaluate import log_probs, topk_hits
-from nameclf.classify.logistic import pick_solver
 from nameclf.classify.model import NameClassifier
-from nameclf.classify.ngram import NgramConfig, NgramModel, fit_ngram
+from nameclf.classify.ngram import NgramModel, fit_ngram, solver_note
 from nameclf.classify.train import Progress, TrainResult, fit_recurrent
 from nameclf.data.vocab import Vocab
 from nameclf.errors import ConfigError
@@ -112,5 +111,4 @@ def fit_mixture(train_set: Encoded, vocab: Vocab, model_cfg: ModelConfig, train_
     net, result, _ = fit_recurrent(train_set, vocab, model_cfg, train_cfg, eval_set, callback,
                                    stop)
     model, result, note = mix_in(net, result, train_set, vocab, train_cfg, started, stop)
-    notes = {"ngram_solver": pick_solver(NgramConfig().solver, model_cfg.n_classes)}
-    return model, result, notes | ({"mix_note": note} if note else {})
+    return model, result, solver_note(model_cfg) | ({"mix_note": note} if note else {})

@@ -258,7 +258,11 @@ def fit_baseline(train_set: Encoded, vocab: Vocab, model_cfg: ModelConfig, train
                  eval_set: Encoded | None = None,
                  callback: Callable[[Progress], None] | None = None,
                  stop: threading.Event | None = None) -> tuple[NgramModel, TrainResult, dict]:
-    """The n-gram baseline's trainer (train_cfg gives only the seed and the time budget), with
-    which fit ran as a note (L-BFGS iterations or SGD passes), for the pages."""
+    """The n-gram baseline's trainer (train_cfg gives only the seed and the time budget)."""
     model, result = fit_ngram(train_set, vocab, model_cfg, train_cfg, eval_set, callback, stop)
-    return model, result, {"ngram_solver": pick_solver(NgramConfig().solver, model_cfg.n_classes)}
+    return model, result, solver_note(model_cfg)
+
+
+def solver_note(model_cfg: ModelConfig) -> dict:
+    """Which fit the n-gram model ran (L-BFGS iterations or SGD passes), for the pages."""
+    return {"ngram_solver": pick_solver(NgramConfig().solver, model_cfg.n_classes)}
