@@ -325,3 +325,16 @@ def test_compare_curves_leave_out_the_n_gram_fit_and_say_why():
     assert any("run2-ngram: the n-gram baseline fits in one go" in c.value for c in at.caption)
     assert not any("loaded from a checkpoint" in c.value for c in at.caption)
     assert_no_toolbar(at)
+
+
+def test_sidebar_sorts_pages_by_number_not_as_text(tmp_path, monkeypatch):
+    """`10_` comes after `9_` (as text it would come before `2_`); unnumbered files go last."""
+    from nameclf.ui import nav
+
+    (tmp_path / "pages").mkdir()
+    for name in ["10_Ten.py", "2_Two.py", "9_Nine_words.py", "0_Zero.py", "Extra.py"]:
+        (tmp_path / "pages" / name).write_text("")
+    monkeypatch.setattr(nav, "ROOT", tmp_path)
+    assert nav.pages() == [("pages/0_Zero.py", "Zero"), ("pages/2_Two.py", "Two"),
+                           ("pages/9_Nine_words.py", "Nine words"), ("pages/10_Ten.py", "Ten"),
+                           ("pages/Extra.py", "Extra")]

@@ -12,9 +12,19 @@ HOME = ("streamlit_app.py", "Home", ":material/home:")
 
 
 def pages() -> list[tuple[str, str]]:
-    """(path relative to the app, label) of every page in pages/, in file order."""
-    found = sorted((ROOT / "pages").glob("*.py"))
+    """(path relative to the app, label) of every page in pages/, by the number before its name.
+
+    Sorted by number, not as text, so that `10_` comes after `9_` and not before `2_`. The
+    number is not part of a page's address (Streamlit drops it), so renumbering breaks no link.
+    """
+    found = sorted((ROOT / "pages").glob("*.py"), key=_number)
     return [(f"pages/{p.name}", re.sub(r"^\d+_", "", p.stem).replace("_", " ")) for p in found]
+
+
+def _number(path: Path) -> tuple[int, str]:
+    """(the leading number, the name) of a page file; a file without a number sorts last."""
+    m = re.match(r"(\d+)_", path.name)
+    return (int(m.group(1)) if m else 10**6, path.name)
 
 
 def sidebar() -> None:
