@@ -49,12 +49,16 @@ def main() -> None:
     st.subheader("1 · Pick a dataset")
     home.dataset_picker()
     home.current_report()
-    st.subheader("2 · Train")
+    st.subheader("2 · Learn, or train")
     where = st.empty()  # the device line, filled in last: it may wait for torch to load
-    if st.button("Train with the recommended settings", type="primary", key="home_train",
-                 icon=":material/rocket_launch:"):
+    row = st.container(horizontal=True)
+    if row.button("Start the lesson", type="primary", key="home_lesson", icon=":material/school:"):
+        st.switch_page("pages/0_Lesson.py")
+    if row.button("Train with the recommended settings", key="home_train",
+                  icon=":material/rocket_launch:"):
         home.train_recommended()
-    st.caption("Or explore the data first, or tune every setting on the Train page.")
+    st.caption("The lesson walks through batching with your own names, asking before it shows. "
+               "Or train at once, explore the data first, or tune every setting on Train.")
     where.markdown(f"Training runs on **{device_line()}**.")
 
 

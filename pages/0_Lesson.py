@@ -1,0 +1,20 @@
+"""The lesson: one path through batching, where the learner predicts before the app reveals."""
+
+import streamlit as st
+
+from nameclf.ui.page import init_page
+
+init_page("Lesson", ":material/school:")
+
+from nameclf.ui import lesson, views  # noqa: E402
+from nameclf.ui.cache import current_dataset  # noqa: E402
+
+
+def main() -> None:
+    st.title("The lesson: how a batch of names goes through an RNN")
+    st.caption("Predict first, then see the real tensors of your own names. Your place and "
+               "answers live in this page's address: reload it, or share it, to resume here.")
+    lesson.main(current_dataset())
+
+
+views.run_page(main)
