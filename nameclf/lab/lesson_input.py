@@ -105,6 +105,9 @@ def sorted_question(data: dict) -> Question:
         (list(range(batch))[::-1], "Reversed typing order: packing sorts by length, not by "
                                    "position."),
     ]
+    ties = ("Names of equal length keep their typing order: the sort is stable, longest "
+            "first.")
+    candidates += [(list(range(k, batch)) + list(range(k)), ties) for k in range(1, batch)]
     seen, choices, feedback = set(), [], []
     for value, words in candidates:
         if tuple(value) not in seen and len(choices) < 4:
