@@ -40,8 +40,8 @@ from localhost import ARGS, CHROMIUM, free_port, loadavg, tree_cpu
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["Home", "Data", "Train", "Evaluate", "Predict", "Compare", "Padding_and_packing",
-         "Speed_race", "Generate", "Padding_the_targets"]
+PAGES = ["Home", "Lesson", "Data", "Train", "Evaluate", "Predict", "Compare",
+         "Padding_and_packing", "Speed_race", "Generate", "Padding_the_targets"]
 BARE = 'import streamlit as st\nst.title("Bare page")\nst.write("Two lines of Streamlit.")\n'
 TARGET_S = 3.0
 

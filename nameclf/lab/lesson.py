@@ -29,6 +29,9 @@ CHAPTERS = {  # number -> title, in the tutorial's order
 QUESTION_IDS = {1: ("1a", "1b"), 2: ("2a", "2b"), 3: ("3a", "3b"), 4: ("4a", "4b", "4c"),
                 5: ("5a", "5b"), 6: ("6a", "6b"), 7: ("7a", "7b"), 8: ("8a", "8b")}
 MAX_NAME_CHARS = 24  # the generator's walkthrough (chapter 8) takes names this long at most
+SHORT = {1: "One-hot", 2: "Padding", 3: "Sorting & packing", 4: "The RNN reads it",
+         5: "The speed race", 6: "Gradients & batch size", 7: "Training curves",
+         8: "The loss mask"}  # the chapter list's labels
 SUMMARY = "end"  # the `ch` value of the finishing summary
 MAX_VALUE_CHARS = 16  # a longer answer in an address is not an answer
 MAX_NAMES_CHARS = 400  # a longer `names` value in an address is ignored

@@ -101,7 +101,8 @@ def chapter_list(found: tuple[int, ...], p: Progress) -> None:
     st.caption("Chapters")
     for c in found:
         mark = "✓" if ls.chapter_done(c, p) else "○"
-        st.button(f"{mark} {c} · {CHAPTERS[c]}", key=f"lesson_go_{c}", on_click=go, args=(c,),
+        st.button(f"{mark} {c} · {ls.SHORT[c]}", key=f"lesson_go_{c}", help=CHAPTERS[c],
+                  on_click=go, args=(c,),
                   type="primary" if p.chapter == c else "tertiary", width="stretch")
     st.button("Summary", key="lesson_go_end", on_click=go, args=(SUMMARY,),
               type="primary" if p.chapter == SUMMARY else "tertiary", width="stretch")

@@ -81,9 +81,11 @@ def targets(ctx: Ctx) -> dict:
 def questions(ctx: Ctx, chapter: int) -> list[Question]:
     """Chapter 5, 7 or 8's questions; 5 and 7 wait for their measurement."""
     if chapter == 5:
+        race_ui.finish()  # a race that ended since the last run joins the results first
         speeds = race_speeds()
         return [qo.speedup_question(speeds), qo.packed_padded_question(speeds)]
     if chapter == 7:
+        training.collect()
         found = lesson_run()
         run = found[1] if found else None
         return [qo.noise_question(run.history if run else None),
@@ -118,7 +120,6 @@ def race_view(ctx: Ctx) -> None:
 
 
 def chapter5(ctx: Ctx, qs: list[Question]) -> None:
-    race_ui.finish()  # a race that ended since the last run joins the results
     setup = race_setup()
     st.markdown("The tutorial trains one name at a time. A batch does the same arithmetic for "
                 "many names in one call per step. Predict, then your own race measures it: "
