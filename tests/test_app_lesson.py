@@ -202,3 +202,26 @@ def test_home_starts_the_lesson():
     no_exception(at)
     assert at.title[0].value.startswith("The lesson")
     assert at.subheader[0].value.startswith("Chapter 1")
+
+
+def test_chapter5_a_class_shares_one_race():
+    from nameclf.ui.cache import forget_server_wide
+
+    forget_server_wide("lesson_races")
+    learners = []
+    for _ in range(2):  # the built-in dataset: a race on it may be shared
+        at = AppTest.from_file(LESSON, default_timeout=120)
+        at.session_state["lesson_race"] = RACE
+        at.query_params.update({"names": NAMES, "ch": "5"})
+        at.run()
+        answer(at, "5a", 3)
+        answer(at, "5b", 1)
+        learners.append(at)
+    first, second = learners
+    assert first.session_state["race_job"] is not None, "the first learner races"
+    assert "race_job" not in second.session_state, "the second one watches, no race of its own"
+    wait_until(second, lambda a: "Your race:" in text(a))
+    assert "exactly these settings, for another learner" in text(second)
+    wait_until(first, lambda a: "Your race:" in text(a))
+    speeds = [at.session_state["race_results"][-1]["packed names/s"] for at in learners]
+    assert speeds[0] == speeds[1]  # one measurement, read by both

@@ -15,7 +15,7 @@ from nameclf.charts import race as rp
 from nameclf.lab import lesson_output as qo
 from nameclf.lab.lesson import Question
 from nameclf.ui import generate_explain as ge
-from nameclf.ui import live, params, training
+from nameclf.ui import lesson_race, live, params, training
 from nameclf.ui import race as race_ui
 from nameclf.ui.cache import devices
 from nameclf.ui.lesson_chapters import Ctx, walk
@@ -96,16 +96,25 @@ def questions(ctx: Ctx, chapter: int) -> list[Question]:
 
 def _start_race(ctx: Ctx) -> None:
     st.session_state[RACE_STARTED] = True
-    race_ui.start(ctx.ds, race_setup())
+    lesson_race.start(ctx.ds, race_setup())
 
 
 def race_view(ctx: Ctx) -> None:
-    """The race once both answers are in: its progress, then its result."""
+    """The race once both answers are in: its progress, then its result. A race with the
+    same settings another learner ran or runs on this server is theirs too (lesson_race)."""
     if race_speeds() is not None:
+        if note := st.session_state.get("lesson_race_note"):
+            st.caption(note)
         race_ui.results()
         return
     if race_ui.running():
         race_ui.live()
+        return
+    if (other := lesson_race.shared(race_setup())) is not None:
+        if other.job.done:
+            lesson_race.adopt(other)
+            st.rerun()
+        lesson_race.watch(other)
         return
     if error := st.session_state.pop("race_error", None):
         st.warning(f"The race did not finish: {error}")
