@@ -2,6 +2,7 @@
 
     python bench/classroom.py            # the class: 30 visitors at once
     python bench/classroom.py --soak 200 # 200 visitors come, train a small model, and go
+    python bench/classroom.py --lesson   # 30 learners go through the Lesson page at once
 
 Every visitor is a protocol client (bench/st_client.py) of a real `streamlit run` on
 127.0.0.1; nothing leaves the machine. The class: 20 visitors press Home's "Train with the
@@ -12,7 +13,13 @@ wait, page latency (the probe's `GET /` and every page's script run) and peak RS
 checks that every visitor ends with exactly their own run and no one sees another's.
 The soak: visitors one at a time, each training a small model of its own seed and leaving;
 the server's RSS after the first 10 and after the last must be within SOAK_GROWTH_MB.
-Bounded: TIME_LIMIT_S for the class, SOAK_LIMIT_S for the soak.
+The lesson: 30 learners open the Lesson page within 10 s of each other (their names in the
+link), answer every question of chapters 1-4 and 8 right (or press *Show me the answer*), and
+answer chapter 5's and 7's, which start the class's speed race and training run (identical
+settings share one job; the rest watch or queue, told their wait). It prints the seconds from
+each Check to its reveal (those needing no training), to the race's and the run's result,
+and the same page and memory figures. Bounded: TIME_LIMIT_S for the class and the lesson,
+SOAK_LIMIT_S for the soak.
 """
 
 import argparse
@@ -42,6 +49,12 @@ MAX_RSS_MB = 1500
 SOAK_GROWTH_MB = 100
 TIME_LIMIT_S = 420
 SOAK_LIMIT_S = 1500
+LEARNERS = 30
+LESSON_LINK = "names=Ram,Shyam,Al&ch=1"
+# the right answers for Ram, Shyam, Al (None: "Show me the answer"); chapters in order
+LESSON_ANSWERS = {1: {"1a": 1, "1b": 10}, 2: {"2a": 5, "2b": None},
+                  3: {"3a": 0, "3b": 1}, 4: {"4a": 2, "4b": 2, "4c": 2}}
+MAX_REVEAL_P95_S = 2.0
 
 
 async def own_runs(s: Session) -> list[str]:
@@ -107,6 +120,52 @@ async def own(s: Session, out: dict, i: int, delay: float) -> None:
     await browse_after(s, out, f"own {i}", seed)
 
 
+async def reveal(s: Session, out: dict, name: str, qid: str, value) -> None:
+    """Answer one question (or ask for the answer) and time Check to the reveal."""
+    took = (await s.click_key(f"lesson_skip_{qid}") if value is None else
+            await s.answer(f"lesson_in_{qid}", value, f"lesson_check_{qid}"))
+    out["reveal_s"].append(took)
+    out["reveal_by_q"].setdefault(qid, []).append(round(took, 2))
+    if value is not None and not s.seen(r"Right: "):
+        out["errors"].append(f"{name}: question {qid} did not say right")
+
+
+async def learner(s: Session, out: dict, i: int, delay: float) -> None:
+    name = f"learner {i}"
+    await asyncio.sleep(delay)
+    out["page_s"].append(await s.open("Lesson", LESSON_LINK))
+    for answers in LESSON_ANSWERS.values():
+        for qid, value in answers.items():
+            await reveal(s, out, name, qid, value)
+        out["page_s"].append(await s.click_key("lesson_next"))
+    for measured, done in (({"5a": 3, "5b": 1}, r"Your race: "),
+                           ({"7a": 2, "7b": 1}, DONE)):
+        started = time.monotonic()
+        for qid, value in measured.items():
+            await s.answer(f"lesson_in_{qid}", value, f"lesson_check_{qid}")
+        await s.wait_for(done, timeout=TIME_LIMIT_S)
+        key = "race_s" if "race" in done else "train_s"
+        out[key].append(round(time.monotonic() - started, 1))
+        out["page_s"].append(await s.click_key("lesson_next"))
+    log = " ".join(s.log)
+    out["told_wait"] += bool(re.search(WAIT_TOLD, log))
+    out["shared_race"] += "exactly these settings, for another learner" in log or (
+        "Another learner on this server is racing" in log)
+    await reveal(s, out, name, "8a", 13)
+    await reveal(s, out, name, "8b", None)
+    out["page_s"].append(await s.click_key("lesson_next"))
+    if not s.seen("Right at first try"):
+        out["errors"].append(f"{name}: no summary")
+    out["finished"] += 1
+
+
+async def the_lesson(base: str, out: dict, n: int) -> None:
+    rng = random.Random(0)
+    await asyncio.gather(*(visitor(base, f"learner {i}", out,
+                                   lambda s, i=i: learner(s, out, i, rng.uniform(0, 10)))
+                           for i in range(n)))
+
+
 async def visitor(base: str, name: str, out: dict, body) -> None:
     s = Session(base, name)
     try:
@@ -146,6 +205,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--soak", type=int, default=0, metavar="N",
                         help="instead of the class, N visitors one after another")
+    parser.add_argument("--lesson", type=int, nargs="?", const=LEARNERS, default=0,
+                        metavar="N", help=f"instead of the class, N learners (default "
+                                          f"{LEARNERS}) through the lesson")
     parser.add_argument("--server-log", metavar="FILE", help="keep the server's output here")
     args = parser.parse_args()
     load_before, port = loadavg(), free_port()
@@ -154,13 +216,16 @@ def main() -> int:
     ctx = mp.get_context("spawn")
     halt, results = ctx.Event(), ctx.Queue()
     prober = ctx.Process(target=probe, args=(base, server.pid, halt, results), daemon=True)
-    out = dict(recommended=[], own=[], page_s=[], errors=[], seen={}, rss_mb={})
+    out = dict(recommended=[], own=[], page_s=[], errors=[], seen={}, rss_mb={}, reveal_s=[],
+               race_s=[], train_s=[], told_wait=0, shared_race=0, finished=0,
+               reveal_by_q={})
     found = dict(health=[], page=[], failures=["the probe returned nothing"], peak_rss=0)
     started = time.monotonic()
     try:
         prober.start()
         limit = SOAK_LIMIT_S if args.soak else TIME_LIMIT_S
-        drive = soak(base, out, args.soak, server.pid) if args.soak else the_class(base, out)
+        drive = (soak(base, out, args.soak, server.pid) if args.soak else
+                 the_lesson(base, out, args.lesson) if args.lesson else the_class(base, out))
         asyncio.run(asyncio.wait_for(drive, limit))
     except TimeoutError:
         out["errors"].append(f"the visitors did not finish within {limit} s")
@@ -173,7 +238,8 @@ def main() -> int:
         server.wait(10)
     errors = list(out["errors"]) + found["failures"]
     page = found["page"]
-    figures = dict(mode=f"soak {args.soak}" if args.soak else "class",
+    mode = f"soak {args.soak}" if args.soak else "lesson" if args.lesson else "class"
+    figures = dict(mode=mode,
                    page_html_p50_s=round(pct(page, 0.5), 3),
                    page_html_p95_s=round(pct(page, 0.95), 3),
                    page_html_max_s=round(max(page, default=float("nan")), 3),
@@ -192,6 +258,23 @@ def main() -> int:
                 errors.append(f"RSS grew {growth} MB after the first 10 visitors")
         else:
             errors.append("the soak did not reach its last visitor")
+    elif args.lesson:
+        reveal_p95 = pct(out["reveal_s"], 0.95)
+        figures.update(learners_finished=out["finished"], reveals=len(out["reveal_s"]),
+                       check_to_reveal_p50_s=round(pct(out["reveal_s"], 0.5), 2),
+                       check_to_reveal_p95_s=round(reveal_p95, 2),
+                       race_p50_s=pct(out["race_s"], 0.5),
+                       race_max_s=max(out["race_s"], default=float("nan")),
+                       train_p50_s=pct(out["train_s"], 0.5),
+                       train_max_s=max(out["train_s"], default=float("nan")),
+                       learners_told_a_wait=out["told_wait"],
+                       learners_shown_a_shared_race=out["shared_race"],
+                       check_to_reveal_max_by_question={q: max(v) for q, v in
+                                                        out["reveal_by_q"].items()})
+        if out["finished"] != args.lesson:
+            errors.append(f"{out['finished']}/{args.lesson} learners reached the summary")
+        if not reveal_p95 <= MAX_REVEAL_P95_S:
+            errors.append(f"Check to reveal p95 {reveal_p95:.2f} s")
     else:
         rec = sorted(out["recommended"], key=lambda r: r["visitor"])
         mine = sorted(out["own"], key=lambda r: r["visitor"])

@@ -111,6 +111,43 @@ class Session:
         return await self._rerun_and_wait([WidgetState(id=button.id, trigger_value=True)],
                                           timeout)
 
+    async def answer(self, key: str, value, check: str, timeout: float = 120) -> float:
+        """Set the radio or number box whose key is `key` and press the button whose key is
+        `check`, in one rerun, as a visitor's choice then click does; seconds to settle."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        box, button = self.widget(key), self.widget(check)
+        if box is None or button is None:
+            keys = sorted(getattr(e, e.WhichOneof("type")).id.rsplit("-", 1)[-1]
+                          for e in self.elements.values()
+                          if e.WhichOneof("type") in ("radio", "number_input", "button"))
+            raise AssertionError(f"{self.name}: no widget {key!r} or {check!r} on /{self.page} "
+                                 f"(there: {', '.join(keys)})")
+        kind = box.WhichOneof("type")
+        state = (WidgetState(id=box.radio.id, int_value=int(value)) if kind == "radio" else
+                 WidgetState(id=box.number_input.id, double_value=float(value)))
+        return await self._rerun_and_wait(
+            [state, WidgetState(id=button.button.id, trigger_value=True)], timeout)
+
+    async def click_key(self, key: str, timeout: float = 120) -> float:
+        """Press the button whose key is `key`; seconds to settle."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        button = self.widget(key)
+        if button is None:
+            raise AssertionError(f"{self.name}: no button {key!r} on /{self.page}")
+        return await self._rerun_and_wait(
+            [WidgetState(id=button.button.id, trigger_value=True)], timeout)
+
+    def widget(self, key: str):
+        """The element of the widget whose user key is `key` (its id ends with it)."""
+        for element in self.elements.values():
+            kind = element.WhichOneof("type")
+            if kind in ("radio", "number_input", "button") and getattr(
+                    element, kind).id.endswith(f"-{key}"):
+                return element
+        return None
+
     async def _rerun_and_wait(self, widgets, timeout: float) -> float:
         started = time.monotonic()
         self.texts, self.exceptions = [], []
