@@ -128,6 +128,8 @@ async def reveal(s: Session, out: dict, name: str, qid: str, value) -> None:
     out["reveal_by_q"].setdefault(qid, []).append(round(took, 2))
     if value is not None and not s.seen(r"Right: "):
         out["errors"].append(f"{name}: question {qid} did not say right")
+    if s.seen("Something went wrong"):
+        out["errors"].append(f"{name}: the page failed at question {qid}")
 
 
 async def learner(s: Session, out: dict, i: int, delay: float) -> None:

@@ -21,6 +21,7 @@ from nameclf.ui import explainer as eu
 from nameclf.ui import explainer_steps as steps
 from nameclf.ui.lesson_ask import ask
 from nameclf.ui.race import waste, waste_table
+from nameclf.ui.state import heavy_imports
 from nameclf.ui.views import dataset_key
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def walk(ctx: Ctx, chapter: int, qs: list[Question], reveals: list[Callable[[], 
     for i, (q, reveal) in enumerate(zip(qs, reveals, strict=True)):
         if not ask(q, ctx.progress, ctx.first.get(chapter, 1) + i):
             return False
+        heavy_imports()  # a class's first reveals at once: see heavy_imports
         reveal()
     return True
 

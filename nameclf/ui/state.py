@@ -40,6 +40,27 @@ def preload_torch() -> None:
         _preloader.start()
 
 
+_heavy_lock = threading.Lock()
+HEAVY = ("numpy", "pandas", "plotly.graph_objects")  # what a chart or a table imports first
+
+
+def heavy_imports(timeout: float = 120.0) -> None:
+    """Import numpy, pandas and plotly once per process, never from two threads at once.
+
+    Thirty learners' first reveals at once would otherwise import them in thirty script
+    threads while the preloader imports torch (which imports numpy): Python's per-module import
+    lock lets such a thread see a half-initialised package ("partially initialized module
+    'pandas' has no attribute 'Series'"). So wait for the preloader, then import under a lock;
+    later calls find them in sys.modules at once.
+    """
+    thread = _preloader
+    if thread is not None and thread.is_alive():
+        thread.join(timeout)
+    with _heavy_lock:
+        for name in HEAVY:
+            importlib.import_module(name)
+
+
 def _import_all() -> None:
     for name in PRELOADED:
         try:
