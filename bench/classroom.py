@@ -120,8 +120,12 @@ async def own(s: Session, out: dict, i: int, delay: float) -> None:
     await browse_after(s, out, f"own {i}", seed)
 
 
+THINK_S = 0.0  # mean seconds a learner reads before each answer (--think)
+
+
 async def reveal(s: Session, out: dict, name: str, qid: str, value) -> None:
     """Answer one question (or ask for the answer) and time Check to the reveal."""
+    await asyncio.sleep(random.uniform(0, 2 * THINK_S))
     took = (await s.click_key(f"lesson_skip_{qid}") if value is None else
             await s.answer(f"lesson_in_{qid}", value, f"lesson_check_{qid}"))
     out["reveal_s"].append(took)
@@ -210,8 +214,13 @@ def main() -> int:
     parser.add_argument("--lesson", type=int, nargs="?", const=LEARNERS, default=0,
                         metavar="N", help=f"instead of the class, N learners (default "
                                           f"{LEARNERS}) through the lesson")
+    parser.add_argument("--think", type=float, default=0.0, metavar="S",
+                        help="with --lesson: a learner reads S seconds on average before each "
+                             "answer (0: answers at once, the harshest load)")
     parser.add_argument("--server-log", metavar="FILE", help="keep the server's output here")
     args = parser.parse_args()
+    global THINK_S
+    THINK_S = args.think
     load_before, port = loadavg(), free_port()
     server = start_server(port, args.server_log)
     base = f"http://127.0.0.1:{port}"
@@ -240,7 +249,8 @@ def main() -> int:
         server.wait(10)
     errors = list(out["errors"]) + found["failures"]
     page = found["page"]
-    mode = f"soak {args.soak}" if args.soak else "lesson" if args.lesson else "class"
+    mode = (f"soak {args.soak}" if args.soak else
+            f"lesson {args.lesson}, think {args.think:g} s" if args.lesson else "class")
     figures = dict(mode=mode,
                    page_html_p50_s=round(pct(page, 0.5), 3),
                    page_html_p95_s=round(pct(page, 0.95), 3),
