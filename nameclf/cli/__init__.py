@@ -1,4 +1,5 @@
-"""Command line: python -m nameclf train | evaluate | predict | explain | bench | generate.
+"""Command line: python -m nameclf train | evaluate | predict | explain | bench | generate |
+gradnoise | batch-race.
 
 The parser and the dispatch live here; the commands in `classify` and `generate`, the dataset
 the data flags describe in `data`, the progress bar in `progress`. The CLI is the top floor
@@ -19,10 +20,12 @@ from nameclf.cli.classify import (
     cmd_train,
 )
 from nameclf.cli.generate import add_generate_parser, add_task_option
+from nameclf.cli.gradients import add_gradient_parsers, cmd_batch_race, cmd_gradnoise
 from nameclf.errors import NameclfError
 from nameclf.generate.config import GEN_PRESETS
 
-DESCRIPTION = "Command line: python -m nameclf train | evaluate | predict | explain | bench."
+DESCRIPTION = ("Command line: python -m nameclf train | evaluate | predict | explain | bench | "
+               "gradnoise | batch-race.")
 
 
 class Parser(argparse.ArgumentParser):
@@ -139,11 +142,13 @@ def build_parser() -> Parser:
                    help="where to train")
     b.add_argument("--json", action="store_true", help="print JSON instead of text")
     add_generate_parser(sub)
+    add_gradient_parsers(sub, add_data_args)
     return parser
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "explain": cmd_explain, "bench": cmd_bench, "generate": cmd_generate}
+            "explain": cmd_explain, "bench": cmd_bench, "generate": cmd_generate,
+            "gradnoise": cmd_gradnoise, "batch-race": cmd_batch_race}
 
 
 def main(argv: list[str] | None = None) -> int:
