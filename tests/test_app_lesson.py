@@ -128,6 +128,25 @@ def test_chapter5_the_race_answers(tiny_bytes):
     assert at.query_params["a"] == "5a:0~5b:1"
 
 
+def test_chapter6_the_gradient_noise_answers():
+    from nameclf.ui.cache import forget_server_wide
+
+    forget_server_wide("lesson_noise")
+    at = AppTest.from_file(LESSON, default_timeout=120)  # the built-in data: 512 names fit
+    at.session_state["lesson_noise"] = {"pool": 1024, "draws": 8}
+    at.query_params.update({"names": NAMES, "ch": "6"})
+    at.run()
+    no_exception(at)
+    answer(at, "6a", 3)  # larger
+    assert "kept" in at.info[0].value
+    answer(at, "6b", 3)  # 8x too large
+    wait_until(at, lambda a: "slope of log error vs log B" in {m.label for m in a.metric})
+    assert "the mean divides by B" in at.error[0].value
+    assert "the 8 parts sum to the mean" in at.error[1].value
+    assert "Your measurement:" in text(at) and "| 512 |" in text(at)
+    assert at.code and "accumulation" in at.code[0].value
+
+
 def test_chapter7_training_answers(tiny_bytes):
     at = lesson(tiny_bytes, ch="7")
     answer(at, "7a", 0)

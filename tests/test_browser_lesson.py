@@ -1,6 +1,6 @@
 """The lesson in a real browser: names typed once, a question answered wrong then right, the
-feedback, a reload that resumes at the same chapter with the same answers, the speed race
-measured after the answers, the output side, and the summary.
+feedback, a reload that resumes at the same chapter with the same answers, the speed race and
+the gradient noise measured after the answers, the output side, and the summary.
 
 Screenshots of every stop go to $JOURNEY_SHOTS (default: a temporary folder); look at them.
 """
@@ -112,6 +112,17 @@ def test_the_lesson_in_a_browser(server, page):  # noqa: F811 (fixtures)
     expect(page.get_by_text("Your race:", exact=False).first).to_be_visible(timeout=90_000)
     settle(page)
     shot(page, "07-race")
+
+    page.get_by_role("button", name="Next →").click()  # chapter 6: the gradient noise
+    settle(page)
+    page.get_by_text("smaller, about 2×").click()
+    check(page)
+    page.get_by_text("the same, up to float rounding").click()
+    check(page)
+    expect(page.get_by_text("Your measurement:", exact=False).first).to_be_visible(
+        timeout=90_000)
+    settle(page)
+    shot(page, "07b-gradients")
 
     page.get_by_role("button", name=re.compile(r"^. 8 · ")).click()
     settle(page)

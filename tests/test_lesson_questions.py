@@ -17,6 +17,7 @@ from nameclf.charts.race import waste_columns
 from nameclf.data.vocab import Vocab
 from nameclf.generate.batches import PAD_ID, batch_of
 from nameclf.lab import lesson as ls
+from nameclf.lab import lesson_gradients as qg
 from nameclf.lab import lesson_input as qi
 from nameclf.lab import lesson_output as qo
 from nameclf.lab import packing as ex
@@ -184,7 +185,8 @@ def test_every_chapter_has_its_question_ids():
                                                       "unmasked": 1.1, "pad_loss": 1.4})}
     for chapter, qs in built.items():
         assert tuple(q.qid for q in qs) == ls.QUESTION_IDS[chapter]
-    assert sum(len(v) for c, v in ls.QUESTION_IDS.items() if c != 6) >= 14
+    assert tuple(q.qid for q in qg.gradient_questions(None)) == ls.QUESTION_IDS[6]
+    assert sum(len(v) for v in ls.QUESTION_IDS.values()) >= 14
     assert ls.MAX_NAME_CHARS == targets.MAX_CHARS and ex.MAX_NAMES == targets.MAX_NAMES
 
 
@@ -194,8 +196,50 @@ def test_every_wrong_choice_has_feedback():
     qs = [*qi.input_questions(data, 0.3, 512, None)[1], qi.sorted_question(data),
           qi.readout_place_question(data), qo.speedup_question(speeds),
           qo.packed_padded_question(speeds), qo.noise_question({"loss": [1.0, 2.0, 1.5]}),
-          qo.top2_question({"top1": 0.5, "top2": 0.7})]
+          qo.top2_question({"top1": 0.5, "top2": 0.7}),
+          qg.noise_question({"batch_sizes": [16, 64], "mse": [4.0, 1.0]}),
+          qg.accumulation_question({"accumulation_max_rel_diff": 1e-7})]
     for q in filter(lambda q: q.is_choice, qs):
         for i in range(len(q.choices)):
             if i != q.answer:
                 assert q.feedback[i], (q.qid, i)
+
+
+@pytest.mark.parametrize("small,big,expect", [(4.0, 1.0, 0), (2.1, 1.0, 1), (1.0, 1.0, 2),
+                                              (1.0, 2.0, 3)])
+def test_gradient_error_ratio_picks_the_choice(small, big, expect):
+    result = {"batch_sizes": [1, 16, 64], "mse": [9.0, small, big]}
+    q = qg.noise_question(result)
+    assert q.answer == expect
+    assert qg.noise_question(None).pending and qg.noise_question({"batch_sizes": [1]}).pending
+
+
+def test_gradient_questions_read_a_real_measurement():
+    from nameclf.batching.batches import take
+    from nameclf.lab.gradnoise import NoiseConfig, measure_noise, pool_of
+    from tests.helpers import small_model, synthetic_encoded
+
+    enc, vocab, classes = synthetic_encoded(per_label=160)  # 640 names: 512 fit the pool
+    model = small_model(len(vocab), len(classes))
+    cfg = NoiseConfig(pool=640, draws=8, batch_sizes=(1, 16, 64, 512), seed=0)
+    result = measure_noise(model, enc, cfg).to_dict()
+    ratio = result["mse"][1] / result["mse"][2]
+    assert qg.noise_question(result).answer == (0 if ratio >= 2 * 2**0.5 else 1 if ratio >= 1.25
+                                                else 2 if ratio >= 0.8 else 3)
+    # accumulation, by hand: 8 backward passes of 64 names' summed NLL over 512 against one
+    pool = pool_of(enc, 640, 0)
+    sel = torch.randperm(len(pool), generator=torch.Generator().manual_seed(0))[:512]
+    model.eval()
+
+    def grad(parts) -> torch.Tensor:
+        model.zero_grad()
+        for part in parts:
+            idx, lengths, y = take(pool, part)
+            F.nll_loss(model(idx, lengths), y, reduction="sum").div(512).backward()
+        return torch.cat([p.grad.reshape(-1) for p in model.parameters()])
+
+    whole, accumulated = grad([sel]), grad(sel.split(64))
+    by_hand = float((whole - accumulated).norm() / whole.norm())
+    q = qg.accumulation_question(result)
+    assert by_hand < qg.SAME_GRADIENT and q.answer == 0
+    assert result["accumulation_max_rel_diff"] == pytest.approx(by_hand, abs=1e-5)

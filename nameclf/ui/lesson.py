@@ -1,7 +1,7 @@
 """The Lesson page's frame: the learner's names, the chapter list, Back and Next, the summary.
 
-Chapters come from `nameclf.ui.lesson_chapters` (1-4) and `nameclf.ui.lesson_jobs` (5, 7, 8);
-a chapter whose module is not there is left out of the list.
+Chapters come from `nameclf.ui.lesson_chapters` (1-4), `nameclf.ui.lesson_gradients` (6) and
+`nameclf.ui.lesson_jobs` (5, 7, 8).
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from nameclf.lab import lesson as ls
 from nameclf.lab import packing as ex
 from nameclf.lab.lesson import CHAPTERS, SUMMARY, Progress, Question
 from nameclf.ui import lesson_chapters as input_side
+from nameclf.ui import lesson_gradients as gradients
 from nameclf.ui import lesson_jobs as jobs
 from nameclf.ui.lesson_ask import KEY, NOTE, answer_text, go, progress, save
 from nameclf.ui.lesson_chapters import Ctx
 from nameclf.ui.views import plain
 
-RENDER = {**input_side.RENDER, **jobs.RENDER}
+RENDER = {**input_side.RENDER, **gradients.RENDER, **jobs.RENDER}
 NAMES_BOX = "lesson_names_box"
 DEEPER = (  # the full pages, for going deeper after the lesson
     ("pages/6_Padding_and_packing.py", "Padding & packing: every step, any names",
@@ -44,6 +45,8 @@ def questions(ctx: Ctx, chapter: int) -> list[Question]:
     """A chapter's questions, their answers computed from the learner's tensors."""
     if chapter in input_side.RENDER:
         return input_side.questions(ctx, chapter)
+    if chapter in gradients.RENDER:
+        return gradients.questions()
     return jobs.questions(ctx, chapter)
 
 
