@@ -15,9 +15,10 @@ The soak: visitors one at a time, each training a small model of its own seed an
 the server's RSS after the first 10 and after the last must be within SOAK_GROWTH_MB.
 The lesson: 30 learners open the Lesson page within 10 s of each other (their names in the
 link), answer every question of chapters 1-4 and 8 right (or press *Show me the answer*), and
-answer chapter 5's and 7's, which start the class's speed race and training run (identical
-settings share one job; the rest watch or queue, told their wait). It prints the seconds from
-each Check to its reveal (those needing no training), to the race's and the run's result,
+answer chapters 5-7's, which start the class's speed race, gradient measurement and training
+run (identical settings share one job; the rest watch or queue, told their wait). It prints
+the seconds from each Check to its reveal (those needing no training), to the race's, the
+measurement's and the run's result,
 and the same page and memory figures. Bounded: TIME_LIMIT_S for the class and the lesson,
 SOAK_LIMIT_S for the soak.
 """
@@ -144,13 +145,13 @@ async def learner(s: Session, out: dict, i: int, delay: float) -> None:
         for qid, value in answers.items():
             await reveal(s, out, name, qid, value)
         out["page_s"].append(await s.click_key("lesson_next"))
-    for measured, done in (({"5a": 3, "5b": 1}, r"Your race: "),
-                           ({"7a": 2, "7b": 1}, DONE)):
+    for key, measured, done in (("race_s", {"5a": 3, "5b": 1}, r"Your race: "),
+                                ("noise_s", {"6a": 0, "6b": 0}, r"Your measurement: "),
+                                ("train_s", {"7a": 2, "7b": 1}, DONE)):
         started = time.monotonic()
         for qid, value in measured.items():
             await s.answer(f"lesson_in_{qid}", value, f"lesson_check_{qid}")
         await s.wait_for(done, timeout=TIME_LIMIT_S)
-        key = "race_s" if "race" in done else "train_s"
         out[key].append(round(time.monotonic() - started, 1))
         out["page_s"].append(await s.click_key("lesson_next"))
     log = " ".join(s.log)
@@ -228,7 +229,7 @@ def main() -> int:
     halt, results = ctx.Event(), ctx.Queue()
     prober = ctx.Process(target=probe, args=(base, server.pid, halt, results), daemon=True)
     out = dict(recommended=[], own=[], page_s=[], errors=[], seen={}, rss_mb={}, reveal_s=[],
-               race_s=[], train_s=[], told_wait=0, shared_race=0, finished=0,
+               race_s=[], noise_s=[], train_s=[], told_wait=0, shared_race=0, finished=0,
                reveal_by_q={})
     found = dict(health=[], page=[], failures=["the probe returned nothing"], peak_rss=0)
     started = time.monotonic()
@@ -277,6 +278,8 @@ def main() -> int:
                        check_to_reveal_p95_s=round(reveal_p95, 2),
                        race_p50_s=pct(out["race_s"], 0.5),
                        race_max_s=max(out["race_s"], default=float("nan")),
+                       noise_p50_s=pct(out["noise_s"], 0.5),
+                       noise_max_s=max(out["noise_s"], default=float("nan")),
                        train_p50_s=pct(out["train_s"], 0.5),
                        train_max_s=max(out["train_s"], default=float("nan")),
                        learners_told_a_wait=out["told_wait"],
