@@ -103,7 +103,7 @@ def noise_question(history: Mapping[str, Sequence[float]] | None) -> Question:
            "the curve jumps even while the model improves. The smooth line is a running "
            "average.")
     return Question(
-        "7a", "Training a model takes many steps, each on a new batch of 64 names. Over the "
+        "7a", "Training a model takes many steps, each on a new batch of names. Over the "
               f"last {LOSS_WINDOW} steps, how often will the loss of a step be **higher** than "
               "the step before?",
         answer, why, choices,

@@ -62,15 +62,17 @@ def lesson_run():
     meta = getattr(job, "meta", None)
     if job is not None and job.done and meta is not None and meta.collected and meta.run_ids:
         st.session_state[RUN_KEY] = meta.run_ids[0]
-        return lesson_run()
+        if meta.run_ids[0] in runs():  # not if a newer run evicted it already
+            return meta.run_ids[0], runs()[meta.run_ids[0]]
     for run_id, run in reversed(runs().items()):
         if run.model_config.cell != "ngram" and len(run.history.get("loss", [])) > 1:
             return run_id, run
     return None
 
 
-def targets(ctx: Ctx) -> dict:
-    """Chapter 8's walkthrough of the learner's names (their generator's, else untrained)."""
+def targets(ctx: Ctx) -> tuple[dict, str]:
+    """Chapter 8's walkthrough of the learner's names (their generator's, else untrained),
+    and what computed it."""
     if "targets" not in ctx.cache:
         label_of = dict(zip(ctx.ds.names, ctx.ds.labels, strict=True))
         labels = [label_of.get(n, ctx.ds.classes[0]) for n in ctx.names]
