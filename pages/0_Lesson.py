@@ -8,7 +8,7 @@ init_page("Lesson", ":material/school:")
 
 from nameclf.ui import lesson, views  # noqa: E402
 from nameclf.ui.cache import current_dataset  # noqa: E402
-from nameclf.ui.state import preload_torch  # noqa: E402
+from nameclf.ui.state import preload_heavy, preload_torch  # noqa: E402
 
 
 def main() -> None:
@@ -20,3 +20,4 @@ def main() -> None:
 
 views.run_page(main)
 preload_torch()  # chapter 1's first reveal counts a one-hot tensor: torch loads meanwhile
+preload_heavy()  # and draws a chart: numpy, pandas and plotly load after torch

@@ -61,6 +61,21 @@ def heavy_imports(timeout: float = 120.0) -> None:
             importlib.import_module(name)
 
 
+_heavy_thread: threading.Thread | None = None
+
+
+def preload_heavy() -> None:
+    """heavy_imports() in a background thread, once per process: a page whose next views draw
+    charts and tables (the lesson's reveals) calls it once drawn, after preload_torch()."""
+    global _heavy_thread
+    with _preload_lock:
+        if _heavy_thread is not None:
+            return
+        _heavy_thread = threading.Thread(target=heavy_imports, name="nameclf-heavy",
+                                         daemon=True)
+        _heavy_thread.start()
+
+
 def _import_all() -> None:
     for name in PRELOADED:
         try:
