@@ -6,6 +6,7 @@ from nameclf.ui.page import init_page
 
 init_page("Batch size & gradients", ":material/ssid_chart:")
 
+from nameclf.ui import batch_race as race  # noqa: E402
 from nameclf.ui import gradients as ui  # noqa: E402
 from nameclf.ui import views  # noqa: E402
 from nameclf.ui.training import other_job  # noqa: E402
@@ -39,15 +40,15 @@ def main() -> None:
         ui.show_noise(result)
 
     st.subheader("2 · What that means for training: the batch-size race")
-    st.markdown(ui.race_intro())
-    chosen = ui.race_settings()
+    st.markdown(race.race_intro())
+    chosen = race.race_settings()
     st.button("Start the batch-size race", key="br_start", type="primary",
               icon=":material/sprint:", disabled=ui.running() or bool(busy) or not chosen,
-              on_click=ui.start_race)
+              on_click=race.start_race)
     if ui.running("race"):
         ui.live("br")
     if result := st.session_state.get(ui.KEY_RACE):
-        ui.show_race(result)
+        race.show_race(result)
     elif not ui.running("race"):
         st.info("No race yet: press **Start the batch-size race** (about a minute at these "
                 "settings; the small batches take longest).")

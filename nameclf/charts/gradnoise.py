@@ -158,3 +158,18 @@ def noise_rows(curves: Mapping[str, Mapping]) -> list[dict]:
                 row[f"cosine, {label}"] = f"{r['cosine'][i]:.2f}"
         rows.append(row)
     return rows
+
+
+def race_progress(item: dict | None, sizes: list[int], lane_seconds: float,
+                  elapsed: float, pace_steps: int = 600) -> tuple[float, str]:
+    """(fraction, text) for the race's progress bar."""
+    if not item or item.get("phase") == "target":
+        return 0.02, f"Training the target run ({pace_steps} steps of fast)… " \
+                     f"{elapsed:.0f} s"
+    lanes = item["lanes"]
+    done = sum(lane["status"] not in ("waiting", "running") for lane in lanes)
+    now = next((lane for lane in lanes if lane["status"] == "running"), None)
+    text = f"{done} of {len(lanes)} batch sizes done"
+    if now is not None and now["examples"]:
+        text += f"; B = {now['batch_size']}: {now['examples'][-1]:,} names seen"
+    return min(1.0, 0.05 + 0.95 * done / max(1, len(lanes))), text + f" · {elapsed:.0f} s"
