@@ -264,7 +264,7 @@ def masked_mean(gen: NameGenerator, vocab: Vocab, names: list[str], labels: list
                 f"{report['real_cells']:,} real cells"),
             row("one name at a time, unpadded", "", f"{reference:.3f}"),
             row("no mask at all (pads scored)", f"{report['unmasked']:.3f}", "")]
-    return Measure(rows, f"{pct(report['pad_share'])} of the cells are padding, so `.mean()` "
+    return Measure(rows, f"{pct(report['pad_share'])} of the cells are padding, so .mean() "
                          f"reports {bug:.3f} for a loss of {report['masked']:.3f}: "
                          f"{pct(1 - bug / report['masked'])} too low, and it moves with "
                          "the padding.",
@@ -288,7 +288,7 @@ def lengths_on_device(b: LabBatch) -> Measure:
     rows = [row("lengths live on", where, "cpu"),
             row("pack_padded_sequence", "raises" if error else "packs",
                 f"packs {int(ok.batch_sizes.sum())} cells")]
-    ran = "on this machine's GPU" if where == "cuda" else "with a `meta` tensor (no GPU here)"
+    ran = "on this machine's GPU" if where == "cuda" else "with a meta tensor (no GPU here)"
     return Measure(rows, f"PyTorch wants the lengths on the CPU. Run {ran}, it says:", error,
                    extra={"where": where})
 
