@@ -218,12 +218,13 @@ def batch_sizes_as_lengths(b: LabBatch) -> Measure:
         bug = top1(b.model, b.model.features(idx[:, :k], wrong, "packed"), y)
         fix = top1(b.model, b.model.features(idx[:, :k], lengths[:k], "packed"), y)
     off = int((wrong != lengths[:k]).sum())
-    rows = [row("first lengths read", str(wrong[:6].tolist()), str(lengths[:6].tolist())),
+    rows = [row("first 'lengths'", str(sizes[:6].tolist()), str(lengths[:6].tolist())),
             row("names read to a wrong length", f"{off} of {k}", "0"),
             row("top-1 on these names", pct(bug), pct(fix))]
     return Measure(rows, f"batch_sizes count names per time step, not characters per name: "
                          f"{off} of {k} names are cut or over-read, top-1 {pct(fix)} → "
-                         f"{pct(bug)}.", extra={"bug": bug, "fix": fix, "off": off})
+                         f"{pct(bug)}.", extra={"bug": bug, "fix": fix, "off": off,
+                                                  "read_as": wrong.tolist()})
 
 
 def shared_pad_index(b: LabBatch) -> Measure:
