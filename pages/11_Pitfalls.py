@@ -17,14 +17,15 @@ def main() -> None:
                 "tracker. Before you switch one on, guess what it will break: the answers, "
                 "the loss, the state, or nothing at all. Each card then runs the buggy and "
                 "the fixed code side by side on the same names and model.")
-    found = {}
+    found, slot = {}, st.empty()
 
     def batch():
         if "batch" not in found:  # made once per page run, and only if a card is on
-            sub = ui.subject()
+            with slot.container():
+                sub = ui.subject()
             found["batch"] = ui.lab_batch(sub)
-            st.caption(f"Measured on {len(found['batch'].names)} test names, read by "
-                       f"{sub.which}.")
+            slot.caption(f"Measured on {len(found['batch'].names)} test names, read by "
+                         f"{sub.which}.")
         return found["batch"]
 
     for card in CARDS:

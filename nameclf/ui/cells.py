@@ -57,8 +57,10 @@ def cell_picker(run_id: str, result: Evaluation, classes: list[str]) -> None:
     shown = f"the {len(names)} most confident" if total > len(names) else "all"
     st.caption(plain(f"{total:,} test names labelled {true} were predicted as {predicted}; "
                      f"{shown} below. Open one on Predict to see which letters decided."))
+    names = names.drop(columns=["true", "predicted"])  # the cell's, said above
     st.dataframe(names.style.format({"p(predicted)": "{:.1%}", "p(true)": "{:.1%}"}),
                  hide_index=True, key="eval_cell_names", height=min(400, 35 * len(names) + 40))
+    st.caption("Open on Predict:")
     links(run_id, names["name"].head(LINKS).tolist())
 
 

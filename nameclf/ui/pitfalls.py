@@ -127,9 +127,9 @@ def card(card: Card, get_batch) -> None:
         st.markdown(card.what)
         wrong, right = st.columns(2)
         wrong.markdown(":red[**With the bug**]")
-        wrong.code(card.wrong, language="python")
+        wrong.code(card.wrong, language="python", wrap_lines=True)
         right.markdown(":green[**Fixed**]")
-        right.code(card.right, language="python")
+        right.code(card.right, language="python", wrap_lines=True)
         if st.toggle("Switch the bug on and measure it", key=f"pit_{card.key}"):
             result = measured(card, get_batch)
             st.markdown(f"**{plain(result.headline)}**")

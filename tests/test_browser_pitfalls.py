@@ -1,0 +1,69 @@
+"""A visitor's journey in Chromium: train a small GRU, switch two pitfalls on, open a cell of
+the confusion matrix, and follow one of its names to Predict's "Why this name?".
+
+Screenshots go to $JOURNEY_SHOTS (default: a temporary folder), one per step.
+"""
+
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.test_browser import EXCEPTION, open_from_sidebar, page, server, settle  # noqa: F401
+
+QUICK = "Train?preset=fast&cell=gru&hidden=32&emb=16&budget=steps&steps=200&batch=32"
+
+
+def shot(tab: Page, folder: Path, name: str) -> None:
+    """No exception box on the page; a full-page screenshot."""
+    assert tab.locator(EXCEPTION).count() == 0, f"exception shown at {name}"
+    tab.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.timeout(180)
+def test_pitfalls_cells_and_why(server, page):  # noqa: F811 (fixtures)
+    shots = Path(os.environ.get("JOURNEY_SHOTS") or tempfile.mkdtemp(prefix="pitfalls-"))
+    shots.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    page.goto(f"{server}/{QUICK}")
+    settle(page)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(re.compile(r"run1-gru\*?\*?: completed after"))).to_be_visible(
+        timeout=120_000)
+    settle(page)
+
+    open_from_sidebar(page, "Pitfalls")
+    shot(page, shots, "1_pitfalls_first_view")
+    toggles = page.get_by_test_id("stCheckbox").filter(has_text="Switch the bug on")
+    expect(toggles).to_have_count(11)
+    toggles.nth(0).click()  # output[-1] of a padded batch
+    expect(page.get_by_text(re.compile(r"Reading the state after the padding costs"))
+           ).to_be_visible(timeout=60_000)
+    settle(page)
+    toggles.nth(6).click()  # a masked loss averaged with .mean()
+    expect(page.get_by_text(re.compile(r"of the cells are padding, so \.mean\(\) reports"))
+           ).to_be_visible(timeout=60_000)
+    settle(page)
+    expect(page.get_by_text(re.compile(r"your latest recurrent run, run1-gru"))).to_be_visible()
+    shot(page, shots, "2_pitfalls_two_on")
+
+    open_from_sidebar(page, "Evaluate")
+    expect(page.get_by_text("Open a cell of the confusion matrix")).to_be_visible()
+    caption = page.get_by_text(re.compile(r"test names labelled .+ were predicted as"))
+    expect(caption).to_be_visible()
+    shot(page, shots, "3_evaluate_cell")
+    link = page.get_by_test_id("stMain").get_by_test_id("stPageLink").first
+    name = link.inner_text().strip().splitlines()[-1].strip()  # after the icon's name
+    link.locator("a").click()
+    page.wait_for_url(re.compile(r"/Predict\?"))
+    settle(page)
+    expect(page.get_by_text("Why this name?")).to_be_visible()
+    expect(page.get_by_label("Names, one per line")).to_have_value(name)
+    expect(page.get_by_text(re.compile(r"^Occlusion: p\(label\)"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Integrated gradients of log p"))).to_be_visible()
+    shot(page, shots, "4_predict_why")
+    print(f"journey in {time.monotonic() - started:.0f} s; screenshots in {shots}")
