@@ -9,6 +9,7 @@ walkthroughs show, never a copy. The cards' words and code are in `lab.pitfall_c
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,6 +52,15 @@ class LabBatch:
         """Padded indices (T, B) on the model's device, lengths (B,) on the CPU."""
         idx, lengths = encode_batch(self.names, self.vocab)
         return idx.to(device_of(self.model)), lengths
+
+
+def sample_batch(model: NameClassifier, vocab: Vocab, classes: list[str], names: list[str],
+                 labels: list[str], n: int = 256, seed: int = 0) -> LabBatch:
+    """Up to n of these (name, label) rows, seeded, keeping only labels the model knows."""
+    rows = [i for i, (x, y) in enumerate(zip(names, labels, strict=True)) if x and y in classes]
+    rows = random.Random(seed).sample(rows, min(n, len(rows)))
+    return LabBatch(model, vocab, [names[i] for i in rows],
+                    [classes.index(labels[i]) for i in rows], classes)
 
 
 @dataclass

@@ -6,7 +6,6 @@ A card measures only when its bug is switched on, so the page's first view runs 
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -72,15 +71,13 @@ def lab_batch(sub: Subject) -> LabBatch:
     """Up to N_NAMES of the run's test names, with their labels, read by its recurrent part."""
     from nameclf.classify.mixture import Mixture
     from nameclf.data.splits import make_split
-    from nameclf.lab.pitfalls import LabBatch
+    from nameclf.lab.pitfalls import sample_batch
 
     run = sub.run
     model = run.model.recurrent if isinstance(run.model, Mixture) else run.model
     rows = make_split(sub.ds, sub.split, seed=sub.seed).test
-    rows = [i for i in rows if sub.ds.labels[i] in run.classes and sub.ds.names[i]]
-    rows = random.Random(0).sample(rows, min(N_NAMES, len(rows)))
-    return LabBatch(model, run.vocab, [sub.ds.names[i] for i in rows],
-                    [run.classes.index(sub.ds.labels[i]) for i in rows], run.classes)
+    return sample_batch(model, run.vocab, run.classes, [sub.ds.names[i] for i in rows],
+                        [sub.ds.labels[i] for i in rows], N_NAMES)
 
 
 def measure(card: Card, batch: LabBatch):
