@@ -14,19 +14,32 @@ def headlines(at) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("**")]
 
 
-def test_first_view_shows_every_card_and_runs_no_model(tiny_bytes):
+def open_cards(at, *keys: str):
+    """Open these cards' expanders, as a click on their titles does."""
+    for key in keys:
+        at.session_state[f"pit_open_{key}"] = True
+    return at.run()
+
+
+def test_first_view_shows_every_cards_title_and_runs_no_model(tiny_bytes):
     at = use_tiny(app(PAGE), tiny_bytes).run()
     no_exception(at)
-    titles = [m.value for m in at.markdown if m.value.startswith("#### ")]
-    assert titles == [f"#### {c.title}" for c in CARDS] and len(titles) >= 8
-    assert len(at.toggle) == len(CARDS) and not any(t.value for t in at.toggle)
+    assert [e.label for e in at.expander] == [c.title for c in CARDS] and len(CARDS) >= 8
+    assert not at.toggle and not at.code and not at.table  # drawn once opened
     assert "pitfall_results" not in at.session_state  # nothing measured yet
-    assert len(at.code) == 2 * len(CARDS)  # the wrong and the right code of each
-    assert not at.table
+
+
+def test_an_opened_card_shows_its_code_before_measuring(tiny_bytes):
+    at = open_cards(use_tiny(app(PAGE), tiny_bytes).run(), "output_last")
+    no_exception(at)
+    card = CARDS[0]
+    assert [c.value for c in at.code] == [card.wrong, card.right]
+    assert len(at.toggle) == 1 and not at.toggle[0].value and not at.table
+    assert "pitfall_results" not in at.session_state
 
 
 def test_every_switch_measures_its_bug_on_the_labs_model(tiny_bytes):
-    at = use_tiny(app(PAGE), tiny_bytes).run()
+    at = open_cards(use_tiny(app(PAGE), tiny_bytes).run(), *(c.key for c in CARDS))
     for card in CARDS:
         at.toggle(key=f"pit_{card.key}").set_value(True)
     at.run()
@@ -43,7 +56,7 @@ def test_every_switch_measures_its_bug_on_the_labs_model(tiny_bytes):
 
 
 def test_switching_one_off_hides_its_measure_and_keeps_the_others(tiny_bytes):
-    at = use_tiny(app(PAGE), tiny_bytes).run()
+    at = open_cards(use_tiny(app(PAGE), tiny_bytes).run(), "unsorted", "masked_mean")
     at.toggle(key="pit_unsorted").set_value(True)
     at.toggle(key="pit_masked_mean").set_value(True).run()
     assert len(at.table) == 2
@@ -62,7 +75,7 @@ def test_the_cards_read_the_visitors_latest_recurrent_run():
     at = use_tiny(app(PAGE), raw)
     at.session_state["runs"] = {"run1-lstm": run}
     at.session_state["run_data"] = {"run1-lstm": (ds, "names", 0)}
-    at.run()
+    open_cards(at.run(), "output_last")
     at.toggle(key="pit_output_last").set_value(True).run()
     no_exception(at)
     assert any("your latest recurrent run, **run1\\-lstm** (lstm)" in c.value for c in at.caption)

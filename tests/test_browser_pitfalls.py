@@ -13,9 +13,19 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from nameclf.lab.pitfall_cards import BY_KEY, CARDS
 from tests.test_browser import EXCEPTION, open_from_sidebar, page, server, settle  # noqa: F401
 
 QUICK = "Train?preset=fast&cell=gru&hidden=32&emb=16&budget=steps&steps=200&batch=32"
+
+
+def switch_on(tab: Page, title: str) -> None:
+    """Open a card by its title, then switch its bug on."""
+    card = tab.get_by_test_id("stExpander").filter(has_text=title)
+    card.get_by_text(title, exact=True).click()
+    settle(tab)
+    card.get_by_test_id("stCheckbox").filter(has_text="Switch the bug on").click()
+    settle(tab)
 
 
 def shot(tab: Page, folder: Path, name: str) -> None:
@@ -37,25 +47,23 @@ def test_pitfalls_cells_and_why(server, page):  # noqa: F811 (fixtures)
     settle(page)
 
     open_from_sidebar(page, "Pitfalls")
+    expect(page.get_by_test_id("stExpander")).to_have_count(len(CARDS))
     shot(page, shots, "1_pitfalls_first_view")
-    toggles = page.get_by_test_id("stCheckbox").filter(has_text="Switch the bug on")
-    expect(toggles).to_have_count(11)
-    toggles.nth(0).click()  # output[-1] of a padded batch
+    switch_on(page, CARDS[0].title)  # output[-1] of a padded batch
     expect(page.get_by_text(re.compile(r"Reading the state after the padding costs"))
            ).to_be_visible(timeout=60_000)
-    settle(page)
-    toggles.nth(6).click()  # a masked loss averaged with .mean()
+    expect(page.get_by_text(re.compile(r"your latest recurrent run, run1-gru"))).to_be_visible()
+    shot(page, shots, "2_pitfalls_one_on")
+    switch_on(page, BY_KEY["masked_mean"].title)
     expect(page.get_by_text(re.compile(r"of the cells are padding, so \.mean\(\) reports"))
            ).to_be_visible(timeout=60_000)
-    settle(page)
-    expect(page.get_by_text(re.compile(r"your latest recurrent run, run1-gru"))).to_be_visible()
-    shot(page, shots, "2_pitfalls_two_on")
+    shot(page, shots, "3_pitfalls_two_on")
 
     open_from_sidebar(page, "Evaluate")
     expect(page.get_by_text("Open a cell of the confusion matrix")).to_be_visible()
     caption = page.get_by_text(re.compile(r"test names labelled .+ were predicted as"))
     expect(caption).to_be_visible()
-    shot(page, shots, "3_evaluate_cell")
+    shot(page, shots, "4_evaluate_cell")
     link = page.get_by_test_id("stMain").get_by_test_id("stPageLink").first
     name = link.inner_text().strip().splitlines()[-1].strip()  # after the icon's name
     link.locator("a").click()
@@ -65,5 +73,5 @@ def test_pitfalls_cells_and_why(server, page):  # noqa: F811 (fixtures)
     expect(page.get_by_label("Names, one per line")).to_have_value(name)
     expect(page.get_by_text(re.compile(r"^Occlusion: p\(label\)"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Integrated gradients of log p"))).to_be_visible()
-    shot(page, shots, "4_predict_why")
+    shot(page, shots, "5_predict_why")
     print(f"journey in {time.monotonic() - started:.0f} s; screenshots in {shots}")

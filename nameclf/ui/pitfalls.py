@@ -1,7 +1,8 @@
 """The Pitfalls page's parts: which model and names the cards measure on, and one card.
 
 The measurements are nameclf.lab.pitfalls; the words and code, nameclf.lab.pitfall_cards.
-A card measures only when its bug is switched on, so the page's first view runs no model.
+A card is drawn only once opened and measures only when its bug is switched on, so the
+page's first view is eleven titles and runs no model.
 """
 
 from __future__ import annotations
@@ -118,9 +119,11 @@ def generator(batch: LabBatch):
 
 
 def card(card: Card, get_batch) -> None:
-    """One pitfall: the code both ways, a toggle that measures the bug against the fix."""
-    with st.container(border=True):
-        st.markdown(f"#### {card.title}")
+    """One pitfall in an expander drawn only once opened: the code both ways, then a switch
+    that measures the bug against the fix."""
+    with st.expander(card.title, key=f"pit_open_{card.key}", on_change="rerun") as box:
+        if not box.open:
+            return
         st.markdown(card.what)
         wrong, right = st.columns(2)
         wrong.markdown(":red[**With the bug**]")
@@ -131,11 +134,9 @@ def card(card: Card, get_batch) -> None:
             result = measured(card, get_batch)
             st.markdown(f"**{plain(result.headline)}**")
             if result.error:
-                st.code(result.error, language="text")
+                st.code(result.error, language="text", wrap_lines=True)
             st.table({"": [r[""] for r in result.rows],
                       "with the bug": [r["with the bug"] for r in result.rows],
                       "with the fix": [r["with the fix"] for r in result.rows]})
         st.caption("Reported in: " + " · ".join(f"[{label}]({url})"
                                                 for label, url in card.sources))
-
-
