@@ -14,9 +14,8 @@ from nameclf.ui import views  # noqa: E402
 def main() -> None:
     st.title("Pitfalls")
     st.markdown("The same few batching bugs keep appearing in real code and in PyTorch's issue "
-                "tracker. Before you switch one on, guess what it will break: the answers, "
-                "the loss, the state, or nothing at all. Each card then runs the buggy and "
-                "the fixed code side by side on the same names and model.")
+                "tracker. Open a card, guess what its bug will do, then switch it on: the card "
+                "runs the buggy and the fixed code side by side on the same names and model.")
     found, slot = {}, st.empty()
 
     def batch():

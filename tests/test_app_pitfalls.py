@@ -6,6 +6,7 @@ from nameclf.classify.pipeline import fit, prepare
 from nameclf.data.dataset import load_bytes
 from nameclf.lab.pitfall_cards import CARDS
 from tests.conftest import app, no_exception, tiny_names, use_tiny
+from tests.test_lazy_import import fresh
 
 PAGE = "pages/11_Pitfalls.py"
 
@@ -15,9 +16,15 @@ def headlines(at) -> list[str]:
 
 
 def open_cards(at, *keys: str):
-    """Open these cards' expanders, as a click on their titles does."""
+    """Open these cards' expanders, as a click on their titles does, and guess each one's
+    effect (the switch opens only then): a wrong guess, that it changes only the speed (the
+    speed card: that it changes the answers)."""
     for key in keys:
         at.session_state[f"pit_open_{key}"] = True
+    at.run()
+    for key in keys:
+        guess = "answers" if key == "packing_speed" else "speed"
+        at.radio(key=f"pit_guess_{key}").set_value(guess)
     return at.run()
 
 
@@ -29,13 +36,31 @@ def test_first_view_shows_every_cards_title_and_runs_no_model(tiny_bytes):
     assert "pitfall_results" not in at.session_state  # nothing measured yet
 
 
-def test_an_opened_card_shows_its_code_before_measuring(tiny_bytes):
-    at = open_cards(use_tiny(app(PAGE), tiny_bytes).run(), "output_last")
+def test_an_opened_card_asks_for_a_guess_before_it_measures(tiny_bytes):
+    at = use_tiny(app(PAGE), tiny_bytes).run()
+    at.session_state["pit_open_output_last"] = True
+    at.run()
     no_exception(at)
     card = CARDS[0]
     assert [c.value for c in at.code] == [card.wrong, card.right]
-    assert len(at.toggle) == 1 and not at.toggle[0].value and not at.table
-    assert "pitfall_results" not in at.session_state
+    assert at.radio(key="pit_guess_output_last").value is None
+    assert len(at.toggle) == 1 and at.toggle[0].disabled and not at.table
+    at.radio(key="pit_guess_output_last").set_value("answers").run()
+    assert not at.toggle[0].disabled and "pitfall_results" not in at.session_state
+    at.toggle[0].set_value(True).run()
+    assert len(at.table) == 1 and at.success[0].value.startswith("Right: it changes the answers")
+
+
+def test_a_wrong_guess_is_told_why_it_was_tempting(tiny_bytes):
+    at = open_cards(use_tiny(app(PAGE), tiny_bytes).run(), "masked_mean", "total_length")
+    at.radio(key="pit_guess_masked_mean").set_value("answers")
+    at.toggle(key="pit_masked_mean").set_value(True)
+    at.toggle(key="pit_total_length").set_value(True).run()
+    no_exception(at)
+    said = [w.value for w in at.warning]
+    assert said[0].startswith("Not quite: it changes a number (a state, a loss), not the "
+                              "answers. Anything wrong in a batch seems bound")
+    assert said[1].startswith("Not quite: it raises an error. Padding and packing are usually")
 
 
 def test_every_switch_measures_its_bug_on_the_labs_model(tiny_bytes):
@@ -46,6 +71,7 @@ def test_every_switch_measures_its_bug_on_the_labs_model(tiny_bytes):
     no_exception(at)
     assert len(at.table) == len(CARDS)
     assert len(headlines(at)) == len(CARDS)
+    assert len(at.warning) + len(at.success) == len(CARDS)  # a word on every guess
     assert any("the lab's own small GRU" in c.value for c in at.caption)
     codes = [c.value for c in at.code]
     assert any("'lengths' argument should be a 1D CPU int64 tensor" in c for c in codes)
@@ -80,3 +106,20 @@ def test_the_cards_read_the_visitors_latest_recurrent_run():
     no_exception(at)
     assert any("your latest recurrent run, **run1\\-lstm** (lstm)" in c.value for c in at.caption)
     assert len(at.table) == 1
+
+
+def test_a_first_view_loads_no_torch_and_no_pandas():
+    """The eleven titles are drawn before torch (about 2 s to import) or pandas is loaded."""
+    got = fresh(f"""
+import json, sys
+from streamlit.testing.v1 import AppTest
+from nameclf.device import cpu_only_build
+at = AppTest.from_file({PAGE!r}, default_timeout=120).run()
+print(json.dumps({{"torch": "torch" in sys.modules, "cpu_only": cpu_only_build(),
+                  "pandas": "pandas" in sys.modules, "titles": len(at.expander),
+                  "exceptions": [e.value for e in at.exception]}}))
+""")
+    assert got["exceptions"] == [] and got["titles"] == len(CARDS)
+    assert not got["pandas"]
+    if got["cpu_only"]:
+        assert not got["torch"]

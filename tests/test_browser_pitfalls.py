@@ -13,18 +13,22 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from nameclf.lab.pitfall_cards import BY_KEY, CARDS
+from nameclf.lab.pitfall_cards import BY_KEY, CARDS, EFFECTS
 from tests.test_browser import EXCEPTION, open_from_sidebar, page, server, settle  # noqa: F401
 
 QUICK = "Train?preset=fast&cell=gru&hidden=32&emb=16&budget=steps&steps=200&batch=32"
 
 
-def switch_on(tab: Page, title: str) -> None:
-    """Open a card by its title, then switch its bug on."""
+def switch_on(tab: Page, title: str, guess: str) -> None:
+    """Open a card by its title, guess what the bug does, then switch it on."""
     card = tab.get_by_test_id("stExpander").filter(has_text=title)
     card.get_by_text(title, exact=True).click()
     settle(tab)
-    card.get_by_test_id("stCheckbox").filter(has_text="Switch the bug on").click()
+    switch = card.get_by_test_id("stCheckbox").filter(has_text="Switch the bug on")
+    expect(switch.locator("input")).to_be_disabled()  # no guess yet
+    card.get_by_text(EFFECTS[guess], exact=True).click()
+    settle(tab)
+    switch.click()
     settle(tab)
 
 
@@ -49,12 +53,14 @@ def test_pitfalls_cells_and_why(server, page):  # noqa: F811 (fixtures)
     open_from_sidebar(page, "Pitfalls")
     expect(page.get_by_test_id("stExpander")).to_have_count(len(CARDS))
     shot(page, shots, "1_pitfalls_first_view")
-    switch_on(page, CARDS[0].title)  # output[-1] of a padded batch
+    switch_on(page, CARDS[0].title, "answers")  # output[-1] of a padded batch
+    expect(page.get_by_text("Right: it changes the answers.")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Reading the state after the padding costs"))
            ).to_be_visible(timeout=60_000)
     expect(page.get_by_text(re.compile(r"your latest recurrent run, run1-gru"))).to_be_visible()
     shot(page, shots, "2_pitfalls_one_on")
-    switch_on(page, BY_KEY["masked_mean"].title)
+    switch_on(page, BY_KEY["masked_mean"].title, "error")
+    expect(page.get_by_text(re.compile(r"^Not quite: it changes a number"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"of the cells are padding, so \.mean\(\) reports"))
            ).to_be_visible(timeout=60_000)
     shot(page, shots, "3_pitfalls_two_on")

@@ -12,7 +12,7 @@ from nameclf.classify.model import NameClassifier
 from nameclf.errors import ConfigError
 from nameclf.generate.batches import batch_of
 from nameclf.lab import pitfalls as pf
-from nameclf.lab.pitfall_cards import CARDS
+from nameclf.lab.pitfall_cards import CARDS, EFFECTS, TEMPTING, feedback
 from nameclf.lab.targets import untrained
 from tests.helpers import small_model
 from tests.last_two import last_two_dataset, last_two_run
@@ -177,3 +177,25 @@ def test_a_batch_needs_two_labelled_names(run):
         pf.LabBatch(run.model, run.vocab, ["abc"], [0], run.classes)
     with pytest.raises(ConfigError, match="empty name"):
         pf.LabBatch(run.model, run.vocab, ["abc", ""], [0, 1], run.classes)
+
+
+def test_what_each_bug_did_is_read_from_its_measurement(batch, run):
+    assert pf.output_last(batch).effect == "answers"  # answers changed on this batch
+    assert pf.unsorted(batch).effect == "answers"
+    assert pf.lengths_on_device(batch).effect == "error"
+    assert pf.total_length(batch).effect == "error"
+    assert pf.packing_speed(batch, repeats=1).effect == "speed"
+    gen = untrained(run.vocab, run.classes)
+    assert pf.masked_mean(gen, run.vocab, ["abc", "de"], [0, 1]).effect == "numbers"
+    silent = pf.shared_pad_index(batch)  # this model's answers may survive: said as measured
+    assert silent.effect == ("answers" if silent.extra["changed"] else "numbers")
+
+
+def test_every_wrong_guess_is_told_why_it_tempts():
+    for effect in EFFECTS:
+        for guess in EFFECTS:
+            right, said = feedback(guess, effect)
+            assert right == (guess == effect)
+            if not right:  # the real effect, then why the guess was tempting
+                assert said.startswith(f"Not quite: {EFFECTS[effect].lower()}. ")
+                assert said.endswith(TEMPTING.get((guess, effect)) or TEMPTING[guess])

@@ -134,3 +134,38 @@ CARDS: tuple[Card, ...] = (
 )
 
 BY_KEY = {card.key: card for card in CARDS}
+
+# what a bug does, as the learner is asked before measuring it (Measure.effect is the answer)
+EFFECTS = {
+    "answers": "It changes the answers",
+    "numbers": "It changes a number (a state, a loss), not the answers",
+    "error": "It raises an error",
+    "speed": "It changes nothing but the speed",
+}
+# why each wrong guess is tempting, by (the guess, what the bug really did)
+TEMPTING = {
+    "error": "Code this wrong feels as if it should crash. But every shape fits, so PyTorch "
+             "computes without a word: that is what makes the bug last.",
+    "speed": "Padding and packing are usually sold as a speed trade-off. This bug changes what "
+             "is computed, not only how fast.",
+    ("numbers", "answers"): "The change looks small (a few pad steps, one index). But the "
+                            "classifier reads exactly that state, so answers flip.",
+    ("answers", "numbers"): "Anything wrong in a batch seems bound to reach the answers. Here it "
+                            "moves the numbers, and the top label of these names stays.",
+    ("answers", "error"): "Most of these bugs are silent. This one is not: PyTorch checks it "
+                          "and raises.",
+    ("numbers", "error"): "Most of these bugs are silent. This one is not: PyTorch checks it "
+                          "and raises.",
+    ("answers", "speed"): "Padded and packed runs give the same states here (the card checks "
+                          "it): only the time differs.",
+    ("numbers", "speed"): "Padded and packed runs give the same states here (the card checks "
+                          "it): only the time differs.",
+}
+
+
+def feedback(guess: str, effect: str) -> tuple[bool, str]:
+    """Whether a guess was right, and what to say: why it was tempting when it was not."""
+    if guess == effect:
+        return True, f"Right: {EFFECTS[effect].lower()}."
+    why = TEMPTING.get((guess, effect)) or TEMPTING.get(guess, "")
+    return False, f"Not quite: {EFFECTS[effect].lower()}. {why}".strip()

@@ -71,6 +71,11 @@ class Measure:
     headline: str  # what went wrong, in one line
     error: str = ""  # the real message, for a bug that raises
     extra: dict = field(default_factory=dict)  # raw numbers, for tests and the bench
+    effect: str = "numbers"  # what the bug did here: a key of pitfall_cards.EFFECTS
+
+    def __post_init__(self) -> None:
+        if self.error:
+            self.effect = "error"
 
 
 def device_of(model: nn.Module) -> torch.device:
@@ -83,6 +88,16 @@ def row(what: str, bug, fix) -> dict:
 
 def pct(x: float) -> str:
     return f"{x:.1%}"
+
+
+def moved(changed: int) -> str:
+    """The effect of a silent bug: answers when any top label changed, else numbers."""
+    return "answers" if changed else "numbers"
+
+
+def changed_answers(model: NameClassifier, h_bug: torch.Tensor, h_fix: torch.Tensor) -> int:
+    """How many names the classifier answers differently from features h_bug and h_fix."""
+    return int((model.h2o(h_bug).argmax(1) != model.h2o(h_fix).argmax(1)).sum())
 
 
 def top1(model: NameClassifier, h: torch.Tensor, y: torch.Tensor) -> float:
@@ -115,7 +130,8 @@ def output_last(b: LabBatch) -> Measure:
             row("largest |Δh| from the fix", f"{max(r.max_abs_diff):.3f}", "0")]
     return Measure(rows, f"Reading the state after the padding costs {100 * (fix - bug):.1f} "
                          f"points of top-1 and changes {r.changed} answers.",
-                   extra={"bug": bug, "fix": fix, "per_sample_diff": r.per_sample_diff})
+                   extra={"bug": bug, "fix": fix, "per_sample_diff": r.per_sample_diff},
+                   effect=moved(r.changed))
 
 
 def pad_inert(b: LabBatch) -> Measure:
@@ -127,14 +143,15 @@ def pad_inert(b: LabBatch) -> Measure:
     with torch.no_grad():  # one <pad> step from a zero state: only the biases act
         zero = idx.new_zeros(1, 1)  # (T=1, B=1)
         _, h_n = b.model.rnn(b.model.inputs(zero))
-        moved = float(last_layer(b.model, h_n).abs().max())
+        shift = float(last_layer(b.model, h_n).abs().max())
     mean = sum(padded) / len(padded) if padded else 0.0
     rows = [row("mean max |Δh| of padded names", f"{mean:.3f}", f"{r.per_sample_diff:.1e}"),
-            row("one <pad> step from h = 0 moves h to", f"max |h| = {moved:.3f}", "not run"),
+            row("one <pad> step from h = 0 moves h to", f"max |h| = {shift:.3f}", "not run"),
             row("names whose answer changes", f"{r.changed} of {len(b.names)}", "0")]
     return Measure(rows, f"A pad step is not a no-op: an all-zero input still moves h by up to "
-                         f"{moved:.3f} (the biases), so {len(padded)} padded names end elsewhere.",
-                   extra={"mean": mean, "moved": moved, "per_sample_diff": r.per_sample_diff})
+                         f"{shift:.3f} (the biases), so {len(padded)} padded names end elsewhere.",
+                   extra={"mean": mean, "moved": shift, "per_sample_diff": r.per_sample_diff},
+                   effect=moved(r.changed))
 
 
 def backward_end(b: LabBatch, seed: int = 0) -> Measure:
@@ -162,14 +179,16 @@ def backward_end(b: LabBatch, seed: int = 0) -> Measure:
     rows = [row("characters the backward half has read", "1 (the last)", "all of them"),
             row("mean max |Δh| of the backward half", f"{gap:.3f}", "0")]
     extra = {"gap": gap, "fix_vs_h_n": float((right - reference).abs().max()), "model": note}
+    effect = "numbers"
     if model.config.bidirectional:
-        bug = top1(model, at_end, b.y)
-        fix = top1(model, torch.cat([at_end[:, :hidden], right], dim=1), b.y)
+        fixed = torch.cat([at_end[:, :hidden], right], dim=1)
+        bug, fix = top1(model, at_end, b.y), top1(model, fixed, b.y)
         rows.append(row("top-1 on these names", pct(bug), pct(fix)))
         extra |= {"bug": bug, "fix": fix}
+        effect = moved(changed_answers(model, at_end, fixed))
     return Measure(rows, f"Read at the last character, the backward direction has seen one "
                          f"letter: its state is off by {gap:.3f} on average ({note}).",
-                   extra=extra)
+                   extra=extra, effect=effect)
 
 
 def batch_first_h_n(b: LabBatch) -> Measure:
@@ -185,9 +204,10 @@ def batch_first_h_n(b: LabBatch) -> Measure:
         try:
             guesses = b.model.h2o(wrong).argmax(dim=1).cpu()  # one row: broadcast below
             bug = float((guesses[-1] == b.y).float().mean())
+            changed = int((b.model.h2o(right).argmax(1).cpu() != guesses[-1]).sum())
             error = ""
         except RuntimeError as err:
-            bug, error = None, str(err).splitlines()[0]
+            bug, error, changed = None, str(err).splitlines()[0], 0
     answers = 1 if bug is not None else 0
     rows = [row("h_n's shape as read", f"{tuple(h_n.shape)} as (B, layers, H)",
                 f"{tuple(h_n.shape)} as (layers, B, H)"),
@@ -196,7 +216,7 @@ def batch_first_h_n(b: LabBatch) -> Measure:
             row("top-1 on these names", "error" if bug is None else pct(bug), pct(fix))]
     said = (f"Every name gets the last name's answer: top-1 {pct(bug)} instead of {pct(fix)}."
             if bug is not None else "The shapes no longer fit the output layer: it raises.")
-    return Measure(rows, said, error, extra={"bug": bug, "fix": fix})
+    return Measure(rows, said, error, extra={"bug": bug, "fix": fix}, effect=moved(changed))
 
 
 def unsorted(b: LabBatch) -> Measure:
@@ -208,13 +228,15 @@ def unsorted(b: LabBatch) -> Measure:
         fixed = in_sorted_order[unsort.to(in_sorted_order.device)]
         reference = b.model.features(idx, lengths, "packed")  # enforce_sorted=False inside
         bug, fix = top1(b.model, in_sorted_order, b.y), top1(b.model, fixed, b.y)
-    moved = int((unsort != torch.arange(len(unsort))).sum())
-    rows = [row("names given another name's answer", f"{moved} of {len(b.names)}", "0"),
+        changed = changed_answers(b.model, in_sorted_order, fixed)
+    given = int((unsort != torch.arange(len(unsort))).sum())
+    rows = [row("names given another name's answer", f"{given} of {len(b.names)}", "0"),
             row("top-1 on these names", pct(bug), pct(fix))]
-    return Measure(rows, f"{moved} names get another name's answer: top-1 falls from {pct(fix)} "
+    return Measure(rows, f"{given} names get another name's answer: top-1 falls from {pct(fix)} "
                          f"to {pct(bug)}.",
                    extra={"bug": bug, "fix": fix,
-                          "fix_vs_reference": float((fixed - reference).abs().max())})
+                          "fix_vs_reference": float((fixed - reference).abs().max())},
+                   effect=moved(changed))
 
 
 def batch_sizes_as_lengths(b: LabBatch) -> Measure:
@@ -225,8 +247,10 @@ def batch_sizes_as_lengths(b: LabBatch) -> Measure:
     wrong = sizes[:k].clamp(1, idx.shape[0])  # a length past the grid would raise instead
     y = b.y[:k]
     with torch.no_grad():
-        bug = top1(b.model, b.model.features(idx[:, :k], wrong, "packed"), y)
-        fix = top1(b.model, b.model.features(idx[:, :k], lengths[:k], "packed"), y)
+        h_bug = b.model.features(idx[:, :k], wrong, "packed")
+        h_fix = b.model.features(idx[:, :k], lengths[:k], "packed")
+        bug, fix = top1(b.model, h_bug, y), top1(b.model, h_fix, y)
+        changed = changed_answers(b.model, h_bug, h_fix)
     off = int((wrong != lengths[:k]).sum())
     rows = [row("first 'lengths'", str(sizes[:6].tolist()), str(lengths[:6].tolist())),
             row("names read to a wrong length", f"{off} of {k}", "0"),
@@ -234,7 +258,8 @@ def batch_sizes_as_lengths(b: LabBatch) -> Measure:
     return Measure(rows, f"batch_sizes count names per time step, not characters per name: "
                          f"{off} of {k} names are cut or over-read, top-1 {pct(fix)} → "
                          f"{pct(bug)}.", extra={"bug": bug, "fix": fix, "off": off,
-                                                  "read_as": wrong.tolist()})
+                                                  "read_as": wrong.tolist()},
+                   effect=moved(changed))
 
 
 def shared_pad_index(b: LabBatch) -> Measure:
@@ -249,7 +274,7 @@ def shared_pad_index(b: LabBatch) -> Measure:
         h_bug = b.model.features(clashed, lengths, "packed")
         h_fix = b.model.features(idx, lengths, "packed")
         bug, fix = top1(b.model, h_bug, b.y), top1(b.model, h_fix, b.y)
-        changed = int((b.model.h2o(h_bug).argmax(1) != b.model.h2o(h_fix).argmax(1)).sum())
+        changed = changed_answers(b.model, h_bug, h_fix)
     share = counts[char] / int(lengths.sum())
     rows = [row(f"'{char}' is read as", "<pad>: an all-zero input", f"'{char}'"),
             row("characters the model cannot see", pct(share), "0%"),
@@ -258,7 +283,8 @@ def shared_pad_index(b: LabBatch) -> Measure:
     return Measure(rows, f"'{char}' shares <pad>'s index, so {pct(share)} of the characters "
                          f"vanish: top-1 {pct(fix)} → {pct(bug)}.",
                    extra={"bug": bug, "fix": fix, "char": char, "changed": changed,
-                          "gap": float((h_bug - h_fix).abs().max())})
+                          "gap": float((h_bug - h_fix).abs().max())},
+                   effect=moved(changed))
 
 
 def masked_mean(gen: NameGenerator, vocab: Vocab, names: list[str], labels: list[int]) -> Measure:
@@ -358,4 +384,5 @@ def packing_speed(b: LabBatch, repeats: int = 5, hidden: int = 128) -> Measure:
     return Measure(rows, f"Here the {faster} LSTM is faster ({ratio:.1f}x), "
                          f"though padding wastes {pct(waste)} of the cells.",
                    extra={"padded_s": padded_s, "packed_s": packed_s, "waste": waste,
-                          "same": float((h_packed[-1] - h_padded).abs().max())})
+                          "same": float((h_packed[-1] - h_padded).abs().max())},
+                   effect="speed")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from nameclf.lab.pitfall_cards import Card
+from nameclf.lab.pitfall_cards import EFFECTS, Card, feedback
 from nameclf.ui.cache import current_dataset
 from nameclf.ui.views import dataset_key, plain, run_data
 
@@ -130,8 +130,14 @@ def card(card: Card, get_batch) -> None:
         wrong.code(card.wrong, language="python", wrap_lines=True)
         right.markdown(":green[**Fixed**]")
         right.code(card.right, language="python", wrap_lines=True)
-        if st.toggle("Switch the bug on and measure it", key=f"pit_{card.key}"):
+        guess = st.radio("Before you switch it on: what will this bug do to your names?",
+                         list(EFFECTS), format_func=EFFECTS.get, index=None,
+                         key=f"pit_guess_{card.key}")
+        if st.toggle("Switch the bug on and measure it", key=f"pit_{card.key}",
+                     disabled=guess is None, help="Guess first: the switch opens once you have."):
             result = measured(card, get_batch)
+            right, said = feedback(guess, result.effect)
+            (st.success if right else st.warning)(said)
             st.markdown(f"**{plain(result.headline)}**")
             if result.error:
                 st.code(result.error, language="text", wrap_lines=True)
