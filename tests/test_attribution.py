@@ -93,7 +93,22 @@ def test_the_weights_gradients_are_left_alone(run):
     assert all((a is None and b is None) or torch.equal(a, b) for a, b in zip(after, before))
 
 
-def test_a_model_without_a_gradient_gets_occlusion_only():
+def test_the_ngram_baseline_gets_occlusion_only():
+    from nameclf.classify.config import TrainConfig
+    from nameclf.classify.pipeline import fit, prepare
+
+    ds = last_two_dataset(n=300)
+    run = fit(prepare(ds, "names", seed=0), ModelConfig(cell="ngram"), TrainConfig(steps=1))
+    a = attribute(run.model, run.vocab, run.classes, "abcdeh")
+    assert a.gradients is None and "occlusion only" in a.note
+    ids = torch.tensor(run.vocab.encode("abcdeh")).view(-1, 1)  # (T, 1)
+    hidden = ids.clone()
+    hidden[3] = 1  # the 'd' read as <unk>
+    target = run.classes.index(a.label)
+    with torch.no_grad():
+        p = [float(run.model(x, torch.tensor([6]))[0, target].exp()) for x in (ids, hidden)]
+    assert a.prob == pytest.approx(p[0], abs=1e-6)
+    assert a.occlusion[3] == pytest.approx(p[0] - p[1], abs=1e-6)
     net, note = recurrent_part(torch.nn.Linear(2, 2))
     assert net is None and "occlusion only" in note
 

@@ -199,3 +199,12 @@ def test_every_wrong_guess_is_told_why_it_tempts():
             if not right:  # the real effect, then why the guess was tempting
                 assert said.startswith(f"Not quite: {EFFECTS[effect].lower()}. ")
                 assert said.endswith(TEMPTING.get((guess, effect)) or TEMPTING[guess])
+
+
+def test_a_batch_is_sampled_from_the_names_whose_label_the_model_knows(run):
+    names, labels = ["abc", "bcd", "", "cde", "def"], ["LL", "Klingon", "LL", "LH", "HH"]
+    b = pf.sample_batch(run.model, run.vocab, run.classes, names, labels, n=10)
+    assert sorted(b.names) == ["abc", "cde", "def"]  # no unknown label, no empty name
+    assert [run.classes[i] for i in b.labels] == [labels[names.index(x)] for x in b.names]
+    with pytest.raises(ConfigError, match="fewer than 2 test names have a label this model"):
+        pf.sample_batch(run.model, run.vocab, run.classes, ["abc", "bcd"], ["LL", "X"])

@@ -58,6 +58,9 @@ def sample_batch(model: NameClassifier, vocab: Vocab, classes: list[str], names:
                  labels: list[str], n: int = 256, seed: int = 0) -> LabBatch:
     """Up to n of these (name, label) rows, seeded, keeping only labels the model knows."""
     rows = [i for i, (x, y) in enumerate(zip(names, labels, strict=True)) if x and y in classes]
+    if len(rows) < 2:
+        raise ConfigError("fewer than 2 test names have a label this model knows: the cards "
+                          "need a batch of them (train a model on this dataset)")
     rows = random.Random(seed).sample(rows, min(n, len(rows)))
     return LabBatch(model, vocab, [names[i] for i in rows],
                     [classes.index(labels[i]) for i in rows], classes)
