@@ -69,8 +69,9 @@ def test_pitfalls_cells_and_why(server, page):  # noqa: F811 (fixtures)
     expect(page.get_by_text("Open a cell of the confusion matrix")).to_be_visible()
     caption = page.get_by_text(re.compile(r"test names labelled .+ were predicted as"))
     expect(caption).to_be_visible()
-    shot(page, shots, "4_evaluate_cell")
     link = page.get_by_test_id("stMain").get_by_test_id("stPageLink").first
+    link.scroll_into_view_if_needed()  # the page scrolls inside the app: show the links
+    shot(page, shots, "4_evaluate_cell")
     name = link.inner_text().strip().splitlines()[-1].strip()  # after the icon's name
     link.locator("a").click()
     page.wait_for_url(re.compile(r"/Predict\?"))

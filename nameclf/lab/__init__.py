@@ -3,7 +3,7 @@
 The padding-and-packing walkthrough as data (`packing`), the speed race of per-sample, padded
 and packed training (`race`), and their generator counterparts: shifted, masked targets step by
 step (`targets`) and the generator's race (`generate_race`); the batching bugs measured bug
-against fix (`pitfalls`, their cards' words in `pitfall_cards`), and which characters decided
-an answer (`attribution`). Imports `generate`, `classify`, `batching`, `data` and the leaves;
-the charts and pages above draw what it returns.
+against fix (`pitfall_states`, `pitfalls`; their cards' words in `pitfall_cards`), and which
+characters decided an answer (`attribution`). Imports `generate`, `classify`, `batching`,
+`data` and the leaves; the charts and pages above draw what it returns.
 """

@@ -23,7 +23,7 @@ from nameclf.batching.encoding import encode_batch
 from nameclf.classify.model import NameClassifier
 from nameclf.data.vocab import Vocab
 from nameclf.errors import ConfigError
-from nameclf.lab.pitfalls import last_layer
+from nameclf.lab.pitfall_states import last_layer
 
 UNK_ID = 1  # nameclf.data.vocab: index 1 is <unk>
 MAX_CHARS = 64  # pipeline.MAX_NAME_LEN: typed names are cut there before prediction
