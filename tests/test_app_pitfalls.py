@@ -1,6 +1,8 @@
 """The Pitfalls page: cards drawn without a model, each switch measuring its bug on the
 visitor's latest recurrent run, or on the lab's own small GRU when they have none."""
 
+import torch
+
 from nameclf.classify.config import ModelConfig, TrainConfig
 from nameclf.classify.pipeline import fit, prepare
 from nameclf.data.dataset import load_bytes
@@ -123,3 +125,37 @@ print(json.dumps({{"torch": "torch" in sys.modules, "cpu_only": cpu_only_build()
     assert not got["pandas"]
     if got["cpu_only"]:
         assert not got["torch"]
+
+
+def test_an_uploads_lab_model_is_the_visitors_own(tiny_bytes):
+    """Two visitors with uploads of the same size get models trained on their own names."""
+    import random
+
+    from tests.conftest import SUFFIXES
+
+    first = open_cards(use_tiny(app(PAGE), tiny_bytes).run(), "output_last")
+    first.toggle(key="pit_output_last").set_value(True).run()
+    rows = [line.split(", ") for line in tiny_bytes.decode().splitlines()]
+    random.Random(1).shuffle(rows)  # the same names, other labels: another dataset
+    labels = sorted(SUFFIXES)
+    other = "\n".join(f"{n}, {labels[i % 3]}" for i, (n, _) in enumerate(rows)).encode()
+    second = open_cards(use_tiny(app(PAGE), other).run(), "output_last")
+    second.toggle(key="pit_output_last").set_value(True).run()
+    no_exception(first)
+    no_exception(second)
+    a, b = (at.session_state["pitfall_lab_run"][1] for at in (first, second))
+    assert a is not b
+    assert not all(torch.equal(p, q) for p, q in zip(a.model.parameters(),
+                                                     b.model.parameters(), strict=True))
+
+
+def test_a_builtin_datasets_lab_model_is_trained_once_for_everyone():
+    sessions = []
+    for _ in range(2):
+        at = open_cards(app(PAGE).run(), "unsorted")
+        at.toggle(key="pit_unsorted").set_value(True).run()
+        no_exception(at)
+        assert any("the lab's own small GRU" in c.value for c in at.caption)
+        assert "pitfall_lab_run" not in at.session_state  # not the visitor's: shared
+        sessions.append(next(iter(at.session_state["pitfall_results"])))
+    assert sessions[0][0] == sessions[1][0]  # id() of the same model, measured by both

@@ -14,7 +14,7 @@ import streamlit as st
 
 from nameclf.lab.pitfall_cards import EFFECTS, Card, feedback
 from nameclf.ui.cache import current_dataset
-from nameclf.ui.views import dataset_key, plain, run_data
+from nameclf.ui.views import plain, run_data
 
 if TYPE_CHECKING:
     from nameclf.classify.pipeline import Run
@@ -36,18 +36,40 @@ class Subject:
     seed: int
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def lab_run(key: str, _ds: NameDataset) -> Run:
-    """A small GRU trained once per dataset for the lab, shared read-only by every visitor
-    without a run of their own (identical settings give an identical model)."""
+def train_lab_run(ds: NameDataset) -> Run:
+    """The lab's own small GRU on a dataset: a few seconds, the same for the same data."""
     from nameclf.classify.config import ModelConfig, TrainConfig
     from nameclf.classify.pipeline import fit, prepare
     from nameclf.ui.cache import device
 
-    prep = prepare(_ds, "names", seed=0, device=device())
+    prep = prepare(ds, "names", seed=0, device=device())
     return fit(prep, ModelConfig(cell="gru", hidden_size=64, embedding_dim=16),
                TrainConfig(optimizer="adamw", lr=0.01, batch_size=64, steps=LAB_STEPS,
                            sampling="bucket", clip_grad=1.0, eval_every=0, seed=0))
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def shared_lab_run(source: str) -> Run:
+    """The lab's GRU on a built-in dataset, trained once per server and shared read-only by
+    every visitor without a run of their own (the same data and settings: the same model)."""
+    from nameclf.ui.cache import builtin_dataset
+
+    return train_lab_run(builtin_dataset(source))
+
+
+def lab_run(ds: NameDataset) -> Run:
+    """The lab's GRU for the visitor's dataset: shared for a built-in one; for an upload,
+    trained for this visitor alone and kept in their session (an upload is theirs)."""
+    from nameclf.data.dataset import DEFAULT_SOURCE
+
+    source = st.session_state.get("dataset_source") or DEFAULT_SOURCE
+    if source != "upload" or st.session_state.get("upload") is None:  # as current_dataset()
+        return shared_lab_run(source if source != "upload" else DEFAULT_SOURCE)
+    kept = st.session_state.get("pitfall_lab_run")
+    if kept is None or kept[0] != id(ds):
+        kept = (id(ds), train_lab_run(ds))
+        st.session_state["pitfall_lab_run"] = kept
+    return kept[1]
 
 
 def subject() -> Subject:
@@ -61,9 +83,9 @@ def subject() -> Subject:
         return Subject(run, f"your latest recurrent run, **{plain(run_id)}** "
                             f"({run.model_config.kind})", ds, split, seed)
     ds = current_dataset()
-    with st.spinner(f"Training a small GRU for the lab ({LAB_STEPS} steps, once for everyone "
-                    "on this dataset)…"):
-        run = lab_run(dataset_key(ds), ds)
+    with st.spinner(f"Training a small GRU for the lab ({LAB_STEPS} steps, a few seconds; "
+                    "once per dataset)…"):
+        run = lab_run(ds)
     return Subject(run, "the lab's own small GRU (you have no recurrent run yet; "
                         f"top-1 {run.metrics.get('top1', 0):.0%})", ds, "names", 0)
 
