@@ -182,7 +182,8 @@ def backward_end(b: LabBatch, seed: int = 0) -> Measure:
         out, h_n = rnn(packed)
         out, _ = pad_packed_sequence(out)  # (T, B, 2H)
         h_n = h_n[0] if isinstance(h_n, tuple) else h_n
-        at_end = out[lengths.to(out.device) - 1, torch.arange(len(lengths))]  # (B, 2H)
+        at_end = out[lengths.to(out.device) - 1,
+                     torch.arange(len(lengths), device=out.device)]  # (B, 2H)
         wrong, right = at_end[:, hidden:], out[0, :, hidden:]  # backward halves (B, H)
         reference = h_n[-1]  # PyTorch's final backward state (B, H)
     gap = float((wrong - right).abs().amax(dim=1).mean())

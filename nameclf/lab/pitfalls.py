@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from nameclf.data.vocab import Vocab
-from nameclf.generate.batches import batch_of
+from nameclf.generate.batches import LmBatch, batch_of
 from nameclf.generate.loss import loss_report, per_sample_loss
 from nameclf.generate.model import NameGenerator
 from nameclf.lab.pitfall_states import (
@@ -39,6 +39,9 @@ def masked_mean(gen: NameGenerator, vocab: Vocab, names: list[str], labels: list
     """The generator's masked loss averaged with `.mean()` over every cell, against the true
     mean over the real cells (and, for reference, one name at a time, unpadded)."""
     batch = batch_of(names, labels, vocab)
+    device = next(gen.parameters()).device  # the lengths stay on the CPU, as packing wants
+    batch = LmBatch(batch.inputs.to(device), batch.targets.to(device), batch.lengths,
+                    batch.labels.to(device))
     gen.eval()
     report = loss_report(gen, batch)
     with torch.no_grad():

@@ -158,8 +158,8 @@ def card(card: Card, get_batch) -> None:
         if st.toggle("Switch the bug on and measure it", key=f"pit_{card.key}",
                      disabled=guess is None, help="Guess first: the switch opens once you have."):
             result = measured(card, get_batch)
-            right, said = feedback(guess, result.effect)
-            (st.success if right else st.warning)(said)
+            ok, said = feedback(guess, result.effect)
+            (st.success if ok else st.warning)(said)
             st.markdown(f"**{plain(result.headline)}**")
             if result.error:
                 st.code(result.error, language="text", wrap_lines=True)
