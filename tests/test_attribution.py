@@ -39,7 +39,9 @@ def test_the_last_two_letters_get_the_largest_attributions(run):
         hits["occlusion"] += top_two(a.occlusion) == last
         hits["gradients"] += top_two(a.gradients) == last
     assert len(names) > 40
-    assert hits == {"occlusion": len(names), "gradients": len(names)}
+    # all of them here (68 of 68, both methods); a model trained on another CPU's arithmetic
+    # may read <unk> like one of the two letters now and then, which hides it from occlusion
+    assert min(hits.values()) >= 0.9 * len(names), hits
 
 
 def one_letter_rnn() -> tuple[NameClassifier, Vocab]:
