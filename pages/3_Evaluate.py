@@ -6,7 +6,7 @@ from nameclf.ui.page import init_page
 
 init_page("Evaluate", ":material/analytics:")
 
-from nameclf.ui import views  # noqa: E402  (torch, pandas, plotly: once there is a run)
+from nameclf.ui import cells, views  # noqa: E402  (torch, pandas, plotly: once there is a run)
 
 
 def mistakes(result) -> None:
@@ -57,6 +57,7 @@ def main() -> None:
             height=min(800, 35 * len(run.classes) + 40))
     right.plotly_chart(plots.confusion_heatmap(result.metrics.confusion), key="eval_confusion",
                        config=plots.CHART_CONFIG)
+    cells.cell_picker(run_id, result, run.classes)
     left, right = st.columns([1, 3])  # the mistakes get the room a long name needs
     with left:
         st.markdown("**Most confused pairs**")

@@ -6,7 +6,7 @@ from nameclf.ui.page import init_page
 
 init_page("Predict", ":material/online_prediction:")
 
-from nameclf.ui import views  # noqa: E402  (torch, plotly: imported once there is a run)
+from nameclf.ui import views, why  # noqa: E402  (torch, plotly: imported once there is a run)
 
 MAX_NAMES = 20  # names predicted at once
 EXAMPLE = "Nakamura\nSchmidt\nO'Brien\nKowalski"
@@ -43,6 +43,7 @@ def by_character(run, names: list[str]) -> None:
                     config=plots.CHART_CONFIG)
     st.caption(f"Each point is the model's answer for the prefix read as if it were the whole "
                f"name; computed by {prefix_note(run)}.")
+    why.why(run, name)
 
 
 def word_frequencies(run, names: list[str]) -> None:
@@ -66,6 +67,7 @@ def word_frequencies(run, names: list[str]) -> None:
 
 def main() -> None:
     st.title("Predict")
+    why.follow_link()
     picked = views.run_picker("predict_run")
     if picked is None:
         views.no_runs_pointer()

@@ -39,7 +39,7 @@ class BatchRaceConfig:
     base_lr: float = 0.005  # fast's peak rate, at ...
     base_batch: int = 64  # ... fast's batch size
     eval_every_examples: int = 2048  # held-out loss every this many names seen
-    held_out: int = 2048  # names the held-out loss is measured on
+    held_out: int = 1024  # names the held-out loss is measured on
     lane_seconds: float = 45.0  # training seconds per batch size at most (0: no limit): one
     # name per step, 80,000 steps take minutes on a CPU
     seed: int = 0
@@ -195,7 +195,7 @@ def race_batch_sizes(model_cfg: ModelConfig, train_cfg: TrainConfig, train_set: 
     """Every batch size in turn; returns plain data (the CLI's JSON, the page's charts).
 
     `report` hears {"phase": "target"} while the target run trains, then {"phase": "lane",
-    "lanes": [...]} after each evaluation of a lane."""
+    "target_loss": ..., "lanes": [...]} after each evaluation of a lane."""
     from nameclf.lab.race import subset
 
     start = time.perf_counter()
@@ -212,11 +212,13 @@ def race_batch_sizes(model_cfg: ModelConfig, train_cfg: TrainConfig, train_set: 
     held = subset(held_out, min(cfg.held_out, len(held_out)), cfg.seed)
     lanes = [Lane(b, lr_for(b, cfg)) for b in sizes]
 
+    target, target_from = cfg.target_loss, "given"
+
     def tell(phase: str) -> None:
         if report is not None:
-            report({"phase": phase, "lanes": [asdict(lane) for lane in lanes]})
+            report({"phase": phase, "target_loss": target,
+                    "lanes": [asdict(lane) for lane in lanes]})
 
-    target, target_from = cfg.target_loss, "given"
     if target is None:
         tell("target")
         target = pace_target(model_cfg, train_cfg, train_set, held, cfg, stop)

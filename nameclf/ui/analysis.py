@@ -38,6 +38,28 @@ def misclassified(logp: torch.Tensor, y: torch.Tensor, names: list[str], classes
     })
 
 
+def test_table(logp: torch.Tensor, y: torch.Tensor, names: list[str],
+               classes: list[str]) -> pd.DataFrame:
+    """Every test row: its name, true and predicted label, and both labels' probabilities."""
+    probs = logp.exp()  # (N, C)
+    pred = probs.argmax(dim=1)
+    rows = torch.arange(len(y))
+    return pd.DataFrame({
+        "name": names,
+        "true": [classes[int(i)] for i in y.tolist()],
+        "predicted": [classes[int(i)] for i in pred.tolist()],
+        "p(predicted)": probs[rows, pred].tolist(),
+        "p(true)": probs[rows, y].tolist(),
+        "top-3": [top3_text(p, classes) for p in probs],
+    })
+
+
+def cell_names(table: pd.DataFrame, true: str, predicted: str, limit: int = 100) -> pd.DataFrame:
+    """The test names of one confusion-matrix cell, the most confident first."""
+    cell = table[(table["true"] == true) & (table["predicted"] == predicted)]
+    return cell.sort_values("p(predicted)", ascending=False).head(limit).reset_index(drop=True)
+
+
 @dataclass
 class Evaluation:
     """A run scored on its test split."""
@@ -49,6 +71,7 @@ class Evaluation:
     shared: int = 0  # test rows whose name the test split also holds under another label
     parts_top1: dict = field(default_factory=dict)  # a mixture's parts alone: cell -> top-1
     top1_names: float | None = None  # top-1 per distinct test name, see evaluate.name_top1
+    table: pd.DataFrame | None = None  # every test row, see test_table (the confusion cells)
 
     @property
     def ceiling_note(self) -> str:
@@ -72,7 +95,7 @@ def evaluate_run(run: Run, ds: NameDataset, split: str, seed: int) -> Evaluation
     mistakes = misclassified(logp, y, names, run.classes)
     return Evaluation(metrics_from(logp, y, run.classes), mistakes, len(rows),
                       top1_ceiling(ds, rows), shared_rows(ds, rows), parts_top1,
-                      name_top1(logp, y, names))
+                      name_top1(logp, y, names), test_table(logp, y, names, run.classes))
 
 
 def settings_row(run_id: str, run: Run) -> dict:

@@ -1,8 +1,10 @@
 """Start/Stop controls and the live progress panel of a visitor's training job."""
 
+import contextlib
 import time
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from nameclf.serve.jobs import queue_text
 from nameclf.ui import sharing
@@ -155,6 +157,7 @@ def _panel(kind: str) -> None:
         hist = live.history(0)
         left, right = st.columns(2)
         left.plotly_chart(plots.loss_curve(hist), key="live_loss", config=plots.CHART_CONFIG)
+        noisy_loss_link(left)
         right.plotly_chart(plots.accuracy_curve(hist), key="live_acc", config=plots.CHART_CONFIG)
     else:
         hists = {labels[i]: live.history(i) for i in range(tick.model + 1)}
@@ -197,6 +200,18 @@ def finished(kind: str) -> list[str]:
     return [rid for rid in meta.run_ids if rid in runs()]
 
 
+GRADIENTS_PAGE = "pages/10_Batch_size_and_gradients.py"
+
+
+def noisy_loss_link(where) -> None:
+    """Under a loss-per-step chart: why it is noisy, and where that is measured."""
+    where.caption("Why the thin line is noisy: each step's loss and gradient come from one "
+                  "batch of names, not all of them.")
+    with contextlib.suppress(StreamlitAPIException):  # a page run alone (tests) has no pages
+        where.page_link(GRADIENTS_PAGE, label="How a batch's size sets that noise",
+                        icon=":material/ssid_chart:")
+
+
 def run_result(run_id: str) -> None:
     """How a run ended, its final metrics, curves and a checkpoint download."""
     run = runs()[run_id]
@@ -211,6 +226,7 @@ def run_result(run_id: str) -> None:
         left, right = st.columns(2)
         left.plotly_chart(plots.loss_curve(run.history), key=f"loss_{run_id}",
                           config=plots.CHART_CONFIG)
+        noisy_loss_link(left)
         mixed = (run.metrics.get("top1"), run.metrics.get("top2")) if is_mixture(run) else None
         right.plotly_chart(plots.accuracy_curve(run.history, mixed=mixed), key=f"acc_{run_id}",
                            config=plots.CHART_CONFIG)

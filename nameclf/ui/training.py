@@ -80,15 +80,19 @@ _ELSEWHERE = {  # a visitor's job kinds: (where it runs, what it is)
     "generate": ("Generate", "Your generator {name} is still training on Generate"),
     "race": ("Speed race", "Your speed race is still running on Speed race"),
     "train": ("Train", "Your training job {name} is still running"),
+    "gradients": ("Batch size & gradients",
+                  "Your {name} is still running on Batch size & gradients"),
 }
 
 
 def other_job(here: str) -> str:
-    """Why no job may start on page `here` ("train", "generate", "race"): another job of this
-    visitor runs (one job per visitor, whichever page started it). Empty when none does."""
+    """Why no job may start on page `here` ("train", "generate", "race", "gradients"): another
+    job of this visitor runs (one job per visitor, whichever page started it). Empty when none
+    does."""
     jobs = {"generate": st.session_state.get("gen_job"),  # nameclf.ui.generate's key
             "race": (st.session_state.get("race_job") or {}).get("job"),  # nameclf.ui.race's
-            "train": current_job()}
+            "train": current_job(),
+            "gradients": (st.session_state.get("grad_job") or {}).get("job")}  # ui.gradients
     for kind, job in jobs.items():
         if kind != here and job is not None and job.running:
             text = _ELSEWHERE[kind][1].format(name=getattr(job, "name", ""))
