@@ -146,7 +146,7 @@ async def learner(s: Session, out: dict, i: int, delay: float) -> None:
             await reveal(s, out, name, qid, value)
         out["page_s"].append(await s.click_key("lesson_next"))
     for key, measured, done in (("race_s", {"5a": 3, "5b": 1}, r"Your race: "),
-                                ("noise_s", {"6a": 0, "6b": 0}, r"Your measurement: "),
+                                ("noise_s", {"6a": 0, "6b": 0}, r"Your measurement"),
                                 ("train_s", {"7a": 2, "7b": 1}, DONE)):
         started = time.monotonic()
         for qid, value in measured.items():

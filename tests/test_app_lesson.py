@@ -133,18 +133,18 @@ def test_chapter6_the_gradient_noise_answers():
 
     forget_server_wide("lesson_noise")
     at = AppTest.from_file(LESSON, default_timeout=120)  # the built-in data: 512 names fit
-    at.session_state["lesson_noise"] = {"pool": 1024, "draws": 8}
+    at.session_state["lesson_noise"] = {"pool": 512, "draws": 8}
     at.query_params.update({"names": NAMES, "ch": "6"})
     at.run()
     no_exception(at)
     answer(at, "6a", 3)  # larger
     assert "kept" in at.info[0].value
     answer(at, "6b", 3)  # 8x too large
-    wait_until(at, lambda a: "slope of log error vs log B" in {m.label for m in a.metric})
+    wait_until(at, lambda a: "8 × 64 accumulated vs one 512" in {m.label for m in a.metric})
     assert "the mean divides by B" in at.error[0].value
     assert "the 8 parts sum to the mean" in at.error[1].value
-    assert "Your measurement:" in text(at) and "| 512 |" in text(at)
-    assert at.code and "accumulation" in at.code[0].value
+    assert "Your measurement" in text(at) and "4× the batch (16 → 64)" in text(at)
+    assert at.code and "accumulated" in at.code[-1].value
 
 
 def test_chapter7_training_answers(tiny_bytes):
@@ -244,3 +244,25 @@ def test_chapter5_a_class_shares_one_race():
     wait_until(first, lambda a: "Your race:" in text(a))
     speeds = [at.session_state["race_results"][-1]["packed names/s"] for at in learners]
     assert speeds[0] == speeds[1]  # one measurement, read by both
+
+
+def test_chapter6_a_class_shares_one_measurement():
+    from nameclf.ui.cache import forget_server_wide
+
+    forget_server_wide("lesson_noise")
+    learners = []
+    for _ in range(2):
+        at = AppTest.from_file(LESSON, default_timeout=120)
+        at.session_state["lesson_noise"] = {"pool": 512, "draws": 8}
+        at.query_params.update({"names": NAMES, "ch": "6"})
+        at.run()
+        answer(at, "6a", 0)
+        answer(at, "6b", 0)
+        learners.append(at)
+    first, second = learners
+    assert first.session_state["grad_job"] is not None, "the first learner measures"
+    assert "grad_job" not in second.session_state, "the second one watches"
+    for at in (second, first):
+        wait_until(at, lambda a: "8 × 64 accumulated vs one 512" in {m.label for m in a.metric})
+    assert "for another learner" in text(second)
+    assert second.session_state["grad_noise"] == first.session_state["grad_noise"]

@@ -119,7 +119,7 @@ def test_the_lesson_in_a_browser(server, page):  # noqa: F811 (fixtures)
     check(page)
     page.get_by_text("the same, up to float rounding").click()
     check(page)
-    expect(page.get_by_text("Your measurement:", exact=False).first).to_be_visible(
+    expect(page.get_by_text("Your measurement", exact=False).first).to_be_visible(
         timeout=90_000)
     settle(page)
     shot(page, "07b-gradients")

@@ -223,7 +223,9 @@ def test_gradient_questions_read_a_real_measurement():
     model = small_model(len(vocab), len(classes))
     cfg = NoiseConfig(pool=640, draws=8, batch_sizes=(1, 16, 64, 512), seed=0)
     result = measure_noise(model, enc, cfg).to_dict()
-    ratio = result["mse"][1] / result["mse"][2]
+    ratio = result["mse_corrected"][1] / result["mse_corrected"][2]
+    page = {"curves": {"at init": result, "trained": {}}, "source": "test"}  # as the page keeps
+    assert qg.error_ratio(page) == pytest.approx(ratio)
     assert qg.noise_question(result).answer == (0 if ratio >= 2 * 2**0.5 else 1 if ratio >= 1.25
                                                 else 2 if ratio >= 0.8 else 3)
     # accumulation, by hand: 8 backward passes of 64 names' summed NLL over 512 against one

@@ -1,5 +1,6 @@
 """The lesson's chapter 6 questions: aggregated gradients, answered by the learner's own
-measurement of the gradient noise (`nameclf.lab.gradnoise.measure_noise`, as a dict).
+measurement of the gradient noise (`nameclf.lab.gradnoise.measure_noise`, as the Batch size &
+gradients page keeps it).
 
 Asked before the measurement starts: the answers are None until it has finished. Plain Python.
 """
@@ -16,11 +17,23 @@ RATIO_EDGES = (0.8, 1.25, 2 * 2**0.5)  # larger | about the same | about 2x | ab
 SAME_GRADIENT, CLOSE_GRADIENT = 1e-4, 1e-2  # relative differences for 6b's choices
 
 
-def error_ratio(result: Mapping | None) -> float | None:
-    """|g_16 - G|² over |g_64 - G|², as measured (None before a measurement with both)."""
+def first_curve(result: Mapping | None) -> Mapping | None:
+    """The measurement at the model's first weights: the Batch size & gradients page keeps
+    `{"curves": {"at init": NoiseResult dict, ...}}`; a bare NoiseResult dict is one curve."""
     if not result:
         return None
-    sizes, mse = list(result.get("batch_sizes", [])), list(result.get("mse", []))
+    curves = result.get("curves")
+    return next(iter(curves.values()), None) if isinstance(curves, Mapping) else result
+
+
+def error_ratio(result: Mapping | None) -> float | None:
+    """|g_16 - G|² over |g_64 - G|² at the first weights, as the page's view shows it (the
+    finite-pool-corrected error where measured); None before a measurement with both."""
+    curve = first_curve(result)
+    if not curve:
+        return None
+    sizes = list(curve.get("batch_sizes", []))
+    mse = list(curve.get("mse_corrected") or curve.get("mse") or [])
     if SMALL_B not in sizes or BIG_B not in sizes:
         return None
     big = mse[sizes.index(BIG_B)]
@@ -37,10 +50,11 @@ def noise_question(result: Mapping | None) -> Question:
                "larger: more names, more noise added up")
     answer = None if ratio is None else 3 - bucket(ratio, RATIO_EDGES)
     why = ("" if ratio is None else
-           f"Your measurement: the squared error |g_B − G|² was {ratio:.1f}× smaller at "
-           f"B = {BIG_B} than at B = {SMALL_B}. A batch's gradient is a mean of B names' "
-           "gradients, and the variance of a mean of B independent draws is one draw's over "
-           "B. The error's *length* falls only as 1/√B: 4× the names buy half the error.")
+           f"Your measurement, at the first weights: the squared error |g_B − G|² was "
+           f"{ratio:.1f}× smaller at B = {BIG_B} than at B = {SMALL_B}. A batch's gradient is a "
+           "mean of B names' gradients, and the variance of a mean of B independent draws is "
+           "one draw's over B. The error's *length* falls only as 1/√B: 4× the names buy half "
+           "the error.")
     return Question(
         "6a", f"Each step's gradient g_B is computed from a batch of B names; G is the "
               f"gradient over all the training names. At B = {BIG_B}, is the squared error "
@@ -59,7 +73,8 @@ def noise_question(result: Mapping | None) -> Question:
 
 def accumulation_question(result: Mapping | None) -> Question:
     """6b: one batch of 512 against 8 accumulated batches of 64."""
-    diff = None if not result else result.get("accumulation_max_rel_diff")
+    curve = first_curve(result)
+    diff = None if not curve else curve.get("accumulation_max_rel_diff")
     answer = (None if diff is None else 0 if diff < SAME_GRADIENT else
               1 if diff < CLOSE_GRADIENT else 2)
     why = ("" if diff is None else

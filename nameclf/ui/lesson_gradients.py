@@ -1,51 +1,53 @@
 """The lesson's chapter 6: aggregated gradients, measured once the learner has answered.
 
-The measurement is `nameclf.lab.gradnoise.measure_noise` (issue 23's), run as a job in the
-server's fair queue with its progress: a freshly initialised model of Home's recommended
-settings (seeded, so the same for everyone) on the dataset's training names. Like the lesson's
-race, one measurement with the same settings and data serves the whole class (never on an
-uploaded dataset, which is its visitor's alone).
+The measurement, its progress and its view are the Batch size & gradients page's own
+(`nameclf.ui.gradients`: `start_noise`, `live`, `show_noise`, over issue 23's
+`nameclf.lab.gradnoise.measure_noise`), a job in the server's fair queue. A learner with no
+recurrent run of their own gets the page's quick run (the recommended GRU, seeded), the same
+for everyone on a built-in dataset: like the lesson's race, that measurement is made once and
+the rest of the class watches it or is given it. A visitor's own run or upload is theirs alone.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import astuple, replace
 
 import streamlit as st
 
-from nameclf.lab.gradnoise import NoiseConfig
 from nameclf.lab.lesson import Question
-from nameclf.lab.lesson_gradients import BIG_B, SMALL_B, error_ratio, gradient_questions
+from nameclf.lab.lesson_gradients import gradient_questions
 from nameclf.serve.jobs import Job, queue_text
-from nameclf.ui import params, training
-from nameclf.ui.cache import current_prepared, devices, own, server_wide, training_slots
+from nameclf.ui import gradients, training
+from nameclf.ui.cache import server_wide
 from nameclf.ui.lesson_chapters import Ctx, walk
 from nameclf.ui.state import dataset_name
-from nameclf.ui.views import plain
 
-NOISE = NoiseConfig(pool=2048, draws=16, seed=0)  # the lesson's: about 10 s on a 2-core CPU
-JOB, RESULT, STARTED = "lesson_noise_job", "lesson_noise_result", "lesson_noise_started"
+KEY = "lesson6"  # the widget-state prefix gradients.noise_config reads
+SETTINGS = {"pool": 2048, "draws": 16}  # the lesson's measurement: seconds on a 2-core CPU
+STARTED, WATCH = "lesson_noise_started", "lesson_noise_watch"
 SHARE_S = 600.0
-EXPECTED_S = 15.0
-
-
-def noise_config() -> NoiseConfig:
-    """The lesson's measurement settings (a test may set `lesson_noise` in the session)."""
-    return NoiseConfig(**{**NOISE.__dict__, **st.session_state.get("lesson_noise", {})})
 
 
 def _store() -> tuple[dict, threading.Lock]:
     return server_wide("lesson_noise", dict), server_wide("lesson_noise_lock", threading.Lock)
 
 
-def _key(cfg: NoiseConfig) -> tuple | None:
+def _settings() -> dict:
+    """The lesson's pool and draws (a test may set `lesson_noise` in the session)."""
+    return {**SETTINGS, **st.session_state.get("lesson_noise", {})}
+
+
+def _share_key() -> tuple | None:
+    """What makes two learners' measurements the same; None when it is theirs alone."""
     source = dataset_name()
-    return None if source.startswith("upload") else (source, astuple(cfg))
+    if source.startswith("upload") or gradients.recurrent_run() is not None:
+        return None
+    return (source, *sorted(_settings().items()))
 
 
 def _usable(entry: tuple[Job, float] | None) -> Job | None:
+    """A shared measurement's job if it is running, or finished well and recent enough."""
     if entry is None:
         return None
     job, started = entry
@@ -53,56 +55,39 @@ def _usable(entry: tuple[Job, float] | None) -> Job | None:
     return None if broken or time.time() - started > SHARE_S else job
 
 
-def _target(cfg: NoiseConfig):
-    values = params.from_preset("fast", params.defaults())
-    prep = current_prepared(values["split"], int(values["seed"]), devices()[0])
-    model_cfg, _, _ = params.configs(values, len(prep.train))
-
-    def target(report, stop):
-        import torch
-
-        from nameclf.classify.model import NameClassifier
-        from nameclf.lab.gradnoise import measure_noise
-
-        torch.manual_seed(cfg.seed)
-        model = NameClassifier(replace(model_cfg, vocab_size=len(prep.vocab),
-                                       n_classes=len(prep.classes)))
-        model = model.to(prep.train.idx.device)
-        return measure_noise(model, prep.train, cfg, report, stop).to_dict()
-
-    return target
-
-
 def start() -> None:
-    """Start the measurement, or join the class's (a button callback too)."""
+    """Start the measurement, or watch the class's (a button callback too)."""
     ss = st.session_state
     ss[STARTED] = True
-    cfg = noise_config()
-    key = _key(cfg)
-    races, lock = _store()
-    try:
-        with lock:
-            if (job := _usable(races.get(key))) is None:
-                job = own(Job(_target(cfg), name="lesson-noise", slots=training_slots(),
-                              expected_s=EXPECTED_S)).start()
-                if key is not None:
-                    races[key] = (job, time.time())
-        ss[JOB] = job
-    except Exception as err:  # a callback runs outside the page's guard: never a traceback
-        ss["lesson_noise_error"] = f"{type(err).__name__}: {err}"
+    for name, value in _settings().items():
+        ss[f"{KEY}_{name}"] = value
+    key = _share_key()
+    store, lock = _store()
+    with lock:  # two learners answering at once start one measurement
+        if key is not None and (job := _usable(store.get(key))) is not None:
+            ss[WATCH] = job
+            return
+        gradients.start_noise(KEY)
+        entry = gradients.job_entry()
+        if key is not None and entry is not None:
+            store[key] = (entry["job"], time.time())
 
 
 def result() -> dict | None:
     """The learner's measurement once it has finished (theirs or the class's)."""
     ss = st.session_state
-    job = ss.get(JOB)
-    if ss.get(RESULT) is None and job is not None and job.done:
-        ss[JOB] = None
-        if job.result:
-            ss[RESULT] = job.result
+    gradients.collect()
+    watched = ss.get(WATCH)
+    if watched is not None and watched.done:
+        ss[WATCH] = None
+        if watched.result:
+            ss[gradients.KEY_NOISE] = watched.result
+            ss["lesson_noise_note"] = ("This measurement was made on this server for another "
+                                       "learner, with exactly these settings: the whole class "
+                                       "reads the same one.")
         else:
-            ss["lesson_noise_error"] = job.error or "the measurement was stopped"
-    return ss.get(RESULT)
+            ss[gradients.KEY_ERROR] = "The class's measurement did not finish."
+    return ss.get(gradients.KEY_NOISE)
 
 
 def questions() -> list[Question]:
@@ -110,54 +95,40 @@ def questions() -> list[Question]:
 
 
 @st.fragment(run_every=0.5)
-def _live() -> None:
-    job = st.session_state.get(JOB)
+def _watch() -> None:
+    job = st.session_state.get(WATCH)
     if job is None:
         return
     if job.done:
         st.rerun()
+    st.caption("Another learner on this server is measuring with exactly these settings: "
+               "you watch the same measurement.")
     if job.running_since is None:
         ahead = job.queue_position()
         st.progress(0.0, text=queue_text(ahead, job.expected_wait()) if ahead
                     else "Starting the measurement…")
         return
-    items = job.snapshot()
-    done, of = (items[-1]["done"], items[-1]["of"]) if items else (0, 1)
-    st.progress(min(0.99, done / of), text=f"Measuring… batch size {done} of {of} · "
-                f"{time.time() - job.running_since:,.0f} s")
-
-
-def show(found: dict) -> None:
-    """The measurement: the error against B, the slope, and the accumulation check."""
-    sizes = found["batch_sizes"]
-    cols = st.columns(3)
-    ratio = error_ratio(found)
-    cols[0].metric(f"error at B={SMALL_B} ÷ at B={BIG_B}", "—" if ratio is None
-                   else f"{ratio:.1f}×")
-    cols[1].metric("slope of log error vs log B", f"{found['slope']:.2f}",
-                   help="−1 is the 1/B law of a mean of independent draws")
-    diff = found.get("accumulation_max_rel_diff")
-    cols[2].metric("8 × 64 accumulated vs 512", "—" if diff is None else f"{diff:.1e}")
-    rows = [f"| {b} | {m:.3g} | {c:.3f} |"
-            for b, m, c in zip(sizes, found["mse"], found["cosine"], strict=True)]
-    st.markdown("| batch size B | error \\|g_B − G\\|² | cosine(g_B, G) |\n|---:|---:|---:|\n"
-                + "\n".join(rows))
-    st.caption(plain(f"{found['pool']:,} training names, {found['draws']} batches drawn per "
-                     f"size, a fresh model of the recommended settings; "
-                     f"{found['seconds']:.1f} s. " + " ".join(found.get("notes", []))))
+    st.progress(*gradients.noise_progress(job.latest()))
 
 
 def view() -> None:
-    """The measurement once both answers are in: its progress, then its numbers."""
+    """The measurement once both answers are in: its progress, then the page's view of it."""
     if (found := result()) is not None:
-        show(found)
+        if note := st.session_state.get("lesson_noise_note"):
+            st.caption(note)
+        gradients.show_noise(found, KEY)
         return
-    if error := st.session_state.pop("lesson_noise_error", None):
-        st.warning(f"The measurement did not finish: {error}")
-    if st.session_state.get(JOB) is not None:
-        _live()
+    if error := st.session_state.pop(gradients.KEY_ERROR, None):
+        st.warning(error)
+    if gradients.running("noise"):
+        gradients.live(KEY)
         return
-    if busy := training.other_job("noise"):
+    if st.session_state.get(WATCH) is not None:
+        _watch()
+        return
+    if busy := training.other_job("noise") or (
+            "Your batch-size race is still running on Batch size & gradients: one job per "
+            "visitor." if gradients.running() else ""):
         st.info(busy)
         return
     if not st.session_state.get(STARTED):
@@ -170,15 +141,14 @@ def chapter6(ctx: Ctx, qs: list[Question]) -> None:
     st.markdown("A training step follows the gradient of the loss on one batch, a *mean* over "
                 "its B names: an estimate of G, the gradient over every training name. Bigger "
                 "batches estimate G better, but each costs more. Answer, then the app measures "
-                "it on this dataset: many batches of each size B, each gradient compared with "
-                "G.")
-    if walk(ctx, 6, qs, [lambda: None, view]):
-        st.code("opt.zero_grad()\n"
-                "for part in batch.split(64):  # gradient accumulation: 8 parts of 512\n"
-                "    loss = F.cross_entropy(model(part.x, part.lengths), part.y,\n"
-                "                           reduction='sum') / 512\n"
-                "    loss.backward()  # .grad += this part's share of the mean\n"
-                "opt.step()  # the same step as one batch of 512", language="python")
+                "it: many batches of each size B, each gradient compared with G, at the "
+                "model's first weights and after some training.")
+    found = gradients.recurrent_run()
+    st.caption(f"Measured on your latest run, {found[0]}, and on the same model at its first "
+               "weights." if found else
+               f"Measured on a quick run of the recommended GRU ({gradients.QUICK_STEPS} steps, "
+               "the same for the whole class), at its first weights and after training.")
+    walk(ctx, 6, qs, [lambda: None, view])
 
 
 RENDER = {6: chapter6}
