@@ -6,7 +6,7 @@ from nameclf.ui.page import init_page
 
 init_page("Lesson", ":material/school:")
 
-from nameclf.ui import lesson, views  # noqa: E402
+from nameclf.ui import classroom, lesson, views  # noqa: E402
 from nameclf.ui.cache import current_dataset  # noqa: E402
 from nameclf.ui.state import preload_heavy, preload_torch  # noqa: E402
 
@@ -15,6 +15,7 @@ def main() -> None:
     st.title("The lesson: how a batch of names goes through an RNN")
     st.caption("Predict first, then see the real tensors of your own names. Your place and "
                "answers live in this page's address: reload it, or share it, to resume here.")
+    classroom.arrive(lesson.chapters())  # a class link fixes the dataset: before reading it
     lesson.main(current_dataset())
 
 

@@ -6,7 +6,7 @@ from nameclf.ui.page import init_page
 
 init_page("Train", ":material/model_training:")
 
-from nameclf.ui import live, params, train_form, training, views  # noqa: E402
+from nameclf.ui import classroom, live, params, train_form, training, views  # noqa: E402
 from nameclf.ui.state import preload_torch  # noqa: E402
 
 
@@ -16,6 +16,7 @@ def main() -> None:
     # Start, the live progress and the last result sit above the settings, so a run's
     # curves are in view without scrolling; the form is drawn first (Start needs its values)
     # and the block above is filled afterwards.
+    classroom.apply_train()  # a class link's fixed settings, before the form reads them
     top = st.container()
     values = train_form.settings_form()
     with top:
@@ -26,6 +27,7 @@ def main() -> None:
         live.live_panel("train")
         for run_id in live.finished("train"):
             live.run_result(run_id)
+            classroom.report_run(run_id, live.runs()[run_id])
 
 
 views.run_page(main)

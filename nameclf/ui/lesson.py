@@ -15,6 +15,7 @@ from nameclf.data.dataset import NameDataset
 from nameclf.lab import lesson as ls
 from nameclf.lab import packing as ex
 from nameclf.lab.lesson import CHAPTERS, SUMMARY, Progress, Question
+from nameclf.ui import class_view, classroom
 from nameclf.ui import lesson_chapters as input_side
 from nameclf.ui import lesson_gradients as gradients
 from nameclf.ui import lesson_jobs as jobs
@@ -158,11 +159,15 @@ def summary(ctx: Ctx, found: tuple[int, ...]) -> None:
 
 def main(ds: NameDataset) -> None:
     """The whole page below its title."""
-    found = chapters()
+    if class_view.teacher_view():  # a teacher link: the class view instead of the lesson
+        return
+    class_view.teacher_panel(chapters())
+    found = classroom.chapters(chapters())
     p = progress(found)
     if note := st.session_state.pop(NOTE, None):
         st.warning(note)
-    names = learner_names(ds, p)
+    classroom.reached(p.chapter)
+    names = classroom.fixed_names(ds.names) or learner_names(ds, p)
     ctx = Ctx(ds, names, p, first_numbers(found))
     side, body = st.columns([1, 3], gap="large")
     with side:

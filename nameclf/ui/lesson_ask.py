@@ -11,6 +11,7 @@ import streamlit as st
 
 from nameclf.lab import lesson as ls
 from nameclf.lab.lesson import Progress, Question
+from nameclf.ui import classroom
 from nameclf.ui.views import plain
 
 KEY = "lesson_progress"  # the Progress of this run, as parsed from or written to the address
@@ -32,7 +33,7 @@ def progress(chapters: tuple[int, ...]) -> Progress:
 def save(p: Progress) -> None:
     """Write `p` to the page's address (replacing the lesson's own parameters)."""
     st.session_state[KEY] = p
-    st.query_params.from_dict(ls.to_query(p))
+    st.query_params.from_dict({**ls.to_query(p), **classroom.link_query()})
 
 
 def go(chapter: int | str) -> None:
@@ -63,7 +64,10 @@ def _check(q: Question) -> None:
                                      else "Type a number first.")
         return
     p = ss[KEY]
-    ls.record(p, q.qid, str(int(value)) if q.is_choice else ls.format_number(float(value)))
+    stored = str(int(value)) if q.is_choice else ls.format_number(float(value))
+    if q.qid not in p.answers or p.answers[q.qid].first is None:  # a class counts the first
+        classroom.sent(q.qid, answer_text(q, stored), ls.is_right(q, ls.parse_value(q, stored)))
+    ls.record(p, q.qid, stored)
     ss.pop(f"lesson_retry_{q.qid}", None)
     save(p)
 
@@ -126,6 +130,9 @@ def _verdict(q: Question, attempt: ls.Attempt) -> None:
         return
     latest = attempt.last or attempt.first
     first_text = answer_text(q, attempt.first)
+    if classroom.held():
+        st.info(f"Your answer, kept: **{first_text}**. Your teacher releases the answers.")
+        return
     if q.pending:
         st.info(f"Your answer, kept: **{first_text}**. The answer comes from your own "
                 "measurement below.")
