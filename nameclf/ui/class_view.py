@@ -85,7 +85,7 @@ def _distribution(qid: str, view: ClassView) -> str:
     counts = view.answers.get(qid)
     if not counts:
         return f"**{qid}**: no answers yet."
-    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1] is not True, kv[0][0]))
     total = sum(counts.values())
     lines = [f"| {text} | {n} | {n / total:.0%} | {'✓ right' if right else ''} |"
              for (text, right), n in rows]
