@@ -125,7 +125,7 @@ def test_locked_settings_cannot_be_changed_on_train(tiny_bytes):
     no_exception(train)
     values, fixed = train.session_state["train_values"], params.defaults()
     assert (values["seed"], values["lr"], values["cell"]) == (7, fixed["lr"], fixed["cell"])
-    assert 0.5 != fixed["lr"] and "rnn" != fixed["cell"] and values["dataset"] == BUILTINS[0]
+    assert fixed["lr"] != 0.5 and fixed["cell"] != "rnn" and values["dataset"] == BUILTINS[0]
     assert values["steps"] == 77  # what the teacher left open stays open
     css = next(m.value for m in train.markdown if m.value.startswith("<style>"))
     assert ".st-key-tw_cell {display: none}" in css and ".st-key-tw_lr {pointer" in css
