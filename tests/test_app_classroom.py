@@ -75,9 +75,9 @@ def test_learners_answer_and_the_teacher_sees_them_live():
     view = page(teacher)
     shown = text(view)
     assert "2 learners in this class" in shown
-    assert {m.label: m.value for m in view.metric}["1 · One-hot"] == "2"
-    assert "1a (1 of 2 wrong)" in shown
-    table = next(m.value for m in view.markdown if m.value.startswith("**1a**"))
+    assert {m.label: m.value for m in view.metric}["Chapter 1"] == "2"
+    assert "question 1a (1 of 2 wrong)" in shown
+    table = next(m.value for m in view.markdown if m.value.startswith("**Question 1a**"))
     rows = table.splitlines()[4:]  # below the table's header
     assert [r.split(" | ")[1:3] for r in rows] == [["1", "50%"], ["1", "50%"]]
     assert [r.endswith("✓ right |") for r in rows] == [True, False]  # the right one first

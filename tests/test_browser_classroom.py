@@ -74,7 +74,7 @@ def test_a_teacher_sees_two_learners_answer(server, browser):  # noqa: F811 (fix
     teacher.goto(teacher_url)
     settle(teacher)
     expect(teacher.get_by_text("2 learners in this class")).to_be_visible()
-    expect(teacher.get_by_text("1a (1 of 2 wrong)", exact=False)).to_be_visible()
+    expect(teacher.get_by_text("question 1a (1 of 2 wrong)", exact=False)).to_be_visible()
     table = teacher.locator("table").filter(has_text="names × time × tokens")
     expect(table.locator("tbody tr")).to_have_count(2)
     expect(table.locator("tbody tr").first).to_contain_text("✓ right")
@@ -85,7 +85,7 @@ def test_a_teacher_sees_two_learners_answer(server, browser):  # noqa: F811 (fix
     right.get_by_label("Your answer").fill("7")
     right.get_by_role("button", name="Check").click()
     settle(right)
-    expect(teacher.get_by_text("1b", exact=False).first).to_be_visible(timeout=20_000)
+    expect(teacher.get_by_text("Question 1b", exact=False)).to_be_visible(timeout=20_000)
     shot(teacher, "05-class-view-live")
 
     wrong.goto(teacher_url.rsplit("&key=", 1)[0] + "&key=" + "x" * 32)  # a guessed key

@@ -101,17 +101,18 @@ def test_first_answers_count_once_and_show_their_distribution(make):
     store = make()
     cid, key = opened(store)
     a, b, c = (cl.new_learner() for _ in range(3))
-    store.answer(cid, a, "1a", "(5, 2, 30)", True)
+    store.answer(cid, a, "1a", "(5, 2, 30)", True, "(5, 2, 30)")
     store.answer(cid, a, "1a", "(2, 5, 30)", False)  # a second answer does not count
     store.answer(cid, b, "1a", "(2, 5, 30)", False)
     store.answer(cid, c, "1a", "(2, 5, 30)", False)
-    store.answer(cid, c, "2a", "4", True)
+    store.answer(cid, c, "2a", "3", False, "4")  # nobody right: the right text still known
     store.reach(cid, a, "3")
     view, _ = store.view(cid, key)
     assert view.learners == 3
     assert view.chapters == {"3": 1, "1": 2}
     assert view.answers["1a"] == {("(5, 2, 30)", True): 1, ("(2, 5, 30)", False): 2}
-    assert cr.most_missed(view) == [("1a", 2, 3)]
+    assert view.expected == {"1a": "(5, 2, 30)", "2a": "4"}
+    assert cr.most_missed(view) == [("2a", 1, 1), ("1a", 2, 3)]
 
 
 def test_thirty_learners_answering_at_once_are_each_counted_once(make):

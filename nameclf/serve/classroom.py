@@ -73,6 +73,7 @@ class ClassView:
     runs: list[dict]  # each: the run's settings and its "top1"
     released: bool  # whether wrong answers' feedback was released to the class
     config: dict = field(default_factory=dict)  # the class link's choices
+    expected: dict[str, str] = field(default_factory=dict)  # qid -> the right answer's text
 
 
 def most_missed(view: ClassView, n: int = 3) -> list[tuple[str, int, int]]:
@@ -92,7 +93,7 @@ class ClassStore(Protocol):
     def open(self, class_id: str, key: str, config: dict) -> str: ...
     def config(self, class_id: str) -> dict | None: ...
     def answer(self, class_id: str, learner: str, qid: str, text: str,
-               right: bool | None) -> str: ...
+               right: bool | None, expected: str = "") -> str: ...
     def reach(self, class_id: str, learner: str, chapter: str) -> str: ...
     def add_run(self, class_id: str, run: dict) -> str: ...
     def view(self, class_id: str, key: str) -> tuple[ClassView | None, str]: ...
@@ -114,6 +115,7 @@ class _Class:
     released: bool = False
     learners: dict[str, _Learner] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)
+    expected: dict[str, str] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -161,7 +163,7 @@ class MemoryStore:
             return None if k is None else dict(k.config, released=k.released)
 
     def answer(self, class_id: str, learner: str, qid: str, text: str,
-               right: bool | None) -> str:
+               right: bool | None, expected: str = "") -> str:
         with self._lock:
             who, why = self._learner(class_id, learner)
             if who is None:
@@ -171,6 +173,8 @@ class MemoryStore:
             if len(who.answers) >= self.limits.answers:
                 return TOO_MANY.format(n=self.limits.answers)
             who.answers[qid[:8]] = (text[:MAX_TEXT], right)
+            if expected and len(self._classes[class_id].expected) < self.limits.answers:
+                self._classes[class_id].expected.setdefault(qid[:8], expected[:MAX_TEXT])
             return ""
 
     def reach(self, class_id: str, learner: str, chapter: str) -> str:
@@ -211,7 +215,7 @@ class MemoryStore:
                 for qid, given in w.answers.items():
                     answers.setdefault(qid, Counter())[given] += 1
             return ClassView(len(k.learners), dict(chapters), answers, list(k.runs),
-                             k.released, dict(k.config)), ""
+                             k.released, dict(k.config), dict(k.expected)), ""
 
     def release(self, class_id: str, key: str) -> bool:
         with self._lock:

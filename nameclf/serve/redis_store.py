@@ -49,7 +49,8 @@ class RedisStore:
         return f"{PREFIX}{class_id}:{part}"
 
     def _parts(self, class_id: str) -> list[str]:
-        return [self._k(class_id, p) for p in ("meta", "chapter", "answers", "count", "runs")]
+        return [self._k(class_id, p) for p in ("meta", "chapter", "answers", "count", "runs",
+                                                       "expected")]
 
     def _expire_old(self) -> None:
         old = time.time() - self.limits.age_s
@@ -105,7 +106,7 @@ class RedisStore:
         return ""
 
     def answer(self, class_id: str, learner: str, qid: str, text: str,
-               right: bool | None) -> str:
+               right: bool | None, expected: str = "") -> str:
         if why := self._touch(class_id, learner):
             return why
         answers, count = self._k(class_id, "answers"), self._k(class_id, "count")
@@ -119,8 +120,11 @@ class RedisStore:
         if not self.r.hsetnx(answers, field, value):
             self.r.hincrby(count, learner, -1)  # another request's first answer won
         ttl = max(int(self.r.ttl(self._k(class_id, "meta"))), 1)
-        self.r.expire(answers, ttl)
-        self.r.expire(count, ttl)
+        right_answers = self._k(class_id, "expected")
+        if expected and self.r.hlen(right_answers) < self.limits.answers:
+            self.r.hsetnx(right_answers, qid[:8], expected[:MAX_TEXT])
+        for key in (answers, count, right_answers):
+            self.r.expire(key, ttl)
         return ""
 
     def reach(self, class_id: str, learner: str, chapter: str) -> str:
@@ -162,8 +166,10 @@ class RedisStore:
             text, right = json.loads(value)
             answers.setdefault(qid, Counter())[(text, right)] += 1
         runs = [json.loads(r) for r in self.r.lrange(self._k(class_id, "runs"), 0, -1)]
+        expected = {k.decode(): v.decode()
+                    for k, v in self.r.hgetall(self._k(class_id, "expected")).items()}
         return ClassView(sum(chapters.values()), dict(chapters), answers, runs, released,
-                         config), ""
+                         config, expected), ""
 
     def release(self, class_id: str, key: str) -> bool:
         if self._check(class_id, key):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -12,6 +13,7 @@ from nameclf.serve import classlink as cl
 from nameclf.serve.classroom import ClassView, most_missed
 from nameclf.ui.cache import is_downloaded
 from nameclf.ui.classroom import link, settings, store
+from nameclf.ui.views import plain
 
 MADE = "class_made"  # the links the teacher just made
 ENDED = "class_ended"
@@ -61,9 +63,9 @@ def teacher_panel(found: tuple[int, ...]) -> None:
                 st.error(why)
                 return
             st.markdown("**Class link**: give this to the learners.")
-            st.code(_address(learner), language=None)
+            st.code(_address(learner), language=None, wrap_lines=True)
             st.markdown("**Teacher link**: keep it to yourself; it opens the class view.")
-            st.code(_address(teacher), language=None)
+            st.code(_address(teacher), language=None, wrap_lines=True)
 
 
 def _end(class_id: str, key: str) -> None:
@@ -77,19 +79,21 @@ def _release(class_id: str, key: str) -> None:
 def _chapter_row(view: ClassView, chosen: list[int]) -> None:
     cols = st.columns(len(chosen) + 1)
     for col, c in zip(cols, [*chosen, "end"], strict=True):
-        label = "Summary" if c == "end" else f"{c} · {SHORT[c]}"
-        col.metric(label, view.chapters.get(str(c), 0))
+        label = "Summary" if c == "end" else f"Chapter {c}"
+        col.metric(label, view.chapters.get(str(c), 0), help=None if c == "end" else SHORT[c])
 
 
 def _distribution(qid: str, view: ClassView) -> str:
-    counts = view.answers.get(qid)
+    counts = Counter(view.answers.get(qid))
     if not counts:
-        return f"**{qid}**: no answers yet."
+        return f"**Question {qid}**: no answers yet."
+    if (expected := view.expected.get(qid)) and (expected, True) not in counts:
+        counts[(expected, True)] = 0  # nobody right yet: the right answer still shows
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1] is not True, kv[0][0]))
     total = sum(counts.values())
-    lines = [f"| {text} | {n} | {n / total:.0%} | {'✓ right' if right else ''} |"
+    lines = [f"| {plain(text)} | {n} | {n / total:.0%} | {'✓ right' if right else ''} |"
              for (text, right), n in rows]
-    return (f"**{qid}** · {total} first answer{'s' if total != 1 else ''}\n\n"
+    return (f"**Question {qid}** · {total} first answer{'s' if total != 1 else ''}\n\n"
             "| first answer | learners | share | |\n|---|---:|---:|---|\n" + "\n".join(lines))
 
 
@@ -102,8 +106,8 @@ def _body(class_id: str, key: str) -> None:
     st.subheader(f"{view.learners} learner{'s' if view.learners != 1 else ''} in this class")
     _chapter_row(view, chosen)
     missed = most_missed(view)
-    st.markdown("**Most missed at first try**: " + (
-        "; ".join(f"{q} ({w} of {n} wrong)" for q, w, n in missed) if missed else "none yet."))
+    worst = "; ".join(f"question {q} ({w} of {n} wrong)" for q, w, n in missed)
+    st.markdown("**Most missed at first try**: " + (worst or "none yet."))
     for c in chosen:
         qids = [q for q in QUESTION_IDS.get(c, ()) if q in view.answers]
         if qids:

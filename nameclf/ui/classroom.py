@@ -121,11 +121,11 @@ def reached(chapter: int | str) -> None:
         st.info(note)
 
 
-def sent(qid: str, text: str, right: bool | None) -> None:
-    """Send a learner's answer to the class (the store keeps the first only)."""
+def sent(qid: str, text: str, right: bool | None, expected: str = "") -> None:
+    """Send a learner's answer, and the right one's text, to the class (the first only)."""
     k = link()
     if k is not None:
-        why = store().answer(k.class_id, st.session_state[LEARNER], qid, text, right)
+        why = store().answer(k.class_id, st.session_state[LEARNER], qid, text, right, expected)
         if why:
             st.session_state[NOTE] = why
 

@@ -161,13 +161,13 @@ def main(ds: NameDataset) -> None:
     """The whole page below its title."""
     if class_view.teacher_view():  # a teacher link: the class view instead of the lesson
         return
-    class_view.teacher_panel(chapters())
     found = classroom.chapters(chapters())
     p = progress(found)
     if note := st.session_state.pop(NOTE, None):
         st.warning(note)
     classroom.reached(p.chapter)
     names = classroom.fixed_names(ds.names) or learner_names(ds, p)
+    class_view.teacher_panel(chapters())
     ctx = Ctx(ds, names, p, first_numbers(found))
     side, body = st.columns([1, 3], gap="large")
     with side:

@@ -66,7 +66,8 @@ def _check(q: Question) -> None:
     p = ss[KEY]
     stored = str(int(value)) if q.is_choice else ls.format_number(float(value))
     if q.qid not in p.answers or p.answers[q.qid].first is None:  # a class counts the first
-        classroom.sent(q.qid, answer_text(q, stored), ls.is_right(q, ls.parse_value(q, stored)))
+        classroom.sent(q.qid, answer_text(q, stored), ls.is_right(q, ls.parse_value(q, stored)),
+                       "" if q.pending else answer_text(q, q.answer))
     ls.record(p, q.qid, stored)
     ss.pop(f"lesson_retry_{q.qid}", None)
     save(p)
