@@ -292,8 +292,8 @@ def show_noise(result: dict, key: str = "gn") -> None:
                          "up to float32 rounding")
     for line in explain_noise(curves):
         st.markdown(line)
-    for note in {n for r in curves.values() for n in r["notes"]}:
-        st.caption(note)
+    for note in dict.fromkeys(n for r in curves.values() for n in r["notes"]):
+        st.caption(note[:1].upper() + note[1:])
     with st.expander("The code, the cosine, and the numbers"):
         st.code(NOISE_CODE, language="python")
         st.code(ACCUMULATE_CODE, language="python")
