@@ -7,9 +7,9 @@ import torch, pandas, plotly and the standard library, never nameclf.
 from dataclasses import asdict
 
 from nameclf.classify.config import ModelConfig, TrainConfig
+from nameclf.data.dataset import NameDataset
 from nameclf.errors import ConfigError
 from nameclf.lab import notebook_data as cells
-from nameclf.data.dataset import NameDataset
 from nameclf.lab.notebook import DataSpec, build, data_spec, settings_cell
 
 ENCODE = """\
@@ -125,7 +125,8 @@ n_train = len(train_idx)
 if T["steps"]:
     n_steps = T["steps"]
 else:
-    seen_names = min(T["epochs"] * n_train, T["max_names"]) if T["max_names"] else T["epochs"] * n_train
+    seen_names = T["epochs"] * n_train  # at most max_names names in all, when that is set
+    seen_names = min(seen_names, T["max_names"]) if T["max_names"] else seen_names
     n_steps = max(1, math.ceil(seen_names / T["batch_size"]))
 weight = None
 if T["class_weighting"]:  # inverse frequency, averaging 1 over the training rows
@@ -245,12 +246,11 @@ def intro(title: str, data: DataSpec, model_cfg: ModelConfig, notes: list[str]) 
 
 
 def classifier_notebook(model_cfg: ModelConfig, train_cfg: TrainConfig, split: str,
-                        data: DataSpec, split_seed: int | None = None, title: str = "A nameclf run in plain PyTorch",
+                        data: DataSpec, split_seed: int | None = None,
+                        title: str = "A nameclf run in plain PyTorch",
                         examples: tuple[str, ...] = ("Schmidt", "Nakamura", "Kowalski")):
     """The notebook that trains this classifier run again without nameclf."""
-    if model_cfg.cell == "ngram":
-        raise ConfigError("a pure n-gram run cannot be exported as a notebook: it has no "
-                          "recurrent network; export an RNN, LSTM or GRU run")
+    check_exportable(model_cfg)
     notes = []
     if model_cfg.ngram_weight:
         notes.append(f"the run mixed the n-gram baseline into its answers (weight "
@@ -264,8 +264,8 @@ def classifier_notebook(model_cfg: ModelConfig, train_cfg: TrainConfig, split: s
                       "dropout")}
     train = {k: v for k, v in asdict(train_cfg).items()
              if k not in ("batching", "kernel")}  # speed only: the same maths
-    settings = dict(data.settings(), split=split,
-                    seed=train_cfg.seed if split_seed is None else split_seed, model=model, train=train,
+    seed = train_cfg.seed if split_seed is None else split_seed
+    settings = dict(data.settings(), split=split, seed=seed, model=model, train=train,
                     examples=list(examples))
     return build([
         ("md", intro(title, data, model_cfg, notes)),
@@ -307,16 +307,27 @@ def classifier_notebook(model_cfg: ModelConfig, train_cfg: TrainConfig, split: s
     ])
 
 
-def run_notebook(model_cfg: ModelConfig, train_cfg: TrainConfig | None, info: dict,
-                 ds: NameDataset):
-    """The notebook of a finished run, from its settings and the dataset it trained on; a
-    ConfigError says in one line why a run cannot be exported."""
+def check_exportable(model_cfg: ModelConfig, train_cfg: TrainConfig | None = None,
+                     info: dict | None = None) -> None:
+    """Raise a ConfigError that says in one line why a run cannot be exported, if it cannot:
+    a pure n-gram run, or (with `info`) a run that did not record its settings and data."""
+    if model_cfg.cell == "ngram":
+        raise ConfigError("a pure n-gram run cannot be exported as a notebook: it has no "
+                          "recurrent network; export an RNN, LSTM or GRU run")
+    if info is None:
+        return
     missing = [k for k in ("data", "split", "seed") if k not in info]
     if train_cfg is None or missing:
         raise ConfigError("this run has no record of its training settings "
                           f"({', '.join(missing) or 'train_config'} missing), so no notebook "
                           "can reproduce it; train it here, then export it")
-    source = str(info["data"])
-    source = source.removeprefix("upload:")
-    return classifier_notebook(model_cfg, train_cfg, str(info["split"]), data_spec(ds, source),
-                               int(info["seed"]))
+
+
+def run_notebook(model_cfg: ModelConfig, train_cfg: TrainConfig | None, info: dict,
+                 ds: NameDataset):
+    """(notebook, its DataSpec) of a finished run, from its settings, its info and the dataset
+    it trained on; a ConfigError says in one line why a run cannot be exported."""
+    check_exportable(model_cfg, train_cfg, info)
+    spec = data_spec(ds, str(info["data"]).removeprefix("upload:"))
+    return classifier_notebook(model_cfg, train_cfg, str(info["split"]), spec,
+                               int(info["seed"])), spec
