@@ -153,6 +153,39 @@ def download_checkpoint(run_id: str, run: Run, key: str) -> None:
                        key=key, on_click="ignore", icon=":material/download:")
 
 
+def download_notebook(run_id: str, run: Run, key: str) -> None:
+    """A button that downloads the run as a plain-PyTorch notebook: a bare `.ipynb`, or a zip
+    with the visitor's rows beside it. One line says why where a run cannot be exported."""
+    from nameclf.lab.notebook import package
+    from nameclf.lab.notebook_classify import run_notebook
+
+    ds, split, seed, note = run_data(run_id, run)
+    if note:
+        st.caption(f"To download {run_id} as a notebook, load the data it trained on.")
+        return
+    made = st.session_state.setdefault("notebooks", {})  # run id -> download, made once
+    if run_id not in made:
+        try:
+            nb, spec = run_notebook(run.model_config, run.train_config,
+                                    dict(run.info, split=split, seed=seed), ds)
+            made[run_id] = package(nb, spec)
+        except NameclfError as err:
+            made[run_id] = str(err)
+        while len(made) > 3:  # a notebook holds its data: keep only the latest few
+            made.pop(next(iter(made)))
+    if isinstance(made[run_id], str):
+        st.caption(plain(f"No notebook: {made[run_id]}."))
+        return
+    suffix, data = made[run_id]
+    st.download_button("Download as a notebook", data, file_name=f"{run_id}{suffix}",
+                       mime="application/zip" if suffix == ".zip" else "application/x-ipynb+json",
+                       key=key, on_click="ignore", icon=":material/code:",
+                       help="the run in plain PyTorch: its data, packing, model, training loop "
+                            "and evaluation, without nameclf" + (
+                                "; your file's rows go beside it in the zip"
+                                if suffix == ".zip" else ""))
+
+
 def checkpoint_uploader(key: str) -> None:
     """Load a `.safetensors` checkpoint into the visitor's runs; refuse foreign files."""
     file = st.file_uploader("Load a checkpoint (.safetensors)", type=["safetensors"], key=key)
