@@ -57,8 +57,16 @@ def cmd_notebook(args) -> int:
     if args.out.suffix not in SUFFIXES:
         raise NameclfError(f"--out must end in .ipynb or .zip, not {args.out.name!r}")
     if args.task == "generate":
-        raise NameclfError("generator notebooks are not made yet: export a classifier run")
-    if args.checkpoint is not None:
+        from nameclf.cli.generate import gen_configs
+        from nameclf.lab.notebook_generate import generator_notebook
+
+        if args.checkpoint is not None:
+            raise NameclfError("--checkpoint exports a classifier run; for a generator, give "
+                               "its train flags with --task generate")
+        model_cfg, train_cfg, seed = gen_configs(args)
+        spec = data_spec(load_data(args, report=True), args.data)
+        nb = generator_notebook(model_cfg, train_cfg, args.split or "names", spec, seed)
+    elif args.checkpoint is not None:
         model_cfg, train_cfg, info = checkpoint_settings(args.checkpoint)
         check_exportable(model_cfg, train_cfg, info)
         nb, spec = run_notebook(model_cfg, train_cfg, info, run_data(info, args))
