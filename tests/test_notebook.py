@@ -166,3 +166,31 @@ def test_a_checkpoint_without_its_settings_cannot_be_exported(tmp_path, capsys):
     assert len(err.splitlines()) == 1
     assert "no record of its training settings (data, split, seed missing)" in err
     assert not (tmp_path / "x.ipynb").exists()
+
+
+def test_a_generator_notebook_gets_the_packages_bits_per_character(tmp_path, monkeypatch):
+    import torch
+
+    from nameclf.generate.batches import prepare_lm
+    from nameclf.generate.config import gen_preset
+    from nameclf.generate.train import fit_generator
+    from nameclf.lab.notebook_generate import generator_notebook
+
+    ds = load_bytes(tiny_names(per_label=20), "tiny.txt")
+    model_cfg, train_cfg = gen_preset("gen-tiny")
+    train_cfg.steps, train_cfg.eval_every = 40, 20
+    spec = data_spec(ds, "tiny.txt")
+    nb = generator_notebook(model_cfg, train_cfg, "names", spec, 0)
+    (tmp_path / "names.csv").write_bytes(spec.beside)
+    monkeypatch.chdir(tmp_path)
+    threads = torch.get_num_threads()
+    try:  # in this process, without the kernel (the classifier's test runs one): every cell
+        # but the plot, which would open a browser here
+        ns = run_cells(nb, "# names.csv", "LETTERS", "def stratified", "chars", "V =",
+                       "CELLS", "def take", "T =", "test_bpc", "@torch.no_grad()\ndef sample")
+    finally:
+        torch.set_num_threads(threads)
+    run = fit_generator(prepare_lm(ds, "names", 0), model_cfg, train_cfg)
+    assert ns["step"] == run.info["steps"] == 40
+    assert abs(ns["test_bpc"] - run.metrics["net_bits_per_char"]) < 1e-3
+    assert [len(ns["sample"](label, n=3)) for label in ds.classes] == [3, 3, 3]
