@@ -2,6 +2,8 @@
 
 The padding-and-packing walkthrough as data (`packing`), the speed race of per-sample, padded
 and packed training (`race`), and their generator counterparts: shifted, masked targets step by
-step (`targets`) and the generator's race (`generate_race`). Imports `generate`, `classify`,
-`batching`, `data` and the leaves; the charts and pages above draw what it returns.
+step (`targets`) and the generator's race (`generate_race`); and any run taken home as a
+plain-PyTorch notebook (`notebook`, `notebook_classify`, `notebook_generate`). Imports
+`generate`, `classify`, `batching`, `data` and the leaves; the charts and pages above draw what
+it returns.
 """
