@@ -3,7 +3,8 @@
     python bench/notebook.py [--data /work/shared/data/name2lang.txt] [--preset fast]
                              [--task classify|generate] [--seed 0]
 
-Trains once with `python -m nameclf train` and once by executing the notebook that
+Trains with `python -m nameclf train` (for the classifier also with `--kernel torch`, the
+cell the notebook uses), then by executing the notebook that
 `python -m nameclf notebook` writes for the same flags (nbclient, a real ipykernel), one
 after the other on this machine. Prints a line per side, their ratios and one JSON line.
 Targets (issue 27): top-1 within 1.5 points, training time within 3x; for the generator,
@@ -53,11 +54,15 @@ def main() -> None:
     args = p.parse_args()
     preset = args.preset or ("fast" if args.task == "classify" else "gen-fast")
     flags = ["--data", args.data, "--preset", preset, "--seed", args.seed, "--task", args.task]
-    if args.task == "generate":
-        flags += ["--ngram-weight", "0"]  # the network alone, as the notebook trains it
+    if args.task == "generate":  # the network alone, every step: as the notebook trains it
+        flags += ["--ngram-weight", "0", "--time-budget", "0"]
     with tempfile.TemporaryDirectory() as tmp:
         load = loadavg()
         mine = cli("train", *flags, "--quiet", "--out", f"{tmp}/cli")
+        torch_cell = None
+        if args.task == "classify":  # PyTorch's own cell, as the notebook runs it
+            torch_cell = cli("train", *flags, "--kernel", "torch", "--quiet", "--out",
+                             f"{tmp}/cli-torch")
         cli("notebook", *flags, "--out", f"{tmp}/nb.zip")
         with zipfile.ZipFile(f"{tmp}/nb.zip") as archive:
             archive.extractall(f"{tmp}/nb")
@@ -67,10 +72,16 @@ def main() -> None:
     if args.task == "classify":
         row["top1_gap_points"] = round(100 * (theirs["top1"] - mine["top1"]), 2)
         row["time_ratio"] = round(theirs["seconds"] / mine["train_seconds"], 2)
+        row["cli_torch_kernel"] = torch_cell
+        row["time_ratio_torch_kernel"] = round(theirs["seconds"] / torch_cell["train_seconds"],
+                                               2)
         print(f"CLI:      top-1 {mine['top1']:.4f}, {mine['train_seconds']:.1f} s training")
+        print(f"CLI, --kernel torch (nn.GRU): top-1 {torch_cell['top1']:.4f}, "
+              f"{torch_cell['train_seconds']:.1f} s training")
         print(f"notebook: top-1 {theirs['top1']:.4f}, {theirs['seconds']:.1f} s training "
               f"({wall:.0f} s to execute)")
-        print(f"gap {row['top1_gap_points']:+.2f} points; time {row['time_ratio']:.2f}x")
+        print(f"gap {row['top1_gap_points']:+.2f} points; time {row['time_ratio']:.2f}x the "
+              f"CLI's, {row['time_ratio_torch_kernel']:.2f}x with PyTorch's cell")
     else:
         gap = theirs["test_bits_per_char"] - mine["net_bits_per_char"]
         row["bpc_gap"] = round(gap, 4)

@@ -194,3 +194,31 @@ def test_a_generator_notebook_gets_the_packages_bits_per_character(tmp_path, mon
     assert ns["step"] == run.info["steps"] == 40
     assert abs(ns["test_bpc"] - run.metrics["net_bits_per_char"]) < 1e-3
     assert [len(ns["sample"](label, n=3)) for label in ds.classes] == [3, 3, 3]
+
+
+def test_the_classifier_notebook_takes_the_packages_steps_and_stops_where_the_run_did(
+        tmp_path, monkeypatch):
+    from nameclf.classify.config import ModelConfig, TrainConfig
+    from nameclf.classify.pipeline import fit, prepare
+    from nameclf.lab.notebook_classify import run_notebook
+
+    ds = load_bytes(tiny_names(per_label=20), "tiny.txt")
+    model_cfg = ModelConfig(cell="lstm", embedding_dim=0, hidden_size=16, dropout=0.2)
+    train_cfg = TrainConfig(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=16, steps=40,
+                            epochs=0, sampling="bucket", schedule="cosine", warmup=5,
+                            clip_grad=0.5, label_smoothing=0.1, class_weighting=True,
+                            time_budget=30.0, eval_every=10)
+    run = fit(prepare(ds, "rows", seed=3), model_cfg, train_cfg)  # all 40 steps
+    info = {"data": "upload:tiny.txt", "split": "rows", "seed": 3, "status": "stopped",
+            "steps": 20}  # as if Stop had ended it after 20 steps
+    nb, spec = run_notebook(model_cfg, train_cfg, info, ds)
+    (tmp_path / "names.csv").write_bytes(spec.beside)
+    monkeypatch.chdir(tmp_path)
+    ns = run_cells(nb, "# names.csv", "LETTERS", "def stratified", "chars", "lengths =",
+                   "def take", "CELLS", "T =")
+    assert ns["T"]["stop_after"] == 20 and ns["T"]["time_budget"] == 0.0
+    assert ns["step"] == 20 and ns["n_steps"] == 40  # the schedule planned for the whole run
+    # the same first 20 steps: initial weights, batches, schedule, loss, clipping (the
+    # package's hand-written LSTM and nn.LSTM differ only in float rounding)
+    assert ns["curves"]["loss"] == pytest.approx(run.history["running_loss"][:20], abs=1e-4)
+    assert ns["curves"]["eval_step"] == [10, 20]

@@ -17,7 +17,7 @@ def checkpoint_settings(path: Path):
     from nameclf.classify.checkpoint import load
 
     run = load(path)
-    return run.model_config, run.train_config, dict(run.info)
+    return run.model_config, run.train_config, dict(run.info, status=run.status)
 
 
 def run_data(info: dict, args):

@@ -4,7 +4,7 @@
 import torch, pandas, plotly and the standard library, never nameclf.
 """
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from nameclf.classify.config import ModelConfig, TrainConfig
 from nameclf.data.dataset import NameDataset
@@ -147,7 +147,7 @@ limit = 10 * math.log(len(classes))  # a running loss 10x that of guessing: it b
 curves = {"step": [], "loss": [], "eval_step": [], "top1": [], "top2": []}
 status, running, seconds, step, start = "completed", None, 0.0, 0, time.perf_counter()
 model.train()
-while step < n_steps:
+while step < min(n_steps, T.get("stop_after") or n_steps):
     if T["time_budget"] and time.perf_counter() - start >= T["time_budget"]:
         status = "time budget reached"
         break
@@ -184,7 +184,8 @@ while step < n_steps:
     seconds += time.perf_counter() - t0  # training time: evaluation is not counted
     curves["step"].append(step)
     curves["loss"].append(running)
-    if (T["eval_every"] and step % T["eval_every"] == 0) or step == n_steps:
+    last = step in (n_steps, T.get("stop_after"))
+    if (T["eval_every"] and step % T["eval_every"] == 0) or last:
         logp_test = log_probs(test_idx)
         curves["eval_step"].append(step)
         curves["top1"].append(topk(logp_test, y[test_idx], 1))
@@ -248,10 +249,17 @@ def intro(title: str, data: DataSpec, model_cfg: ModelConfig, notes: list[str]) 
 def classifier_notebook(model_cfg: ModelConfig, train_cfg: TrainConfig, split: str,
                         data: DataSpec, split_seed: int | None = None,
                         title: str = "A nameclf run in plain PyTorch",
-                        examples: tuple[str, ...] = ("Schmidt", "Nakamura", "Kowalski")):
-    """The notebook that trains this classifier run again without nameclf."""
+                        examples: tuple[str, ...] = ("Schmidt", "Nakamura", "Kowalski"),
+                        stop_after: int = 0):
+    """The notebook that trains this classifier run again without nameclf; with `stop_after`,
+    it stops after that many steps, as a run cut short by its time budget or Stop did."""
     check_exportable(model_cfg)
     notes = []
+    if stop_after:
+        notes.append(f"the run ended after {stop_after:,} steps (its time budget, or Stop). "
+                     "This notebook stops there too, with the learning-rate schedule planned "
+                     "for the whole run, and no time budget: it ends the same on any machine.")
+        train_cfg = replace(train_cfg, time_budget=0.0)
     if model_cfg.ngram_weight:
         notes.append(f"the run mixed the n-gram baseline into its answers (weight "
                      f"{model_cfg.ngram_weight:g}). This notebook exports the recurrent part "
@@ -264,6 +272,8 @@ def classifier_notebook(model_cfg: ModelConfig, train_cfg: TrainConfig, split: s
                       "dropout")}
     train = {k: v for k, v in asdict(train_cfg).items()
              if k not in ("batching", "kernel")}  # speed only: the same maths
+    if stop_after:
+        train["stop_after"] = stop_after
     seed = train_cfg.seed if split_seed is None else split_seed
     settings = dict(data.settings(), split=split, seed=seed, model=model, train=train,
                     examples=list(examples))
@@ -329,5 +339,7 @@ def run_notebook(model_cfg: ModelConfig, train_cfg: TrainConfig | None, info: di
     it trained on; a ConfigError says in one line why a run cannot be exported."""
     check_exportable(model_cfg, train_cfg, info)
     spec = data_spec(ds, str(info["data"]).removeprefix("upload:"))
-    return classifier_notebook(model_cfg, train_cfg, str(info["split"]), spec,
-                               int(info["seed"])), spec
+    cut = info.get("status", "completed") != "completed" and not str(
+        info.get("status", "")).startswith("diverged")
+    return classifier_notebook(model_cfg, train_cfg, str(info["split"]), spec, int(info["seed"]),
+                               stop_after=int(info.get("steps", 0)) if cut else 0), spec

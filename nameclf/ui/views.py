@@ -159,7 +159,7 @@ def notebook_of(run, ds, split: str, seed: int):
         from nameclf.lab.notebook_classify import run_notebook
 
         return run_notebook(run.model_config, run.train_config,
-                            dict(run.info, split=split, seed=seed), ds)
+                            dict(run.info, split=split, seed=seed, status=run.status), ds)
     from nameclf.lab.notebook import data_spec
     from nameclf.lab.notebook_generate import generator_notebook
 
