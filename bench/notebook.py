@@ -1,18 +1,19 @@
 """The exported notebook against the CLI: same settings, same data, top-1 and training time.
 
     python bench/notebook.py [--data /work/shared/data/name2lang.txt] [--preset fast]
-                             [--task classify|generate] [--seed 0]
+                             [--task classify|generate] [--seed 0] [--rounds 3]
 
 Trains with `python -m nameclf train` (for the classifier also with `--kernel torch`, the
-cell the notebook uses), then by executing the notebook that
-`python -m nameclf notebook` writes for the same flags (nbclient, a real ipykernel), one
-after the other on this machine. Prints a line per side, their ratios and one JSON line.
+cell the notebook uses), then by executing the notebook that `python -m nameclf notebook`
+writes for the same flags (nbclient, a real ipykernel); the sides alternate `--rounds` times.
+Prints a line per round, the medians and their ratios, and one JSON line.
 Targets (issue 27): top-1 within 1.5 points, training time within 3x; for the generator,
 the network's test bits per character within 0.05.
 """
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,46 +46,66 @@ def execute(path: Path) -> tuple[dict, float]:
     return json.loads(text.strip().splitlines()[-1]), wall
 
 
+def one_round(flags: list[str], task: str, tmp: str) -> dict:
+    """The CLI (and, for the classifier, the CLI with PyTorch's cell), then the notebook."""
+    out = {"load": loadavg(), "cli": cli("train", *flags, "--quiet", "--out", f"{tmp}/cli")}
+    if task == "classify":  # PyTorch's own cell, as the notebook runs it
+        out["cli_torch"] = cli("train", *flags, "--kernel", "torch", "--quiet", "--out",
+                               f"{tmp}/cli-torch")
+    cli("notebook", *flags, "--out", f"{tmp}/nb.zip")
+    with zipfile.ZipFile(f"{tmp}/nb.zip") as archive:
+        archive.extractall(f"{tmp}/nb")
+    out["notebook"], out["notebook_wall"] = execute(Path(tmp, "nb", "nameclf_run.ipynb"))
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="/work/shared/data/name2lang.txt")
     p.add_argument("--preset", default=None, help="default: fast, or gen-fast for generate")
     p.add_argument("--task", choices=["classify", "generate"], default="classify")
     p.add_argument("--seed", default="0")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="CLI and notebook alternate this many times; medians are reported "
+                        "(the machine is shared: its load moves while one side runs)")
     args = p.parse_args()
     preset = args.preset or ("fast" if args.task == "classify" else "gen-fast")
     flags = ["--data", args.data, "--preset", preset, "--seed", args.seed, "--task", args.task]
     if args.task == "generate":  # the network alone, every step: as the notebook trains it
         flags += ["--ngram-weight", "0", "--time-budget", "0"]
-    with tempfile.TemporaryDirectory() as tmp:
-        load = loadavg()
-        mine = cli("train", *flags, "--quiet", "--out", f"{tmp}/cli")
-        torch_cell = None
-        if args.task == "classify":  # PyTorch's own cell, as the notebook runs it
-            torch_cell = cli("train", *flags, "--kernel", "torch", "--quiet", "--out",
-                             f"{tmp}/cli-torch")
-        cli("notebook", *flags, "--out", f"{tmp}/nb.zip")
-        with zipfile.ZipFile(f"{tmp}/nb.zip") as archive:
-            archive.extractall(f"{tmp}/nb")
-        theirs, wall = execute(Path(tmp, "nb", "nameclf_run.ipynb"))
-    row = {"task": args.task, "preset": preset, "data": args.data, "load_before": load,
-           "cli": mine, "notebook": theirs, "notebook_wall_seconds": round(wall, 1)}
+    rounds = []
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            rounds.append(one_round(flags, args.task, tmp))
+    med = lambda values: round(statistics.median(values), 2)  # noqa: E731
+    nb_s = med([r["notebook"]["seconds"] for r in rounds])
+    row = {"task": args.task, "preset": preset, "data": args.data, "rounds": rounds,
+           "notebook_seconds": nb_s}
+    for r in rounds:
+        print(f"load {r['load']}: CLI {r['cli']['train_seconds']:.1f} s"
+              + (f", CLI --kernel torch {r['cli_torch']['train_seconds']:.1f} s"
+                 if "cli_torch" in r else "")
+              + f", notebook {r['notebook']['seconds']:.1f} s ({r['notebook_wall']:.0f} s "
+              "to execute)")
     if args.task == "classify":
-        row["top1_gap_points"] = round(100 * (theirs["top1"] - mine["top1"]), 2)
-        row["time_ratio"] = round(theirs["seconds"] / mine["train_seconds"], 2)
-        row["cli_torch_kernel"] = torch_cell
-        row["time_ratio_torch_kernel"] = round(theirs["seconds"] / torch_cell["train_seconds"],
-                                               2)
-        print(f"CLI:      top-1 {mine['top1']:.4f}, {mine['train_seconds']:.1f} s training")
-        print(f"CLI, --kernel torch (nn.GRU): top-1 {torch_cell['top1']:.4f}, "
-              f"{torch_cell['train_seconds']:.1f} s training")
-        print(f"notebook: top-1 {theirs['top1']:.4f}, {theirs['seconds']:.1f} s training "
-              f"({wall:.0f} s to execute)")
-        print(f"gap {row['top1_gap_points']:+.2f} points; time {row['time_ratio']:.2f}x the "
-              f"CLI's, {row['time_ratio_torch_kernel']:.2f}x with PyTorch's cell")
+        cli_s = med([r["cli"]["train_seconds"] for r in rounds])
+        torch_s = med([r["cli_torch"]["train_seconds"] for r in rounds])
+        mine, theirs = rounds[0]["cli"], rounds[0]["notebook"]
+        row.update(cli_seconds=cli_s, cli_torch_seconds=torch_s,
+                   top1_cli=mine["top1"], top1_notebook=theirs["top1"],
+                   top1_gap_points=round(100 * (theirs["top1"] - mine["top1"]), 2),
+                   time_ratio=round(nb_s / cli_s, 2), time_ratio_torch=round(nb_s / torch_s, 2))
+        print(f"top-1: CLI {mine['top1']:.4f}, notebook {theirs['top1']:.4f} "
+              f"({row['top1_gap_points']:+.2f} points)")
+        print(f"median training seconds: CLI {cli_s}, CLI --kernel torch {torch_s}, notebook "
+              f"{nb_s}: {row['time_ratio']}x the CLI's, {row['time_ratio_torch']}x with "
+              "PyTorch's cell")
     else:
+        mine, theirs = rounds[0]["cli"], rounds[0]["notebook"]
         gap = theirs["test_bits_per_char"] - mine["net_bits_per_char"]
-        row["bpc_gap"] = round(gap, 4)
+        row.update(bpc_cli=mine["net_bits_per_char"], bpc_notebook=theirs["test_bits_per_char"],
+                   bpc_gap=round(gap, 4),
+                   cli_seconds=med([r["cli"]["train_seconds"] for r in rounds]))
         print(f"CLI net bits/char {mine['net_bits_per_char']:.4f}; notebook "
               f"{theirs['test_bits_per_char']:.4f}; gap {gap:+.4f}")
     print(json.dumps(row))

@@ -256,6 +256,10 @@ def generator_notebook(model_cfg: GeneratorConfig, train_cfg: GenTrainConfig, sp
         notes.append(f"the run stopped at a time budget ({train_cfg.time_budget:g} s) if it "
                      "came first; this notebook runs every step, so it ends the same on any "
                      "machine.")
+    if train_cfg.batching != "padded":
+        notes.append(f"the run read its batches {train_cfg.batching}; this notebook pads them "
+                     "and masks the loss. The same maths at a different speed (with dropout, "
+                     "different random masks).")
     model = {k: v for k, v in asdict(model_cfg).items()
              if k not in ("vocab_size", "n_labels")}
     train = {k: v for k, v in asdict(train_cfg).items()
