@@ -222,3 +222,13 @@ def test_the_classifier_notebook_takes_the_packages_steps_and_stops_where_the_ru
     # package's hand-written LSTM and nn.LSTM differ only in float rounding)
     assert ns["curves"]["loss"] == pytest.approx(run.history["running_loss"][:20], abs=1e-4)
     assert ns["curves"]["eval_step"] == [10, 20]
+
+
+def test_an_ipynb_never_overwrites_other_rows_beside_it(tmp_path, capsys):
+    data = tmp_path / "tiny.txt"
+    data.write_bytes(tiny_names(per_label=5))
+    (tmp_path / "names.csv").write_text("Mine,Keep\n")
+    assert main(["notebook", "--data", str(data), "--out", str(tmp_path / "run.ipynb")]) == 2
+    assert "names.csv exists and holds other rows" in capsys.readouterr().err
+    assert (tmp_path / "names.csv").read_text() == "Mine,Keep\n"
+    assert not (tmp_path / "run.ipynb").exists()

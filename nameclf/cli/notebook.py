@@ -36,6 +36,11 @@ def write(out: Path, nb, spec) -> list[Path]:
     """Write the notebook as --out says: a zip, or the .ipynb with any data file beside it."""
     from nameclf.lab.notebook import DATA_FILE, notebook_bytes, package
 
+    beside = out.parent / DATA_FILE  # where the notebook of a file reads its rows
+    if out.suffix == ".ipynb" and spec.kind == "beside" and beside.exists() \
+            and beside.read_bytes() != spec.beside:
+        raise NameclfError(f"{beside} exists and holds other rows; the notebook would read "
+                           "them: choose another folder, or --out FILE.zip")
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".zip":
         out.write_bytes(package(nb, spec, zipped=True)[1])
@@ -43,7 +48,6 @@ def write(out: Path, nb, spec) -> list[Path]:
     out.write_bytes(notebook_bytes(nb))
     if spec.kind != "beside":
         return [out]
-    beside = out.parent / DATA_FILE  # the notebook reads it from its own folder
     beside.write_bytes(spec.beside)
     return [out, beside]
 
