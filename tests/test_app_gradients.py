@@ -53,7 +53,8 @@ def test_measure_uses_the_visitors_latest_run(tiny_bytes):
     trained = wait_for_job(train_page(tiny_bytes).button(key="train_start").click().run())
     at = same_session(trained, PAGE).run()
     run_id = next(reversed(at.session_state["runs"]))
-    assert any(f"Measures your latest run, **{run_id}**" in m.value for m in at.markdown)
+    line = f"Measures your latest recurrent run, **{run_id}**"
+    assert any(line in m.value for m in at.markdown)
     before = [p.detach().clone() for p in at.session_state["runs"][run_id].model.parameters()]
     at.select_slider(key="gn_draws").set_value(8)
     at.button(key="gn_start").click().run()

@@ -39,7 +39,8 @@ def test_from_a_noisy_loss_to_the_noise_and_the_race(server, page):  # noqa: F81
     link.first.click()
     page.wait_for_url(re.compile("/Batch_size_and_gradients"))
     settle(page)
-    expect(page.get_by_text(re.compile(r"Measures your latest run, \S+"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Measures your latest recurrent run, \S+"))
+           ).to_be_visible()
     shot(page, "2_page")
 
     page.get_by_role("button", name="Measure").click()

@@ -3,8 +3,9 @@
 Home (an own file, then the recommended run, which trains at once with its curves in view) →
 Data (its charts, a search, the leak of the names split) → Evaluate → Predict with odd names
 and the per-character view → Compare to completion → Padding & packing, every step → Speed
-race → Generate (a generator trained to the end with its live curve, another stopped; names
-of a label at another temperature, judged by the first step's classifier) → Padding the
+race → Batch size & gradients (a run's gradient noise measured) → Generate (a generator
+trained to the end with its live curve, another stopped; names of a label at another
+temperature, judged by the first step's classifier) → Padding the
 targets, every step → the Train link reopened in a new browser context → a checkpoint
 downloaded and uploaded in another context → a file with bad lines.
 
@@ -263,6 +264,19 @@ def speed_race(j: Journey) -> None:
     assert "packed ÷ per-sample" in text
 
 
+def batch_size_and_gradients(j: Journey) -> None:
+    """The gradient half: the visitor's run measured, the numbers read off it."""
+    sidebar(j.page, "Batch size and gradients")
+    text = look(j, "gradients_before")
+    assert "Measures your latest recurrent run" in text
+    j.page.get_by_role("button", name="Measure").click()
+    text = wait_while_busy(j, lambda t: "8 × 64 accumulated vs one 512" in t, 120)
+    settle(j.page)
+    text = look(j, "gradients_done")
+    assert re.search(r"4× the batch \(16 → 64\) made the gradient's squared error [\d.]+× "
+                     "smaller", text)
+
+
 def shared_link(j: Journey) -> None:
     """The Train page's address, opened by someone else: the same settings."""
     context = j.browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -431,8 +445,8 @@ def padding_the_targets(j: Journey) -> None:
 
 STEPS: list[Callable[[Journey], None]] = [
     home_recommended_run, data_page, evaluate, predict, compare, padding_and_packing, speed_race,
-    generate_train, generate_names, padding_the_targets, shared_link, checkpoint_round_trip,
-    bad_upload]
+    batch_size_and_gradients, generate_train, generate_names, padding_the_targets, shared_link,
+    checkpoint_round_trip, bad_upload]
 
 
 @pytest.mark.timeout(900)

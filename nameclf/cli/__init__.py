@@ -1,5 +1,5 @@
-"""Command line: python -m nameclf train | evaluate | predict | explain | bench | generate |
-gradnoise | batch-race.
+"""Command line: python -m nameclf train | notebook | evaluate | predict | explain | bench |
+generate | gradnoise | batch-race.
 
 The parser and the dispatch live here; the commands in `classify` and `generate`, the dataset
 the data flags describe in `data`, the progress bar in `progress`. The CLI is the top floor
@@ -21,11 +21,12 @@ from nameclf.cli.classify import (
 )
 from nameclf.cli.generate import add_generate_parser, add_task_option
 from nameclf.cli.gradients import add_gradient_parsers, cmd_batch_race, cmd_gradnoise
+from nameclf.cli.notebook import cmd_notebook
 from nameclf.errors import NameclfError
 from nameclf.generate.config import GEN_PRESETS
 
-DESCRIPTION = ("Command line: python -m nameclf train | evaluate | predict | explain | bench | "
-               "gradnoise | batch-race.")
+DESCRIPTION = ("Command line: python -m nameclf train | notebook | evaluate | predict | explain | "
+               "bench | gradnoise | batch-race.")
 
 
 class Parser(argparse.ArgumentParser):
@@ -56,11 +57,8 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
                         "control characters")
 
 
-def build_parser() -> Parser:
-    parser = Parser(prog="nameclf", description=DESCRIPTION)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-
-    t = sub.add_parser("train", help="train a classifier and write a checkpoint")
+def add_train_args(t: argparse.ArgumentParser) -> None:
+    """The data, task, model and optimization flags of `train` (and `notebook`)."""
     add_data_args(t)
     add_task_option(t)
     m = t.add_argument_group("model")
@@ -105,12 +103,27 @@ def build_parser() -> Parser:
     o.add_argument("--label-smoothing", type=float, help="label smoothing")
     o.add_argument("--eval-every", type=int, help="test accuracy every N steps")
     o.add_argument("--time-budget", type=float, help="stop after this many seconds")
+
+def build_parser() -> Parser:
+    parser = Parser(prog="nameclf", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    t = sub.add_parser("train", help="train a classifier and write a checkpoint")
+    add_train_args(t)
     r = t.add_argument_group("run")
     r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
                    help="where to train")
     r.add_argument("--out", type=Path, default=Path("runs/latest"),
                    help="folder for model.safetensors and metrics.json")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    n = sub.add_parser("notebook", help="write a run's settings as a plain-PyTorch notebook")
+    add_train_args(n)
+    n.add_argument("--checkpoint", type=Path,
+                   help="export this saved run's settings instead of the flags' (the data it "
+                        "trained on must load here)")
+    n.add_argument("--out", type=Path, required=True,
+                   help="FILE.ipynb, or FILE.zip: the notebook with its data file beside it")
 
     e = sub.add_parser("evaluate", help="metrics of a checkpoint on a dataset's test split")
     e.add_argument("--checkpoint", type=Path, required=True, help="a model.safetensors file")
@@ -146,9 +159,9 @@ def build_parser() -> Parser:
     return parser
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "explain": cmd_explain, "bench": cmd_bench, "generate": cmd_generate,
-            "gradnoise": cmd_gradnoise, "batch-race": cmd_batch_race}
+COMMANDS = {"train": cmd_train, "notebook": cmd_notebook, "evaluate": cmd_evaluate,
+            "predict": cmd_predict, "explain": cmd_explain, "bench": cmd_bench,
+            "generate": cmd_generate, "gradnoise": cmd_gradnoise, "batch-race": cmd_batch_race}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,17 +19,10 @@ def shaping_preset(args, model_cfg) -> str | None:
     return args.preset if args.preset and PRESETS[args.preset][0].get("lexicon") else None
 
 
-def cmd_train(args) -> int:
-    if args.task == "generate":
-        from nameclf.cli.generate import train_generate
-
-        return train_generate(args)
-    import torch
-
-    from nameclf.classify.checkpoint import save
-    from nameclf.classify.pipeline import fit, prepare
+def train_configs(args):
+    """(model config, train config, split, seed) that the train flags describe: a preset, then
+    the flags given over it. A bad model setting is one line before any data is read."""
     from nameclf.classify.presets import override, preset
-    from nameclf.device import pick_device
 
     model_cfg, train_cfg, split = preset(args.preset or DEFAULT_PRESET)
     values = vars(args)
@@ -43,11 +36,25 @@ def cmd_train(args) -> int:
     elif args.epochs is not None and args.steps is None:  # the epochs asked, uncapped
         values = dict(values, steps=0, max_names=0)
     train_cfg = override(train_cfg, values)
-    split = args.split or split
     seed = 0 if args.seed is None else args.seed
     train_cfg.seed = seed
-    # a bad model setting is one line before any data is read (sizes come from the data)
+    # sizes come from the data: check the rest before reading it
     replace(model_cfg, vocab_size=3, n_classes=2).validate()
+    return model_cfg, train_cfg, args.split or split, seed
+
+
+def cmd_train(args) -> int:
+    if args.task == "generate":
+        from nameclf.cli.generate import train_generate
+
+        return train_generate(args)
+    import torch
+
+    from nameclf.classify.checkpoint import save
+    from nameclf.classify.pipeline import fit, prepare
+    from nameclf.device import pick_device
+
+    model_cfg, train_cfg, split, seed = train_configs(args)
     device = pick_device(args.device)
     if device.type == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))

@@ -48,16 +48,11 @@ def add_generate_parser(sub) -> None:
     g.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-def train_generate(args) -> int:
-    """`train --task generate`: fit a generator and the n-gram LM, print one JSON line."""
-
+def gen_configs(args):
+    """(generator config, its train config, seed) that the train flags describe with
+    --task generate: a generator preset, then the flags given over it."""
     from nameclf.classify.presets import override
-    from nameclf.cli.data import load_data
-    from nameclf.device import pick_device
-    from nameclf.generate.batches import prepare_lm
-    from nameclf.generate.checkpoint import save
     from nameclf.generate.config import DEFAULT_GEN_PRESET, gen_preset
-    from nameclf.generate.train import DIVERGED, fit_generator
 
     given = [k for k in CLASSIFIER_ONLY if getattr(args, k, None) not in (None, False)]
     if given:
@@ -76,6 +71,20 @@ def train_generate(args) -> int:
     seed = 0 if args.seed is None else args.seed
     train_cfg.seed = seed
     train_cfg.validate()
+    return model_cfg, train_cfg, seed
+
+
+def train_generate(args) -> int:
+    """`train --task generate`: fit a generator and the n-gram LM, print one JSON line."""
+
+    from nameclf.cli.data import load_data
+    from nameclf.device import pick_device
+    from nameclf.generate.batches import prepare_lm
+    from nameclf.generate.checkpoint import save
+    from nameclf.generate.config import DEFAULT_GEN_PRESET
+    from nameclf.generate.train import DIVERGED, fit_generator
+
+    model_cfg, train_cfg, seed = gen_configs(args)
     device = pick_device(args.device)
     one_thread(device)
     ds = load_data(args)

@@ -19,7 +19,7 @@ from nameclf.generate.config import CELLS, GEN_BATCHING, GEN_PRESETS, gen_preset
 from nameclf.serve.jobs import Job, queue_text
 from nameclf.ui.cache import builtin_dataset, current_dataset, device, own, training_slots
 from nameclf.ui.state import dataset_name
-from nameclf.ui.views import guarded, plain, status_box
+from nameclf.ui.views import download_notebook, guarded, plain, status_box
 
 if TYPE_CHECKING:
     from nameclf.generate.batches import GenPrepared
@@ -318,6 +318,10 @@ def run_result(run_id: str, run: GenRun) -> None:
                        key=f"labels_{run_id}", config=CHART_CONFIG)
     # the bytes are made on the click, not on every rerun (a mixing generator's n-gram
     # counts take a quarter of a second to lay out)
-    st.download_button("Download generator checkpoint", partial(generator_checkpoint.to_bytes, run),
-                       file_name=f"{run_id}.safetensors", mime="application/octet-stream",
-                       key=f"dl_{run_id}", on_click="ignore", icon=":material/download:")
+    row = st.container(horizontal=True)  # the two downloads side by side
+    row.download_button("Download generator checkpoint",
+                        partial(generator_checkpoint.to_bytes, run),
+                        file_name=f"{run_id}.safetensors", mime="application/octet-stream",
+                        key=f"dl_{run_id}", on_click="ignore", icon=":material/download:")
+    with row:
+        download_notebook(run_id, run, key=f"nb_{run_id}")

@@ -22,7 +22,6 @@ from nameclf.errors import ConfigError
 from nameclf.lab.gradnoise import NoiseConfig
 from nameclf.serve.jobs import Job, queue_text
 from nameclf.ui.cache import current_prepared, own, training_slots
-from nameclf.ui.state import latest_run
 
 KEY_JOB = "grad_job"  # {"job": Job, "kind": "noise" | "race", ...} while one runs
 KEY_NOISE = "grad_noise"  # the latest noise measurement: {"curves": {...}, "source": str}
@@ -44,12 +43,12 @@ def running(kind: str | None = None) -> bool:
 
 
 def recurrent_run():
-    """(run id, run) of the visitor's latest run if it has a recurrent net, else None."""
-    run = latest_run()
-    if run is None or run.model_config.cell not in ("rnn", "lstm", "gru"):
-        return None
-    run_id = next(reversed(st.session_state["runs"]))
-    return run_id, run
+    """(run id, run) of the visitor's latest run with a recurrent net (a mixture's counts),
+    or None: an n-gram baseline has no gradient to measure."""
+    for run_id, run in reversed(st.session_state["runs"].items()):
+        if run.model_config.cell in ("rnn", "lstm", "gru"):
+            return run_id, run
+    return None
 
 
 def noise_source_line() -> str:
@@ -60,8 +59,8 @@ def noise_source_line() -> str:
                 f"`{DEFAULT_PRESET}`'s GRU for {QUICK_STEPS} steps on the current dataset "
                 "(a few seconds), measuring before and after.")
     run_id, _ = found
-    return (f"Measures your latest run, **{run_id}**, and the same model at its first "
-            "weights (same cell, same seed).")
+    return (f"Measures your latest recurrent run, **{run_id}**, and the same model at its "
+            "first weights (same cell, same seed).")
 
 
 def noise_settings(key: str = "gn") -> None:
@@ -293,8 +292,8 @@ def show_noise(result: dict, key: str = "gn") -> None:
                          "up to float32 rounding")
     for line in explain_noise(curves):
         st.markdown(line)
-    for note in {n for r in curves.values() for n in r["notes"]}:
-        st.caption(note)
+    for note in dict.fromkeys(n for r in curves.values() for n in r["notes"]):
+        st.caption(note[:1].upper() + note[1:])
     with st.expander("The code, the cosine, and the numbers"):
         st.code(NOISE_CODE, language="python")
         st.code(ACCUMULATE_CODE, language="python")

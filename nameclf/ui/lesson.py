@@ -29,11 +29,15 @@ DEEPER = (  # the full pages, for going deeper after the lesson
     ("pages/6_Padding_and_packing.py", "Padding & packing: every step, any names",
      ":material/view_week:"),
     ("pages/7_Speed_race.py", "Speed race: your own settings and device", ":material/speed:"),
+    ("pages/10_Batch_size_and_gradients.py", "Batch size & gradients: the noise, the "
+     "batch-size race", ":material/stacked_line_chart:"),
     ("pages/2_Train.py", "Train: every setting, live curves", ":material/model_training:"),
     ("pages/3_Evaluate.py", "Evaluate: top-k, confusion, mistakes", ":material/fact_check:"),
     ("pages/9_Padding_the_targets.py", "Padding the targets: the output side",
      ":material/grid_on:"),
     ("pages/8_Generate.py", "Generate: train a generator, sample names", ":material/edit:"),
+    ("pages/11_Pitfalls.py", "Pitfalls: batching bugs, each measured beside its fix",
+     ":material/bug_report:"),
 )
 
 

@@ -12,6 +12,7 @@ from nameclf.ui.state import runs
 from nameclf.ui.training import Live, collect, current_job, generator_busy, is_running
 from nameclf.ui.views import (
     download_checkpoint,
+    download_notebook,
     fit_line,
     guarded,
     is_mixture,
@@ -230,4 +231,6 @@ def run_result(run_id: str) -> None:
         mixed = (run.metrics.get("top1"), run.metrics.get("top2")) if is_mixture(run) else None
         right.plotly_chart(plots.accuracy_curve(run.history, mixed=mixed), key=f"acc_{run_id}",
                            config=plots.CHART_CONFIG)
-    download_checkpoint(run_id, run, key=f"dl_{run_id}")
+    with st.container(horizontal=True):  # the two downloads side by side
+        download_checkpoint(run_id, run, key=f"dl_{run_id}")
+        download_notebook(run_id, run, key=f"nb_{run_id}")

@@ -153,6 +153,51 @@ def download_checkpoint(run_id: str, run: Run, key: str) -> None:
                        key=key, on_click="ignore", icon=":material/download:")
 
 
+def notebook_of(run, ds, split: str, seed: int):
+    """(notebook, DataSpec) of a classifier or generator run trained on `ds`."""
+    if run.info.get("task") != "generate":
+        from nameclf.lab.notebook_classify import run_notebook
+
+        return run_notebook(run.model_config, run.train_config,
+                            dict(run.info, split=split, seed=seed, status=run.status), ds)
+    from nameclf.lab.notebook import data_spec
+    from nameclf.lab.notebook_generate import generator_notebook
+
+    spec = data_spec(ds, str(run.info.get("data", "")).removeprefix("upload:"))
+    return generator_notebook(run.model_config, run.train_config, split, spec, seed), spec
+
+
+def download_notebook(run_id: str, run, key: str) -> None:
+    """A button that downloads a classifier or generator run as a plain-PyTorch notebook: a
+    bare `.ipynb`, or a zip with the visitor's rows beside it. One line says why where a run
+    cannot be exported."""
+    from nameclf.lab.notebook import package
+
+    ds, split, seed, note = run_data(run_id, run)
+    if note:
+        st.caption(f"To download {run_id} as a notebook, load the data it trained on.")
+        return
+    made = st.session_state.setdefault("notebooks", {})  # run id -> download, made once
+    if run_id not in made:
+        try:
+            made[run_id] = package(*notebook_of(run, ds, split, seed))
+        except NameclfError as err:
+            made[run_id] = str(err)
+        while len(made) > 3:  # a notebook holds its data: keep only the latest few
+            made.pop(next(iter(made)))
+    if isinstance(made[run_id], str):
+        st.caption(plain(f"No notebook: {made[run_id]}."))
+        return
+    suffix, data = made[run_id]
+    st.download_button("Download as a notebook", data, file_name=f"{run_id}{suffix}",
+                       mime="application/zip" if suffix == ".zip" else "application/x-ipynb+json",
+                       key=key, on_click="ignore", icon=":material/code:",
+                       help="the run in plain PyTorch: its data, padding, model, training loop "
+                            "and evaluation, without nameclf" + (
+                                "; your file's rows go beside it in the zip"
+                                if suffix == ".zip" else ""))
+
+
 def checkpoint_uploader(key: str) -> None:
     """Load a `.safetensors` checkpoint into the visitor's runs; refuse foreign files."""
     file = st.file_uploader("Load a checkpoint (.safetensors)", type=["safetensors"], key=key)
