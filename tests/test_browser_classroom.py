@@ -85,7 +85,7 @@ def test_a_teacher_sees_two_learners_answer(server, browser):  # noqa: F811 (fix
     right.get_by_label("Your answer").fill("7")
     right.get_by_role("button", name="Check").click()
     settle(right)
-    expect(teacher.get_by_text("Question 1b", exact=False)).to_be_visible(timeout=20_000)
+    expect(teacher.get_by_text("Question 1b · 1 first answer")).to_be_visible(timeout=20_000)
     shot(teacher, "05-class-view-live")
 
     wrong.goto(teacher_url.rsplit("&key=", 1)[0] + "&key=" + "x" * 32)  # a guessed key
