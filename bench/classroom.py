@@ -3,6 +3,7 @@
     python bench/classroom.py            # the class: 30 visitors at once
     python bench/classroom.py --soak 200 # 200 visitors come, train a small model, and go
     python bench/classroom.py --lesson   # 30 learners go through the Lesson page at once
+    python bench/classroom.py --lesson --class-link  # ... on a teacher's class link
 
 Every visitor is a protocol client (bench/st_client.py) of a real `streamlit run` on
 127.0.0.1; nothing leaves the machine. The class: 20 visitors press Home's "Train with the
@@ -56,6 +57,7 @@ LESSON_LINK = "names=Ram,Shyam,Al&ch=1"
 LESSON_ANSWERS = {1: {"1a": 1, "1b": 10}, 2: {"2a": 5, "2b": None},
                   3: {"3a": 0, "3b": 1}, 4: {"4a": 2, "4b": 2, "4c": 2}}
 MAX_REVEAL_P95_S = 2.0
+MAX_CLASS_LAG_S = 2.0  # the class view shows an answer this soon
 
 
 async def own_runs(s: Session) -> list[str]:
@@ -137,10 +139,10 @@ async def reveal(s: Session, out: dict, name: str, qid: str, value) -> None:
         out["errors"].append(f"{name}: the page failed at question {qid}")
 
 
-async def learner(s: Session, out: dict, i: int, delay: float) -> None:
+async def learner(s: Session, out: dict, i: int, delay: float, link: str = "") -> None:
     name = f"learner {i}"
     await asyncio.sleep(delay)
-    out["page_s"].append(await s.open("Lesson", LESSON_LINK))
+    out["page_s"].append(await s.open("Lesson", LESSON_LINK + (f"&{link}" if link else "")))
     for answers in LESSON_ANSWERS.values():
         for qid, value in answers.items():
             await reveal(s, out, name, qid, value)
@@ -159,6 +161,7 @@ async def learner(s: Session, out: dict, i: int, delay: float) -> None:
     out["shared_race"] += "exactly these settings, for another learner" in log or (
         "Another learner on this server is racing" in log)
     await reveal(s, out, name, "8a", 13)
+    out["last_answer_at"] = max(out.get("last_answer_at", 0.0), time.monotonic())
     await reveal(s, out, name, "8b", None)
     out["page_s"].append(await s.click_key("lesson_next"))
     if not s.seen("Right at first try"):
@@ -166,11 +169,55 @@ async def learner(s: Session, out: dict, i: int, delay: float) -> None:
     out["finished"] += 1
 
 
-async def the_lesson(base: str, out: dict, n: int) -> None:
+CLASS_SEEN = r"Question 8a\*\* · {n} first answers"  # the class view counted every 8a
+
+
+async def make_class(base: str) -> tuple[str, str]:
+    """A teacher opens the Lesson page and makes a class link: (class query, teacher query)."""
+    t = Session(base, "teacher")
+    try:
+        await t.connect()
+        await t.open("Lesson")
+        await t.click_key("class_make")
+        found = " ".join(t.texts)
+        learner = re.search(r"\?(cls=[\w-]+&cch=[^\"\s]+)", found).group(1)
+        teacher = re.search(r"\?(cls=[\w-]+&key=[\w-]+)", found).group(1)
+        return learner, teacher
+    finally:
+        await t.close()
+
+
+async def class_view(base: str, out: dict, teacher: str, n: int, done: asyncio.Event) -> None:
+    """The teacher's class view, open (refreshing itself) while the class goes through."""
+    s = Session(base, "class view")
+    try:
+        await s.connect()
+        await s.open("Lesson", teacher)
+        # polled every 0.2 s from the start: the moment the view counts the 30th 8a answer
+        seen = await s.wait_for(CLASS_SEEN.format(n=n), timeout=TIME_LIMIT_S, since_connect=True)
+        out["class_view_lag_s"] = round(time.monotonic() - out["last_answer_at"], 2)
+        await done.wait()
+        out["class_view_saw"] = seen
+        out["class_view_learners"] = int(re.findall(r"(\d+) learners in this class",
+                                                    " ".join(s.log))[-1])
+    except Exception as err:
+        out["errors"].append(f"class view: {str(err).splitlines()[0] if str(err) else err!r}")
+    finally:
+        await s.close()
+
+
+async def the_lesson(base: str, out: dict, n: int, with_class: bool = False) -> None:
     rng = random.Random(0)
+    link, teacher, done = "", "", asyncio.Event()
+    if with_class:
+        link, teacher = await make_class(base)
+    view = asyncio.create_task(class_view(base, out, teacher, n, done)) if with_class else None
     await asyncio.gather(*(visitor(base, f"learner {i}", out,
-                                   lambda s, i=i: learner(s, out, i, rng.uniform(0, 10)))
+                                   lambda s, i=i: learner(s, out, i, rng.uniform(0, 10), link))
                            for i in range(n)))
+    done.set()
+    if view is not None:
+        await view
 
 
 async def visitor(base: str, name: str, out: dict, body) -> None:
@@ -218,6 +265,9 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=0.0, metavar="S",
                         help="with --lesson: a learner reads S seconds on average before each "
                              "answer (0: answers at once, the harshest load)")
+    parser.add_argument("--class-link", action="store_true",
+                        help="with --lesson: a teacher makes a class link first, the learners "
+                             "open it, and the teacher's class view must count every answer")
     parser.add_argument("--server-log", metavar="FILE", help="keep the server's output here")
     args = parser.parse_args()
     global THINK_S
@@ -237,7 +287,8 @@ def main() -> int:
         prober.start()
         limit = SOAK_LIMIT_S if args.soak else TIME_LIMIT_S
         drive = (soak(base, out, args.soak, server.pid) if args.soak else
-                 the_lesson(base, out, args.lesson) if args.lesson else the_class(base, out))
+                 the_lesson(base, out, args.lesson, args.class_link) if args.lesson else
+                 the_class(base, out))
         asyncio.run(asyncio.wait_for(drive, limit))
     except TimeoutError:
         out["errors"].append(f"the visitors did not finish within {limit} s")
@@ -286,6 +337,15 @@ def main() -> int:
                        learners_shown_a_shared_race=out["shared_race"],
                        check_to_reveal_max_by_question={q: max(v) for q, v in
                                                         out["reveal_by_q"].items()})
+        if args.class_link:
+            lag = out.get("class_view_lag_s", float("nan"))
+            figures.update(class_view_learners=out.get("class_view_learners"),
+                           class_view_lag_after_last_answer_s=lag)
+            if out.get("class_view_learners") != args.lesson:
+                errors.append(f"the class view counted {out.get('class_view_learners')} "
+                              f"learners, not {args.lesson}")
+            if not lag <= MAX_CLASS_LAG_S:
+                errors.append(f"the class view showed the last answer {lag} s after it")
         if out["finished"] != args.lesson:
             errors.append(f"{out['finished']}/{args.lesson} learners reached the summary")
         if not reveal_p95 <= MAX_REVEAL_P95_S:
