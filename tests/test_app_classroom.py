@@ -129,3 +129,17 @@ def test_locked_settings_cannot_be_changed_on_train(tiny_bytes):
     assert values["steps"] == 77  # what the teacher left open stays open
     css = next(m.value for m in train.markdown if m.value.startswith("<style>"))
     assert ".st-key-tw_cell {display: none}" in css and ".st-key-tw_lr {pointer" in css
+
+
+def test_the_learners_names_hidden_or_locked_on_the_lesson():
+    hidden, _ = make_class(class_hide=["names"])
+    at = page({**hidden, "names": "Ram,Shyam,Al"})  # a hand-added name list is not used
+    assert not [e for e in at.expander if e.label.startswith("Your names")]
+    assert not [t for t in at.text_input if t.key == "lesson_names_box"]
+    assert "(3, 12, 57)" in at.radio(key="lesson_in_1a").options[0]  # the lesson's own names
+    locked, _ = make_class(class_lock=["names"])
+    at = page(locked)
+    assert any(c.value.startswith("Your names, set by your teacher: ") for c in at.caption)
+    assert not [t for t in at.text_input if t.key == "lesson_names_box"]
+    opened, _ = make_class()
+    assert [t.key for t in page(opened).text_input] == ["lesson_names_box"]
