@@ -11,7 +11,7 @@ from nameclf.serve import classlink as cl
 from nameclf.serve import classroom as cr
 from nameclf.ui import classroom, params
 from nameclf.ui.class_view import MADE
-from tests.conftest import ROOT, no_exception, train_page
+from tests.conftest import ROOT, no_exception, train_page, wait_for_job
 
 LESSON = str(ROOT / "pages/0_Lesson.py")
 
@@ -143,3 +143,23 @@ def test_the_learners_names_hidden_or_locked_on_the_lesson():
     assert not [t for t in at.text_input if t.key == "lesson_names_box"]
     opened, _ = make_class()
     assert [t.key for t in page(opened).text_input] == ["lesson_names_box"]
+
+
+def test_a_learners_train_run_reaches_the_class_view_once(tiny_bytes):
+    learner, teacher = make_class(class_seed=3)
+    at = page(learner)
+    train = train_page(tiny_bytes)
+    for key in ("class_link", "class_learner"):
+        train.session_state[key] = at.session_state[key]
+    train.run()
+    train.button(key="train_start").click().run()
+    wait_for_job(train)
+    train.run().run()  # the result drawn again: still one run sent
+    no_exception(train)
+    (run,) = train.session_state["runs"].values()
+    view, _ = classroom.store().view(teacher["cls"], teacher["key"])
+    assert len(view.runs) == 1 and view.runs[0]["top1"] == run.metrics["top1"]
+    assert (view.runs[0]["cell"], view.runs[0]["hidden"], view.runs[0]["seed"]) == ("gru", 16, 3)
+    assert train.session_state["train_values"]["seed"] == 3  # the class's, not seed=1
+    shown = text(page(teacher))
+    assert "The class's runs on Train" in shown and page(teacher).dataframe
