@@ -8,6 +8,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
@@ -57,12 +58,18 @@ def test_a_teacher_sees_two_learners_answer(server, browser):  # noqa: F811 (fix
     teacher.goto(f"{server}/Lesson")
     settle(teacher)
     teacher.get_by_text("For teachers: make a class link").click()
+    for box, setting in (("class_hide", "cell"), ("class_lock", "lr")):
+        teacher.locator(f".st-key-{box} input").fill(setting)  # the list is long: filter it
+        teacher.get_by_role("option", name=setting, exact=True).click()
+        teacher.keyboard.press("Escape")
     teacher.get_by_role("button", name="Make the class link").click()
     settle(teacher)
     codes = teacher.locator('[data-testid="stCode"]')
     expect(codes).to_have_count(2)
     learner_url, teacher_url = (codes.nth(i).inner_text().strip() for i in range(2))
     assert learner_url.startswith(f"{server}/Lesson?cls=") and "key=" not in learner_url
+    chosen = dict(parse_qsl(urlsplit(learner_url).query))
+    assert (chosen["chide"], chosen["clock"]) == ("cell", "lr")
     assert teacher_url.startswith(f"{server}/Lesson?cls=") and "&key=" in teacher_url
     shot(teacher, "01-teacher-panel")
 
@@ -88,9 +95,19 @@ def test_a_teacher_sees_two_learners_answer(server, browser):  # noqa: F811 (fix
     expect(teacher.get_by_text("Question 1b · 1 first answer")).to_be_visible(timeout=20_000)
     shot(teacher, "05-class-view-live")
 
+    # on Train (the same session, through the sidebar): cell hidden, lr shown but fixed
+    wrong.get_by_role("link", name="Train").click()
+    settle(wrong)
+    expect(wrong.get_by_text("Your teacher's class link sets", exact=False)).to_be_visible()
+    expect(wrong.locator(".st-key-tw_cell")).to_be_hidden()
+    expect(wrong.locator(".st-key-tw_lr")).to_be_visible()
+    expect(wrong.locator(".st-key-tw_lr")).to_have_css("pointer-events", "none")
+    expect(wrong.locator(".st-key-tw_batch")).to_have_css("pointer-events", "auto")
+    shot(wrong, "06-train-locked")
+
     wrong.goto(teacher_url.rsplit("&key=", 1)[0] + "&key=" + "x" * 32)  # a guessed key
     settle(wrong)
     expect(wrong.get_by_text("This key does not open this class")).to_be_visible()
     expect(wrong.get_by_text("learners in this class")).to_have_count(0)
-    shot(wrong, "06-wrong-key")
+    shot(wrong, "07-wrong-key")
     assert time.monotonic() - started < 170

@@ -119,6 +119,9 @@ def reached(chapter: int | str) -> None:
     note = st.session_state.pop(NOTE, None) or why
     if note:
         st.info(note)
+    else:
+        st.caption("You are on your teacher's class link: your chapter and your first answer "
+                   "to each question go to the class view, with no name.")
 
 
 def sent(qid: str, text: str, right: bool | None, expected: str = "") -> None:
