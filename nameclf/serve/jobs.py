@@ -78,7 +78,8 @@ class Slots:
     def take_next(self) -> Any:
         """The token at the head of the queue, now running, if a slot is free; else None."""
         with self._cond:
-            return self._queue[0] if self._queue and self._take(self._queue[0]) else None
+            head = self._queue[0] if self._queue else None
+            return head if head is not None and self._take(head) else None
 
     def withdraw(self, token: Any) -> None:
         """Leave the queue without running (stopped while waiting)."""

@@ -160,21 +160,29 @@ class Hub:
     def _loop(self) -> None:
         me = ray.get_runtime_context().current_actor
         while True:
-            with self.lock:
-                while (job_id := self.slots.take_next()) is not None:
-                    job = self.jobs[job_id]
-                    job.running_since = time.time()
-                    job.task = train_task.remote(me, job_id, job.spec)
-                    job.spec = b""  # the task has it
-                    self.trained += 1
-                tasks = {job.task: job_id for job_id, job in self.jobs.items() if job.task}
-            if tasks:
-                ready, _ = ray.wait(list(tasks), num_returns=len(tasks), timeout=0.05)
-                for ref in ready:
-                    self._finish(tasks[ref], ref)
-            else:
-                time.sleep(0.05)
-            self._forget_old()
+            try:
+                self._round(me)
+            except Exception:  # a bug: keep the hub serving, keep the trace in its log
+                traceback.print_exc()
+                time.sleep(1.0)
+
+    def _round(self, me: Any) -> None:
+        """Start the jobs the queue lets run; collect the tasks that ended."""
+        with self.lock:
+            while (job_id := self.slots.take_next()) is not None:
+                job = self.jobs[job_id]
+                job.running_since = time.time()
+                job.task = train_task.remote(me, job_id, job.spec)
+                job.spec = b""  # the task has it
+                self.trained += 1
+            tasks = {job.task: job_id for job_id, job in self.jobs.items() if job.task}
+        if tasks:
+            ready, _ = ray.wait(list(tasks), num_returns=len(tasks), timeout=0.05)
+            for ref in ready:
+                self._finish(tasks[ref], ref)
+        else:
+            time.sleep(0.05)
+        self._forget_old()
 
     def _finish(self, job_id: str, ref: Any) -> None:
         with self.lock:
