@@ -2,6 +2,7 @@
 
     python bench/ray_cluster.py scenarios OUT.json        # what tests/test_ray_engine.py checks
     python bench/ray_cluster.py class OUT.json [--seeds]  # 12 visitors, docs/scaling.md
+    python bench/ray_cluster.py speed OUT.json            # `fast`: Ray task vs in-process
 
 Everything runs inside a network namespace that has only loopback (`unshare -n`, then `lo`
 up; needs root): there Ray announces 127.0.0.1, not the machine's outward address. The head
@@ -47,6 +48,19 @@ def in_loopback_namespace(argv: list[str]) -> int:
     env = dict(os.environ, NAMECLF_NETNS="1")
     return subprocess.run(["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
                            sys.executable, __file__, *argv], env=env).returncode
+
+
+@contextlib.contextmanager
+def one_server(logs: Path | None = None):
+    """The in-process default, for comparison: one replica, no cluster."""
+    os.environ.pop("NAMECLF_ENGINE", None)
+    port = free_port()
+    server = start_server(port, str(logs / "server.log") if logs else None)
+    try:
+        yield [f"http://127.0.0.1:{port}"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @contextlib.contextmanager
@@ -188,22 +202,55 @@ async def a_class(bases: list[str], out: dict, seeds: bool, n: int = 12) -> None
         await s.close()
 
     await asyncio.gather(*(one(i) for i in range(n)))
-    out["stats"] = hub_stats()
+    out["stats"] = hub_stats() if os.environ.get("NAMECLF_ENGINE") == "ray" else {}
+    out["last_model_s"] = max(out["model_s"])
+    pages = sorted(out["page_s"])
+    out["page_p95_s"] = round(pages[int(0.95 * (len(pages) - 1))], 2)
+
+
+def speed(out: dict, rounds: int = 2) -> None:
+    """names/s of the `fast` preset trained in this process and as a Ray task, alternated."""
+    import torch
+
+    from nameclf.classify.pipeline import fit, prepare
+    from nameclf.classify.presets import preset
+    from nameclf.data.dataset import load_dataset
+    from nameclf.serve.ray_jobs import connect, submit
+    from nameclf.serve.train_job import JobSpec
+
+    torch.set_num_threads(1)  # as a server's job and a task get (THREADS_PER_JOB)
+    model_cfg, train_cfg, split = preset("fast")
+    prep = prepare(load_dataset("builtin:faker-surnames"), split, 0)
+    hub = connect(os.environ["RAY_ADDRESS"], 2**26, 900)
+    out.update(local=[], ray=[])
+    for i in range(rounds):
+        out["local"].append(round(fit(prep, model_cfg, train_cfg).info["names_per_second"]))
+        spec = JobSpec(prep, [model_cfg], train_cfg, {}, 1)
+        job, _ = submit(hub, spec, f"speed-{i}", None, "speed")  # its own key: trained anew
+        job.join()
+        out["ray"].append(round(job.result[0].info["names_per_second"]))
+    out["ratio"] = round(sum(out["ray"]) / sum(out["local"]), 3)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("scenarios", "class"))
+    parser.add_argument("what", choices=("scenarios", "class", "speed"))
     parser.add_argument("out")
     parser.add_argument("--seeds", action="store_true", help="12 different seeds, not one")
+    parser.add_argument("--local", action="store_true",
+                        help="class on one server with the in-process engine, no cluster")
     parser.add_argument("--logs", type=Path, help="keep the head's and replicas' logs here")
     args = parser.parse_args()
     if os.environ.get("NAMECLF_NETNS") != "1":
         sys.exit(in_loopback_namespace(sys.argv[1:]))
     out: dict = dict(page_s=[], model_s=[])
     try:
-        with cluster(logs=args.logs) as bases:
-            if args.what == "scenarios":
+        place = (one_server(args.logs) if args.local else
+                 cluster(replicas=0 if args.what == "speed" else 2, logs=args.logs))
+        with place as bases:
+            if args.what == "speed":
+                speed(out)
+            elif args.what == "scenarios":
                 asyncio.run(scenarios(bases, out))
             else:
                 asyncio.run(a_class(bases, out, args.seeds))
