@@ -237,6 +237,7 @@ def main() -> None:
     parser.add_argument("what", choices=("scenarios", "class", "speed"))
     parser.add_argument("out")
     parser.add_argument("--seeds", action="store_true", help="12 different seeds, not one")
+    parser.add_argument("--cpus", type=int, default=2, help="the head's CPUs: trainings at once")
     parser.add_argument("--local", action="store_true",
                         help="class on one server with the in-process engine, no cluster")
     parser.add_argument("--logs", type=Path, help="keep the head's and replicas' logs here")
@@ -246,7 +247,7 @@ def main() -> None:
     out: dict = dict(page_s=[], model_s=[])
     try:
         place = (one_server(args.logs) if args.local else
-                 cluster(replicas=0 if args.what == "speed" else 2, logs=args.logs))
+                 cluster(args.cpus, replicas=0 if args.what == "speed" else 2, logs=args.logs))
         with place as bases:
             if args.what == "speed":
                 speed(out)
