@@ -35,7 +35,7 @@ from st_client import Session  # noqa: E402
 
 DONE = r"(completed|stopped) after [\d,]+ steps"
 RUNNING = r"names/s"
-JOINED = r"Someone .* is training exactly these settings"
+JOINED = r"Someone on the shared training cluster is training exactly these settings"
 GIVEN = r"Trained [\d,]+ (s|min) ago"
 DETACHED = r"You stopped watching"
 STOPPED_LINE = r"the training worker stopped"

@@ -65,6 +65,15 @@ def log_start(key: str, how: str, registry: SharedRuns) -> None:
               len(registry), registry.watchers())
 
 
+def where(engine: Any):
+    """How a note names the place runs are shared: this server, or the training cluster."""
+    from nameclf.serve.engine import LocalEngine
+
+    if isinstance(engine, LocalEngine):
+        return lambda text: text
+    return lambda text: text.replace("on this server", "on the shared training cluster")
+
+
 def age_text(seconds: float) -> str:
     return f"{seconds:,.0f} s" if seconds < 90 else f"{seconds / 60:,.0f} min"
 

@@ -123,10 +123,11 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
     job, how = engine.submit(spec, key, expected, f"{kind}-{labels[0]}", so_far, on_step)
     if key is not None:
         sharing.log_start(key, how, sharing.shared_runs())
+    here = sharing.where(engine)  # "on this server", or on the cluster
     if how == "given":
-        return _attach(kind, values, job, labels, "given", sharing.given_note(job))
+        return _attach(kind, values, job, labels, "given", here(sharing.given_note(job)))
     if how == "joined":
-        return _attach(kind, values, job, labels, "joined", sharing.JOINED)
+        return _attach(kind, values, job, labels, "joined", here(sharing.JOINED))
     return _attach(kind, values, job, labels, "", where)
 
 
