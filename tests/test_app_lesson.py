@@ -157,6 +157,26 @@ def test_chapter7_training_answers(tiny_bytes):
     assert "completed after 40 steps" in text(at)
 
 
+def test_the_summary_offers_the_lessons_run_as_a_notebook(tiny_bytes, served):
+    import io
+    import zipfile
+
+    import nbformat
+
+    at = lesson(tiny_bytes, ch="7")
+    answer(at, "7a", 0)
+    answer(at, "7b", 3)
+    wait_until(at, lambda a: "Top-1" in {m.label for m in a.metric})
+    at.button(key="lesson_go_end").click().run()
+    no_exception(at)
+    run_id = next(reversed(at.session_state["runs"]))
+    assert f"Your run **{run_id}** as a notebook" in text(at)
+    assert [b.proto.label for b in at.get("download_button")] == ["Download as a notebook"]
+    with zipfile.ZipFile(io.BytesIO(served[f"{run_id}.zip"])) as archive:  # an upload: a zip
+        nbformat.validate(nbformat.reads(archive.read("nameclf_run.ipynb").decode(),
+                                         as_version=4))
+
+
 def test_chapter8_the_loss_mask(tiny_bytes):
     at = lesson(tiny_bytes, ch="8")
     answer(at, "8a", 10)  # the letters alone

@@ -47,7 +47,7 @@ def add_gradient_parsers(sub, add_data_args) -> None:
     r.add_argument("--batch-sizes", type=int_list, default=(1, 16, 128, 512),
                    help="comma-separated, default 1,16,128,512")
     r.add_argument("--target-loss", type=float, default=None,
-                   help="held-out loss to reach (default: the preset's lowest in 600 steps)")
+                   help="held-out loss to reach (default: the preset's after 600 of its steps)")
     r.add_argument("--max-examples", type=int, default=80_000,
                    help="names a batch size may see before it reads 'not reached'")
     r.add_argument("--lane-seconds", type=float, default=45.0,

@@ -62,20 +62,48 @@ class Slots:
                 expected_s: float | None = None) -> bool:
         """Wait for a free slot; False if `stop` was set while waiting."""
         with self._cond:
-            self._queue.append(token)
-            self._expected[token] = expected_s
-            while not (self._queue[0] == token and len(self._running) < self.limit):
+            self._enter(token, expected_s)
+            while not self._take(token):
                 if stop.is_set():
-                    self._queue.remove(token)
-                    self._expected.pop(token, None)
-                    self._cond.notify_all()
+                    self._withdraw(token)
                     return False
                 self._cond.wait(0.1)
-            self._queue.pop(0)
-            self._running.add(token)
-            self._since[token] = self.clock()
-            self._cond.notify_all()
             return True
+
+    def enqueue(self, token: Any, expected_s: float | None = None) -> None:
+        """Join the queue without waiting (a cluster's queue: its owner calls `take_next`)."""
+        with self._cond:
+            self._enter(token, expected_s)
+
+    def take_next(self) -> Any:
+        """The token at the head of the queue, now running, if a slot is free; else None."""
+        with self._cond:
+            head = self._queue[0] if self._queue else None
+            return head if head is not None and self._take(head) else None
+
+    def withdraw(self, token: Any) -> None:
+        """Leave the queue without running (stopped while waiting)."""
+        with self._cond:
+            if token in self._queue:
+                self._withdraw(token)
+
+    def _enter(self, token: Any, expected_s: float | None) -> None:
+        self._queue.append(token)
+        self._expected[token] = expected_s
+
+    def _take(self, token: Any) -> bool:
+        if not (self._queue[0] == token and len(self._running) < self.limit):
+            return False
+        self._queue.pop(0)
+        self._running.add(token)
+        self._since[token] = self.clock()
+        self._cond.notify_all()
+        return True
+
+    def _withdraw(self, token: Any) -> None:
+        self._queue.remove(token)
+        self._expected.pop(token, None)
+        self._cond.notify_all()
 
     def release(self, token: int) -> None:
         with self._cond:

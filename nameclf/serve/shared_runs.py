@@ -64,6 +64,7 @@ class Shared:
             self._watchers.remove(watcher)
             if not self._watchers:  # nobody watches: the run stops, as a visitor's own would
                 self.job.stop()
+                watcher.give_end()  # it ends with the run: its join waits for the run alone
                 return
             if self.job.running_since is None:  # still queued: nothing trained yet
                 watcher.give(None, [], QUEUED_STOP)

@@ -153,12 +153,27 @@ def summary(ctx: Ctx, found: tuple[int, ...]) -> None:
     tiles[3].metric("Wrong or open", counts["wrong"] + counts["unanswered"] + counts["pending"])
     st.markdown("| # | chapter | your first answer | right answer | how |\n"
                 "|---:|---|---|---|---|\n" + "\n".join(rows))
+    take_home()
     st.markdown("**Going deeper.** Every view of the lesson is a page of this app with every "
                 "setting open:")
     for path, label, icon in DEEPER:
         with contextlib.suppress(StreamlitAPIException):  # a page run alone has no page list
             st.page_link(path, label=label, icon=icon)
     st.button("← Back to the last chapter", key="lesson_back", on_click=go, args=(found[-1],))
+
+
+def take_home() -> None:
+    """The learner's latest recurrent run as a plain-PyTorch notebook, to run and change."""
+    from nameclf.ui.gradients import recurrent_run
+    from nameclf.ui.views import download_notebook
+
+    found = recurrent_run()
+    if found is None:
+        return
+    run_id, run = found
+    st.markdown(f"**Take it home.** Your run **{run_id}** as a notebook in plain PyTorch: the "
+                "same data, padding and packing, model and training loop, without this app.")
+    download_notebook(run_id, run, key="lesson_notebook")
 
 
 def main(ds: NameDataset) -> None:

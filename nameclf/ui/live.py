@@ -134,6 +134,8 @@ def _panel(kind: str) -> None:
     labels = job.meta.models
     if job.meta.shared == "joined":
         st.info(job.meta.note)
+    elif job.meta.note:  # an upload trains on this server, not on the cluster
+        st.caption(job.meta.note)
     if watching := sharing.watching_text(job):
         st.caption(watching)
     tick, phase = live.latest(), live.phase()

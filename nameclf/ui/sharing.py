@@ -8,7 +8,7 @@ recently gets it at once from the server's store; an upload is never shared.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 from streamlit.logger import get_logger
@@ -16,9 +16,6 @@ from streamlit.logger import get_logger
 from nameclf.serve.runstore import RunStore, dataset_digest, not_reproducible, run_key
 from nameclf.serve.shared_runs import Given, SharedRuns
 from nameclf.ui.cache import THREADS_PER_JOB, current_dataset, server_wide
-
-if TYPE_CHECKING:
-    from nameclf.classify.pipeline import Run
 
 _log = get_logger(__name__)
 STORE_BYTES = 64 * 2**20  # finished runs kept for everyone: 64 MB (a fast GRU is ~0.4 MB)
@@ -68,19 +65,13 @@ def log_start(key: str, how: str, registry: SharedRuns) -> None:
               len(registry), registry.watchers())
 
 
-def from_store(key: str) -> Given | None:
-    """A copy of a finished identical run, if the store still has it."""
-    found = run_store().get(key)
-    return None if found is None else Given(found[0], found[1])
+def where(engine: Any):
+    """How a note names the place runs are shared: this server, or the training cluster."""
+    from nameclf.serve.engine import LocalEngine
 
-
-def keep(key: str, runs: list[Run]) -> bool:
-    """Store finished runs for the next identical request; only completed ones."""
-    from nameclf.serve.runstore import run_nbytes
-
-    if not runs or any(run.status != "completed" for run in runs):
-        return False  # a stopped or time-limited run is not what these settings give
-    return run_store().put(key, runs, sum(run_nbytes(run) for run in runs))
+    if isinstance(engine, LocalEngine):
+        return lambda text: text
+    return lambda text: text.replace("on this server", "on the shared training cluster")
 
 
 def age_text(seconds: float) -> str:

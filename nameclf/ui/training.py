@@ -6,7 +6,6 @@ Pages read `job.snapshot()` and call `collect()`, which moves finished runs into
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -14,20 +13,16 @@ import streamlit as st
 
 from nameclf.errors import ConfigError
 from nameclf.serve.jobs import Job
-from nameclf.serve.shared_runs import Shared
+from nameclf.serve.train_job import JobSpec, Phase, Tick
 from nameclf.ui import params, sharing
-from nameclf.ui.cache import (
-    current_dataset,
-    current_prepared,
-    own,
-    training_slots,
-)
+from nameclf.ui.cache import THREADS_PER_JOB, current_dataset, current_prepared, own
 from nameclf.ui.estimates import expected_seconds, learned_speed
 from nameclf.ui.state import add_run, dataset_name, next_run_id, relabel
 
 if TYPE_CHECKING:  # torch loads when a job starts, not when a page with a Start button draws
     from nameclf.classify.pipeline import Prepared, Run
-    from nameclf.classify.train import Progress
+
+__all__ = ["Phase", "Tick"]  # the live panel's items, defined with the job (serve.train_job)
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -46,23 +41,6 @@ class JobMeta:
     empty: list[str] = field(default_factory=list)  # n-gram fits ended early: nothing kept
     shared: str = ""  # "" (the visitor's own run), "joined" (live) or "given" (from the store)
     note: str = ""  # what the visitor is told about how it was shared
-
-
-@dataclass
-class Tick:
-    """One progress report: which model of the job, and its training Progress."""
-
-    model: int
-    progress: Progress
-
-
-@dataclass
-class Phase:
-    """Reported as a model of the job starts: the panel shows it working before any step
-    (an n-gram fit has no steps at all), never the previous model's "0 s left"."""
-
-    model: int
-    started: float  # time.monotonic() when it started
 
 
 def current_job() -> Job | None:
@@ -125,72 +103,36 @@ def _start(kind: str, values: dict, model_cfgs, train_cfg, prep: Prepared,
            key: str | None = None) -> Job:
     """Start a job training one model per config in sequence; refuses a second job.
 
-    With a run `key` (nameclf.ui.sharing) the job is shared: the visitor gets a Watcher of
-    it, others asking the same key join it, and its completed runs go to the server's store.
+    It runs where nameclf.ui.engines says (this server, or a Ray cluster for a built-in
+    dataset). With a run `key` (nameclf.ui.sharing) the job is shared: a run finished
+    recently with it is given at once, one training or queued with it is joined, and its
+    completed runs are kept for the next visitor asking the same.
     """
-    from nameclf.classify.pipeline import fit
+    from nameclf.ui.engines import engine_for
 
     _refuse_second_job()
     info = _run_info(values)
-    holder: dict = {}  # the Job and its Shared, once made (the target runs after)
+    spec = JobSpec(prep, list(model_cfgs), train_cfg, info, THREADS_PER_JOB)
 
-    def progress(report, i: int, p: Progress) -> None:
-        model, p = p.model, replace(p, model=None)  # a tick keeps numbers, not the model
-        report(Tick(i, p))
+    def on_step(i: int, p, model, expected: float) -> None:
         if model_cfgs[i].cell != "ngram" and p.step > 1:
             learned_speed(model_cfgs[i], train_cfg, p.names_per_second)
-        job, slots = holder["job"], holder["job"].slots
-        if slots is not None and job.running_since is not None:  # a better guess for the queue
-            held = time.time() - job.running_since
-            slots.revise(id(job), held + p.eta + (len(model_cfgs) - i - 1) * (p.elapsed + p.eta))
-        if "shared" in holder:
-            holder["shared"].on_step(model)
-
-    def target(report, stop):
-        out = []
-        try:
-            for i, model_cfg in enumerate(model_cfgs):
-                if stop.is_set() and out:
-                    break
-                report(Phase(i, time.monotonic()))
-                # the n-gram baseline fits in one go, with no half-fitted model a budget
-                # could keep: it gets no time budget (Stop still ends it)
-                limit = 0.0 if model_cfg.cell == "ngram" else train_cfg.time_budget
-                run = fit(prep, model_cfg, replace(train_cfg, time_budget=limit), stop=stop,
-                          info=dict(info), callback=lambda p, i=i: progress(report, i, p))
-                out.append(run)
-            if key is not None:
-                sharing.keep(key, out)
-            return out
-        finally:
-            if "shared" in holder:
-                sharing.shared_runs().forget(holder["shared"])
-                holder["shared"].ended()
-
-    labels = [model_cfg.kind for model_cfg in model_cfgs]  # lstm, ngram, lstm+ngram
-    expected = expected_seconds(model_cfgs, train_cfg, len(prep.train))
-    job = holder["job"] = Job(target, name=f"{kind}-{labels[0]}", slots=training_slots(),
-                              expected_s=expected)
-    if key is None:
-        _attach(kind, values, job, labels)
-        job.start()
-        return job
 
     def so_far(model, items):
         return stopped_run(model, prep, train_cfg, dict(info), items)
 
-    def make() -> Shared:
-        holder["shared"] = Shared(key, job, model_cfgs[0].cell != "ngram", so_far)
-        return holder["shared"]
-
-    registry = sharing.shared_runs()
-    view, joined = registry.join_or_add(key, make)
-    sharing.log_start(key, "joined" if joined else "started", registry)
-    if joined:  # someone started the same run a moment ago: this job is never started
-        return _attach(kind, values, view, labels, "joined", sharing.JOINED)
-    _attach(kind, values, view, labels)
-    job.start()
-    return view
+    labels = [model_cfg.kind for model_cfg in model_cfgs]  # lstm, ngram, lstm+ngram
+    expected = expected_seconds(model_cfgs, train_cfg, len(prep.train))
+    engine, where = engine_for(st.session_state.get("dataset_source") == "upload")
+    job, how = engine.submit(spec, key, expected, f"{kind}-{labels[0]}", so_far, on_step)
+    if key is not None:
+        sharing.log_start(key, how, sharing.shared_runs())
+    here = sharing.where(engine)  # "on this server", or on the cluster
+    if how == "given":
+        return _attach(kind, values, job, labels, "given", here(sharing.given_note(job)))
+    if how == "joined":
+        return _attach(kind, values, job, labels, "joined", here(sharing.JOINED))
+    return _attach(kind, values, job, labels, "", where)
 
 
 def _attach(kind: str, values: dict, job, labels: list[str], shared: str = "",
@@ -216,11 +158,6 @@ def start_training(values: dict) -> Job:
     prep = current_prepared(values["split"], int(values["seed"]), values["device"])
     model_cfg, train_cfg, split = params.configs(values, len(prep.train))
     key = sharing.key_for(values, model_cfg, train_cfg, split)
-    if key is not None:
-        labels = [model_cfg.kind]
-        if (given := sharing.from_store(key)) is not None:
-            sharing.log_start(key, "given", sharing.shared_runs())
-            return _attach("train", values, given, labels, "given", sharing.given_note(given))
     return _start("train", values, [model_cfg], train_cfg, prep, key)
 
 
