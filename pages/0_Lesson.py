@@ -13,8 +13,9 @@ from nameclf.ui.state import preload_heavy, preload_torch  # noqa: E402
 
 def main() -> None:
     st.title("The lesson: how a batch of names goes through an RNN")
-    st.caption("Predict first, then see the real tensors of your own names. Your place and "
-               "answers live in this page's address: reload it, or share it, to resume here.")
+    if "key" not in st.query_params:  # the teacher link shows the class view instead
+        st.caption("Predict first, then see the real tensors of your own names. Your place and "
+                   "answers live in this page's address: reload it, or share it, to resume here.")
     classroom.arrive(lesson.chapters())  # a class link fixes the dataset: before reading it
     lesson.main(current_dataset())
 

@@ -72,10 +72,14 @@ def test_learners_answer_and_the_teacher_sees_them_live():
     other = page(learner)
     other.radio(key="lesson_in_1a").set_value(1).run()
     other.button(key="lesson_check_1a").click().run()
+    other.button(key="lesson_go_end").click().run()  # the summary waits for the release too
+    assert "Your teacher releases the answers" in other.info[0].value
+    assert not [m for m in other.markdown if "| your first answer |" in m.value]
     view = page(teacher)
     shown = text(view)
     assert "2 learners in this class" in shown
-    assert {m.label: m.value for m in view.metric}["Chapter 1"] == "2"
+    places = {m.label: m.value for m in view.metric}
+    assert (places["Chapter 1"], places["Chapter 3"], places["Summary"]) == ("1", "0", "1")
     assert "question 1a (1 of 2 wrong)" in shown
     table = next(m.value for m in view.markdown if m.value.startswith("**Question 1a**"))
     rows = table.splitlines()[4:]  # below the table's header
@@ -85,6 +89,8 @@ def test_learners_answer_and_the_teacher_sees_them_live():
     view.button(key="class_release").click().run()
     at.run()
     assert "batch_first=True" in at.error[0].value  # released: the feedback shows
+    other.run()
+    assert [m for m in other.markdown if "| your first answer |" in m.value]
 
 
 def test_a_wrong_missing_or_made_up_key_sees_nothing():

@@ -135,6 +135,11 @@ STATUS_WORDS = {"right-first": "✓ right at first try", "right-retry": "✓ rig
 def summary(ctx: Ctx, found: tuple[int, ...]) -> None:
     """How each answer went, and the full pages for going deeper."""
     st.subheader("Your summary")
+    if classroom.held():  # the class's feedback waits for the teacher
+        st.info("Your answers are kept. Your teacher releases the answers: your summary shows "
+                "them once they do.")
+        st.button("← Back to the last chapter", key="lesson_back", on_click=go, args=(found[-1],))
+        return
     p = ctx.progress
     rows, every = [], []
     for c in found:
