@@ -154,7 +154,7 @@ def test_evaluate_and_compare_a_finished_run(tiny_bytes):
     n_test = at.session_state["runs"]["run1-gru"].info["n_test"]
     assert at.caption[1].value == f"Measured on all {n_test:,} test names (names split, seed 1)."
     assert len(at.get("plotly_chart")) == 1  # the confusion matrix
-    assert len(at.dataframe) == 3  # per label, most confused, mistakes
+    assert len(at.dataframe) == 4  # per label, most confused, mistakes, a confusion cell's names
     at = same_session(at, "pages/5_Compare.py").run()
     no_exception(at)
     assert at.multiselect(key="compare_runs").value == ["run1-gru"]
