@@ -51,6 +51,23 @@ def answer(page: Page, url: str, choice: str, verdict: str, name: str) -> None:
     shot(page, name)
 
 
+def choose(page: Page, box: str, setting: str) -> None:
+    """Pick one option of a long multiselect by typing it. A rerun that lands while typing
+    (the panel just opened) redraws the box and drops the text: type again until it shows."""
+    field = page.locator(f".st-key-{box} input")
+    option = page.get_by_role("option", name=setting, exact=True)
+    for _ in range(5):
+        field.click()
+        field.fill(setting)  # the list is long: filter it
+        try:
+            expect(option).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            page.keyboard.press("Escape")
+    option.click()
+    page.keyboard.press("Escape")
+
+
 @pytest.mark.timeout(180)
 def test_a_teacher_sees_two_learners_answer(server, browser):  # noqa: F811 (fixture)
     started = time.monotonic()
@@ -58,10 +75,9 @@ def test_a_teacher_sees_two_learners_answer(server, browser):  # noqa: F811 (fix
     teacher.goto(f"{server}/Lesson")
     settle(teacher)
     teacher.get_by_text("For teachers: make a class link").click()
+    settle(teacher)
     for box, setting in (("class_hide", "cell"), ("class_lock", "lr")):
-        teacher.locator(f".st-key-{box} input").fill(setting)  # the list is long: filter it
-        teacher.get_by_role("option", name=setting, exact=True).click()
-        teacher.keyboard.press("Escape")
+        choose(teacher, box, setting)
     teacher.get_by_role("button", name="Make the class link").click()
     settle(teacher)
     codes = teacher.locator('[data-testid="stCode"]')
