@@ -169,3 +169,27 @@ def test_a_learners_train_run_reaches_the_class_view_once(tiny_bytes):
     assert train.session_state["train_values"]["seed"] == 3  # the class's, not seed=1
     shown = text(page(teacher))
     assert "The class's runs on Train" in shown and page(teacher).dataframe
+
+
+def test_a_reload_on_train_keeps_the_class(tiny_bytes):
+    """Train's address carries the class link beside the settings: a fresh session opened
+    from it (a reload) is still in the class, its locks in place, under the same token."""
+    learner, _ = make_class(class_seed=7, class_lock=["lr"])
+    at = page(learner)
+    train = train_page(tiny_bytes)
+    for key in ("class_link", "class_learner", "dataset_source"):
+        train.session_state[key] = at.session_state[key]
+    train.run()
+    address = train.query_params
+    assert address["cls"] == learner["cls"] and address[cl.LEARNER] == at.session_state[
+        "class_learner"]
+    reloaded = AppTest.from_file(str(ROOT / "pages/2_Train.py"), default_timeout=120)
+    reloaded.query_params.update({k: v[0] if isinstance(v, list) else v
+                                  for k, v in address.items()})
+    reloaded.run()
+    no_exception(reloaded)
+    assert reloaded.session_state["class_link"].class_id == learner["cls"]
+    assert reloaded.session_state["class_learner"] == at.session_state["class_learner"]
+    reloaded.select_slider(key="tw_lr").set_value(0.5).run()
+    assert reloaded.session_state["train_values"]["lr"] == params.defaults()["lr"]
+    assert reloaded.session_state["train_values"]["seed"] == 7

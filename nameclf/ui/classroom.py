@@ -27,6 +27,7 @@ NOTE = "class_note"  # why an answer was not sent, shown once
 REPORTED = "class_reported"  # Train run ids already sent
 ALWAYS_FIXED = ("dataset", "seed")  # a class link always fixes these on Train
 REDIS_ENV = "NAMECLF_REDIS_URL"  # set it to keep classes in Redis (several servers)
+URL_EXTRA = "train_url_extra"  # query parameters Train keeps beside its settings (the class)
 
 
 def make_store() -> ClassStore:
@@ -146,12 +147,31 @@ def _css(keys: tuple[str, ...], rule: str) -> str:
     return "".join(f".st-key-{WIDGET}{key} {{{rule}}}" for key in keys)
 
 
+def _arrive_on_train() -> None:
+    """A learner who reloads Train (or opens it first) keeps the class: its link rides in
+    Train's address beside the settings (`URL_EXTRA`), as in the lesson's."""
+    from nameclf.lab.lesson import CHAPTERS
+
+    query = st.query_params.to_dict()
+    if link() is not None or "cls" not in query or cl.TEACHER in query:
+        return
+    k, note = cl.parse(query, tuple(CHAPTERS), settings())
+    if note:
+        st.warning(note)
+    if k is not None:
+        token = str(query.get(cl.LEARNER, ""))
+        st.session_state[LINK] = k
+        st.session_state[LEARNER] = token if valid_token(token) else cl.new_learner()
+
+
 def apply_train() -> None:
     """On Train, before its form: put back every fixed setting, hide the hidden ones."""
+    _arrive_on_train()
     k = link()
     if k is None:
         return
     ss = st.session_state
+    ss[URL_EXTRA] = link_query()  # train_form keeps these in Train's address
     values = params.defaults()
     values["seed"] = k.seed
     fixed = [key for key in (*ALWAYS_FIXED, *k.fixed()) if key in params.BY_KEY]

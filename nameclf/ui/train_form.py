@@ -187,7 +187,8 @@ def settings_form(disabled: bool = False) -> dict:
     values = {p.key: ss[WIDGET + p.key] for p in params.PARAMS}
     values["dataset"] = ss["dataset_source"]
     ss["train_values"] = values
-    query = params.to_query(values)
+    # a class link's parameters ride along (ui.classroom.URL_EXTRA), so a reload keeps the class
+    query = params.to_query(values) | ss.get("train_url_extra", {})
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
     return values
