@@ -160,8 +160,8 @@ def noise_rows(curves: Mapping[str, Mapping]) -> list[dict]:
     return rows
 
 
-def race_progress(item: dict | None, sizes: list[int], lane_seconds: float,
-                  elapsed: float, pace_steps: int = 600) -> tuple[float, str]:
+def race_progress(item: dict | None, elapsed: float,
+                  pace_steps: int = 600) -> tuple[float, str]:
     """(fraction, text) for the race's progress bar."""
     if not item or item.get("phase") == "target":
         return 0.02, f"Training the target run ({pace_steps} steps of fast)… " \

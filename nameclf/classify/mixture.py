@@ -70,9 +70,22 @@ def scored(model: nn.Module, enc: Encoded) -> tuple[torch.Tensor, dict[str, floa
     return model.mix(*parts.values()), alone_top1
 
 
+def recurrent_config(config: ModelConfig) -> ModelConfig:
+    """The config of a mixture's recurrent part on its own (a recurrent config: unchanged)."""
+    return replace(config, ngram_weight=0.0, lexicon=False)
+
+
+def recurrent_net(model: nn.Module) -> NameClassifier | None:
+    """The recurrent net of a model: itself, a mixture's recurrent part, or None (n-grams)."""
+    if isinstance(model, NameClassifier):
+        return model
+    inner = getattr(model, "recurrent", None)
+    return inner if isinstance(inner, NameClassifier) else None
+
+
 def alone(model: NameClassifier) -> NameClassifier:
     """A recurrent model that was to be mixed, kept on its own: its config says so."""
-    model.config = replace(model.config, ngram_weight=0.0, lexicon=False)
+    model.config = recurrent_config(model.config)
     return model
 
 

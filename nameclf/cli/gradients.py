@@ -67,9 +67,11 @@ def finite(value):
 
 
 def model_and_pool(args):
-    """(model at its current weights, training names, configs, how far it is trained)."""
+    """(the model at its current weights, its training names, the preset's run settings:
+    None for a checkpoint, which is measured as it is)."""
     import torch
 
+    from nameclf.classify.mixture import recurrent_config
     from nameclf.classify.model import NameClassifier
     from nameclf.classify.pipeline import prepare
     from nameclf.classify.presets import preset
@@ -87,17 +89,17 @@ def model_and_pool(args):
         check_compatible(run, ds)
         split = make_split(ds, args.split or run.info.get("split", "names"),
                            seed=args.seed or 0)
-        return run.model, encode_for(run, ds, split.train, "cpu"), None, None
+        return run.model, encode_for(run, ds, split.train, "cpu"), None
     model_cfg, train_cfg, split = preset(args.preset or DEFAULT_PRESET)
     seed = args.seed or 0
     prep = prepare(load_data(args), args.split or split, seed=seed)
-    model_cfg = replace(model_cfg, vocab_size=len(prep.vocab), n_classes=len(prep.classes),
-                        ngram_weight=0.0, lexicon=False)
+    model_cfg = replace(recurrent_config(model_cfg), vocab_size=len(prep.vocab),
+                        n_classes=len(prep.classes))
     if model_cfg.cell == "ngram":
         raise ConfigError("the n-gram baseline is counted, not trained by gradients: choose a "
                           "recurrent preset")
     torch.manual_seed(seed)
-    return NameClassifier(model_cfg), prep.train, model_cfg, replace(train_cfg, seed=seed)
+    return NameClassifier(model_cfg), prep.train, replace(train_cfg, seed=seed)
 
 
 def checkpoint_run(load, path: Path):
@@ -123,7 +125,7 @@ def cmd_gradnoise(args) -> int:
     if args.steps < 0:
         raise ConfigError("--steps must be 0 or more")
     cfg = NoiseConfig(pool=args.pool, draws=args.draws, seed=args.seed or 0)
-    model, pool, _, train_cfg = model_and_pool(args)
+    model, pool, train_cfg = model_and_pool(args)
     first = measure_noise(model, pool, cfg)
     if not args.steps:
         out = first.to_dict()
@@ -157,6 +159,7 @@ def print_noise(result: dict, label: str) -> None:
 
 
 def cmd_batch_race(args) -> int:
+    from nameclf.classify.mixture import recurrent_config
     from nameclf.classify.pipeline import prepare
     from nameclf.classify.presets import preset
     from nameclf.lab.batch_race import BatchRaceConfig, race_batch_sizes
@@ -168,8 +171,8 @@ def cmd_batch_race(args) -> int:
     if model_cfg.cell == "ngram":
         raise ConfigError("the n-gram baseline has no batches: choose a recurrent preset")
     prep = prepare(load_data(args), args.split or split, seed=cfg.seed)
-    model_cfg = replace(model_cfg, vocab_size=len(prep.vocab), n_classes=len(prep.classes),
-                        ngram_weight=0.0, lexicon=False)
+    model_cfg = replace(recurrent_config(model_cfg), vocab_size=len(prep.vocab),
+                        n_classes=len(prep.classes))
     out = race_batch_sizes(model_cfg, replace(train_cfg, seed=cfg.seed), prep.train, prep.test,
                            cfg)
     if args.json:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from nameclf.batching.encoding import encode_batch
+from nameclf.classify.mixture import recurrent_net
 from nameclf.classify.model import NameClassifier
 from nameclf.data.vocab import Vocab
 from nameclf.errors import ConfigError
@@ -99,11 +100,11 @@ def integrated_gradients(model: NameClassifier, vocab: Vocab, name: str, target:
 
 def recurrent_part(model: torch.nn.Module) -> tuple[NameClassifier | None, str]:
     """The net integrated gradients can run through, and what it leaves out."""
-    if isinstance(model, NameClassifier):
-        return model, ""
-    inner = getattr(model, "recurrent", None)
-    if isinstance(inner, NameClassifier):  # a mixture: the n-gram part has no gradient
-        return inner, "Integrated gradients explain the recurrent part alone, not the mix."
+    net = recurrent_net(model)
+    if net is model:
+        return net, ""
+    if net is not None:  # a mixture: the n-gram part has no gradient
+        return net, "Integrated gradients explain the recurrent part alone, not the mix."
     return None, "The n-gram model has no input gradient: occlusion only."
 
 

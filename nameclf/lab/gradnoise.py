@@ -268,11 +268,12 @@ def measure_noise(model: torch.nn.Module, enc: Encoded, cfg: NoiseConfig = Noise
     """The gradient noise of a recurrent classifier at its current weights (unchanged)."""
     import torch
 
-    if not hasattr(model, "h2o"):  # a Mixture's n-gram half has no gradient: measure its net
-        model = getattr(model, "recurrent", None)
-        if model is None:
-            raise ConfigError("the n-gram baseline is counted, not trained by gradients: "
-                              "measure a recurrent model (RNN, LSTM or GRU)")
+    from nameclf.classify.mixture import recurrent_net
+
+    model = recurrent_net(model)  # a mixture's n-gram half has no gradient: measure its net
+    if model is None:
+        raise ConfigError("the n-gram baseline is counted, not trained by gradients: "
+                          "measure a recurrent model (RNN, LSTM or GRU)")
     if len(enc) < 2:
         raise ConfigError("the gradient noise needs a pool of at least 2 names")
     start = time.perf_counter()

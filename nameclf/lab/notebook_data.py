@@ -125,3 +125,38 @@ def encode(name):
         other = c.lower() if c != c.lower() else c.upper()
         out.append(lookup.get(c) or (lookup.get(other, 1) if len(other) == 1 else 1))
     return out"""
+
+# The two training loops' batch sampler and learning-rate schedule (nameclf.batching.batches.
+# sample_batches, nameclf.classify.train.lr_at), for the notebooks' LOOP cells to include.
+BATCHES_AND_SCHEDULE = """\
+def sample_batches(lengths, batch_size, sampling, gen):
+    \"\"\"Index batches forever: random with replacement, shuffled epochs, or length buckets.\"\"\"
+    n = len(lengths)
+    batch_size = batch_size if sampling == "random" else min(batch_size, n)
+    while True:
+        if sampling == "random":  # the tutorial: independent draws with replacement
+            yield torch.randint(n, (batch_size,), generator=gen)
+            continue
+        perm = torch.randperm(n, generator=gen)
+        batches = list(perm.split(batch_size))
+        if sampling == "bucket":  # sort within chunks of 32 batches: similar lengths together
+            batches = []
+            for part in perm.split(32 * batch_size):
+                part = part[torch.sort(lengths[part], stable=True).indices]
+                batches += list(part.split(batch_size))
+            order = torch.randperm(len(batches), generator=gen).tolist()
+            batches = [batches[i] for i in order]
+        yield from batches
+
+
+def lr_at(step, total):
+    \"\"\"Linear warmup, then constant, cosine or linear decay.\"\"\"
+    if step < T["warmup"]:
+        return T["lr"] * (step + 1) / T["warmup"]
+    progress = (step - T["warmup"]) / max(1, total - T["warmup"])
+    if T["schedule"] == "cosine":
+        return T["lr"] * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    return T["lr"] if T["schedule"] == "constant" else T["lr"] * max(0.0, 1 - progress)
+
+
+"""

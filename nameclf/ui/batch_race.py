@@ -63,9 +63,7 @@ def _start_race(cfg: BatchRaceConfig) -> None:
 
     expected = 8.0 + len(cfg.batch_sizes) * cfg.lane_seconds
     job = Job(target, name="batch-size race", slots=training_slots(), expected_s=expected)
-    st.session_state[KEY_JOB] = {"job": own(job).start(), "kind": "race",
-                                 "sizes": list(cfg.batch_sizes),
-                                 "lane_seconds": cfg.lane_seconds}
+    st.session_state[KEY_JOB] = {"job": own(job).start(), "kind": "race"}
 
 
 def show_race(result: dict, key: str = "br") -> None:

@@ -20,8 +20,9 @@ from nameclf.charts.figures import CHART_CONFIG
 from nameclf.classify.presets import DEFAULT_PRESET
 from nameclf.errors import ConfigError
 from nameclf.lab.gradnoise import NoiseConfig
-from nameclf.serve.jobs import Job, queue_text
+from nameclf.serve.jobs import Job
 from nameclf.ui.cache import current_prepared, own, training_slots
+from nameclf.ui.views import queue_line
 
 KEY_JOB = "grad_job"  # {"job": Job, "kind": "noise" | "race", ...} while one runs
 KEY_NOISE = "grad_noise"  # the latest noise measurement: {"curves": {...}, "source": str}
@@ -84,6 +85,7 @@ def _noise_target(cfg: NoiseConfig, found, prep, model_cfg, train_cfg):
     def target(report, stop):
         import torch
 
+        from nameclf.classify.mixture import recurrent_config
         from nameclf.classify.model import NameClassifier
         from nameclf.lab.gradnoise import measure_noise, train_steps
 
@@ -94,8 +96,7 @@ def _noise_target(cfg: NoiseConfig, found, prep, model_cfg, train_cfg):
         if found is not None:
             run_id, run, pool = found
             torch.manual_seed(run.train_config.seed)
-            first = NameClassifier(run.model_config if not run.model_config.ngram_weight else
-                                   _without_ngram(run.model_config))
+            first = NameClassifier(recurrent_config(run.model_config))
             curves = {"at init": measure("at init", first, pool)}
             curves[f"trained ({run_id})"] = measure(f"trained ({run_id})", run.model, pool)
             return {"curves": curves, "source": f"your run {run_id}"}
@@ -113,12 +114,6 @@ def _noise_target(cfg: NoiseConfig, found, prep, model_cfg, train_cfg):
     return target
 
 
-def _without_ngram(model_cfg):
-    from dataclasses import replace
-
-    return replace(model_cfg, ngram_weight=0.0, lexicon=False)
-
-
 def start_noise(key: str = "gn") -> None:
     """Start the measurement job (a button callback: errors become one line)."""
     try:
@@ -131,6 +126,7 @@ def start_noise(key: str = "gn") -> None:
 def _start_noise(cfg: NoiseConfig) -> None:
     from dataclasses import replace
 
+    from nameclf.classify.mixture import recurrent_net
     from nameclf.classify.pipeline import check_compatible, encode_for
     from nameclf.classify.presets import preset
     from nameclf.data.splits import make_split
@@ -142,8 +138,7 @@ def _start_noise(cfg: NoiseConfig) -> None:
         ds, split, seed, _ = run_data(run_id, run)
         check_compatible(run, ds)
         rows = make_split(ds, split, seed=seed).train
-        net = run.model.recurrent if hasattr(run.model, "recurrent") else run.model
-        model = copy.deepcopy(net).cpu()  # the visitor's run stays untouched
+        model = copy.deepcopy(recurrent_net(run.model)).cpu()  # the visitor's run stays untouched
         job_run = copy.copy(run)
         job_run.model = model
         found = (run_id, job_run, encode_for(run, ds, rows, "cpu"))
@@ -178,9 +173,7 @@ def _waiting(job: Job, what: str) -> bool:
     """The queue line while the job waits for a slot; True while it does."""
     if job.running_since is not None:
         return False
-    ahead = job.queue_position()
-    st.progress(0.0, text=queue_text(ahead, job.expected_wait()) if ahead else
-                f"Starting {what}…")
+    queue_line(job, f"Starting {what}…")
     return True
 
 
@@ -200,8 +193,7 @@ def live(key: str = "gn") -> None:
         if kind == "noise":
             st.progress(*noise_progress(item))
         else:
-            fraction, text = gc.race_progress(item, entry["sizes"], entry["lane_seconds"],
-                                           time.time() - job.running_since)
+            fraction, text = gc.race_progress(item, time.time() - job.running_since)
             st.progress(fraction, text=text)
             if item and item.get("phase") == "lane":
                 partial = {"lanes": item["lanes"], "target_loss": item.get("target_loss")}

@@ -17,11 +17,12 @@ import streamlit as st
 
 from nameclf.lab.lesson import Question
 from nameclf.lab.lesson_gradients import gradient_questions
-from nameclf.serve.jobs import Job, queue_text
+from nameclf.serve.jobs import Job
 from nameclf.ui import gradients, training
 from nameclf.ui.cache import server_wide
 from nameclf.ui.lesson_chapters import Ctx, walk
 from nameclf.ui.state import dataset_name
+from nameclf.ui.views import queue_line
 
 KEY = "lesson6"  # the widget-state prefix gradients.noise_config reads
 SETTINGS = {"pool": 2048, "draws": 16}  # the lesson's measurement: seconds on a 2-core CPU
@@ -104,9 +105,7 @@ def _watch() -> None:
     st.caption("Another learner on this server is measuring with exactly these settings: "
                "you watch the same measurement.")
     if job.running_since is None:
-        ahead = job.queue_position()
-        st.progress(0.0, text=queue_text(ahead, job.expected_wait()) if ahead
-                    else "Starting the measurement…")
+        queue_line(job, "Starting the measurement…")
         return
     st.progress(*gradients.noise_progress(job.latest()))
 

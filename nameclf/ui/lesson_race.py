@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 from nameclf.charts import race as rp
-from nameclf.serve.jobs import Job, queue_text
+from nameclf.serve.jobs import Job
 from nameclf.ui import race as race_ui
 from nameclf.ui.cache import server_wide
 from nameclf.ui.state import dataset_name
+from nameclf.ui.views import queue_line
 
 SHARE_S = 600.0  # a finished lesson race is given to later learners for this long
 MAX_SHARED = 16  # lesson races remembered per server (one per dataset and setup)
@@ -100,9 +101,7 @@ def watch(race: SharedRace) -> None:
     st.caption("Another learner on this server is racing with exactly these settings: you "
                "watch the same race.")
     if job.running_since is None:
-        ahead = job.queue_position()
-        st.progress(0.0, text=queue_text(ahead, job.expected_wait()) if ahead
-                    else "Starting the race…")
+        queue_line(job, "Starting the race…")
         return
     fraction, text = rp.progress(job.snapshot(), race.entry["turns"],
                                  race.entry["turn_seconds"], time.time(), job.running_since)

@@ -6,7 +6,6 @@ import time
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from nameclf.serve.jobs import queue_text
 from nameclf.ui import sharing
 from nameclf.ui.state import runs
 from nameclf.ui.training import Live, collect, current_job, generator_busy, is_running
@@ -19,6 +18,7 @@ from nameclf.ui.views import (
     is_ngram,
     metric_row,
     mix_line,
+    queue_line,
     status_message,
 )
 
@@ -140,11 +140,8 @@ def _panel(kind: str) -> None:
         st.caption(watching)
     tick, phase = live.latest(), live.phase()
     if tick is None and phase is None:
-        ahead = job.queue_position()
-        start = ("Fitting the n-gram baseline in one go…" if labels[0] == "ngram"
-                 else "Starting… (the first step includes warming up)")
-        text = queue_text(ahead, job.expected_wait()) if ahead else start
-        st.progress(0.0, text=text)
+        queue_line(job, "Fitting the n-gram baseline in one go…" if labels[0] == "ngram"
+                   else "Starting… (the first step includes warming up)")
         return
     if phase is not None:
         _phase_line(phase, labels)

@@ -15,9 +15,9 @@ from nameclf.charts.figures import CHART_CONFIG
 from nameclf.classify.config import ModelConfig
 from nameclf.data.dataset import NameDataset
 from nameclf.lab.race import RaceConfig, contestants, race
-from nameclf.serve.jobs import Job, queue_text
+from nameclf.serve.jobs import Job
 from nameclf.ui.cache import devices, own, training_slots
-from nameclf.ui.views import dataset_key
+from nameclf.ui.views import dataset_key, queue_line
 
 KEY_JOB = "race_job"  # {"job": Job, "setup": dict, "seconds": float} while a race runs
 CELLS = ("rnn", "lstm", "gru")  # the tutorial's RNN first
@@ -121,9 +121,7 @@ def live() -> None:
     if job.done:
         st.rerun()
     if job.running_since is None:  # still in the server-wide queue (or just leaving it)
-        ahead = job.queue_position()
-        text = queue_text(ahead, job.expected_wait()) if ahead else "Starting the race…"
-        st.progress(0.0, text=text)
+        queue_line(job, "Starting the race…")
     else:
         fraction, text = rp.progress(job.snapshot(), entry["turns"], entry["turn_seconds"],
                                      time.time(), job.running_since)

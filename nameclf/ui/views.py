@@ -16,6 +16,7 @@ from streamlit.errors import StreamlitAPIException
 
 from nameclf.data.dataset import BUILTINS
 from nameclf.errors import CheckpointError, NameclfError
+from nameclf.serve.jobs import queue_text
 from nameclf.ui.cache import builtin_dataset, current_dataset, device, is_downloaded
 from nameclf.ui.state import add_run, runs, show_notes, uploaded_dataset
 
@@ -281,3 +282,10 @@ def status_box(text: str, status: str) -> None:
         st.error(text + ". The weights from before the last step are kept.")
     else:
         st.warning(text + ". The model so far is kept and usable.")
+
+
+def queue_line(job, starting: str) -> None:
+    """The progress bar of a job with nothing to report yet: its place in the server-wide
+    training queue and the wait, or `starting` once its turn has come."""
+    ahead = job.queue_position()
+    st.progress(0.0, text=queue_text(ahead, job.expected_wait()) if ahead else starting)
