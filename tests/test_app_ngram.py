@@ -304,3 +304,28 @@ def test_compare_gives_word_frequencies_to_the_ngram_baseline_only(tiny_bytes):
     runs = at.session_state["runs"]
     assert list(runs) == ["run1-rnn", "run2-lstm", "run3-gru", "run4-ngram"]
     assert [r.model_config.lexicon for r in runs.values()] == [False, False, False, True]
+
+
+def test_a_stop_between_two_cells_says_which_were_not_trained(tiny_bytes, monkeypatch):
+    """Stop landing after one cell finished and before the next started: the page names the
+    cells left untrained (a Stop that seemed to do nothing was a bug, seen in CI)."""
+    import nameclf.classify.pipeline as pipeline
+
+    real_fit = pipeline.fit
+
+    def fit_then_stop(*args, **kwargs):  # the visitor's Stop, just as the first cell ends
+        run = real_fit(*args, **kwargs)
+        kwargs["stop"].set()
+        return run
+
+    monkeypatch.setattr(pipeline, "fit", fit_then_stop)
+    at = use_tiny(app("pages/5_Compare.py"), tiny_bytes)
+    at.query_params.update(TINY)
+    at.run()
+    at.slider(key="compare_steps").set_value(20).run()
+    at.button(key="compare_start").click().run()
+    wait_for_job(at, timeout=120)
+    no_exception(at)
+    assert list(at.session_state["runs"]) == ["run1-rnn"]
+    assert any(i.value == "Stopped before **run2-lstm**, **run3-gru**, **run4-ngram** started, "
+                          "so were not trained." for i in at.info)

@@ -197,6 +197,10 @@ def finished(kind: str) -> list[str]:
     if meta.empty:
         labels = ", ".join(f"**{rid}**" for rid in meta.empty)
         st.info(f"Stopped before {labels} learned anything, so nothing of it was kept.")
+    if meta.untrained:
+        labels = ", ".join(f"**{rid}**" for rid in meta.untrained)
+        verb = "was" if len(meta.untrained) == 1 else "were"
+        st.info(f"Stopped before {labels} started, so {verb} not trained.")
     return [rid for rid in meta.run_ids if rid in runs()]
 
 

@@ -39,6 +39,7 @@ class JobMeta:
     error: str = ""  # the job's error line, if it failed
     stopped: bool = False  # the visitor pressed Stop
     empty: list[str] = field(default_factory=list)  # n-gram fits ended early: nothing kept
+    untrained: list[str] = field(default_factory=list)  # a Stop came before they started
     shared: str = ""  # "" (the visitor's own run), "joined" (live) or "given" (from the store)
     note: str = ""  # what the visitor is told about how it was shared
 
@@ -209,6 +210,8 @@ def collect() -> JobMeta | None:
     meta.stopped = job.stop_event.is_set()
     st.session_state[f"last_{meta.kind}_job"] = meta  # outlives a later job of another kind
     results = job.result or []
+    if meta.stopped and not meta.error and len(results) < len(meta.run_ids):
+        meta.untrained = meta.run_ids[len(results):]  # Stop came between two models
     kept = []
     for run_id, run in zip(meta.run_ids, results, strict=False):
         run_id = relabel(run_id, run.model_config.kind)  # a mixture whose n-gram fit was cut
