@@ -1,6 +1,7 @@
 """A Ray cluster, two web replicas and their visitors on one machine, with no packet leaving it.
 
     python bench/ray_cluster.py scenarios OUT.json        # what tests/test_ray_engine.py checks
+    python bench/ray_cluster.py others OUT.json           # its last part: the other job kinds
     python bench/ray_cluster.py class OUT.json [--seeds]  # 12 visitors, docs/scaling.md
     python bench/ray_cluster.py speed OUT.json            # `fast`: Ray task vs in-process
 
@@ -187,6 +188,56 @@ async def scenarios(bases: list[str], out: dict) -> None:
     out["exceptions"] = [x for s in (a, b, c, d, e, f) for x in s.exceptions]
     for s in (a, b, c, d, e, f):
         await s.close()
+    await other_jobs(bases, out)
+
+
+GEN_DONE = r"gen\d+-\w+\*?\*?: (completed|time budget reached|stopped) after [\d,]+ steps"
+RACE_DONE = r"The PyTorch tutorial reports batched training"
+NOISE_DONE = r"Measured on a quick fast run of [\d,]+ steps"
+BATCH_RACE_DONE = r"Target held-out loss"
+ON_CLUSTER = r"Racing on a worker of the shared training cluster"
+
+
+async def other_jobs(bases: list[str], out: dict) -> None:
+    """Every other kind of job on the cluster, from either replica: a generator, the Speed race,
+    the gradient noise measurement, the batch-size race; then a generator stopped mid-run."""
+    one, two = bases
+    try:
+        before = hub_stats()["trained"]
+    except ValueError:  # no replica has joined the cluster yet: its first Start makes the hub
+        before = 0
+    g = await Session(one, "G").connect()
+    await g.open("Generate")
+    r = await Session(two, "R").connect()
+    await r.open("Speed_race")
+    await g.answer("gw_time_gen-fast", 4, "gen_start")  # 4 s: the n-gram LM, then the net
+    await r.click("Start the race")
+    out["r_on_cluster"] = await r.wait_for(ON_CLUSTER, timeout=120)
+    out["g_result"] = await g.wait_for(GEN_DONE, timeout=180)
+    out["r_result"] = await r.wait_for(RACE_DONE, timeout=180)
+    n = await Session(one, "N").connect()
+    await n.open("Batch_size_and_gradients")
+    await n.choose({"gn_pool": ["512"], "gn_draws": ["8"]}, "gn_start")
+    q = await Session(two, "Q").connect()
+    await q.open("Batch_size_and_gradients")
+    await q.choose({"br_sizes": ["64", "256"], "br_seconds": ["10"]}, "br_start")
+    out["n_result"] = await n.wait_for(NOISE_DONE, timeout=180)
+    out["q_result"] = await q.wait_for(BATCH_RACE_DONE, timeout=240)
+    out["after_others"] = hub_stats()
+    out["others_trained"] = out["after_others"]["trained"] - before
+    # Stop from the page ends a generator on the cluster, and the visitor keeps what it learned
+    h = await Session(two, "H").connect()
+    await h.open("Generate")
+    await h.answer("gw_time_gen-fast", 120, "gen_start")
+    await h.wait_for(r"names/s", timeout=120)
+    await h.click("Stop")
+    out["h_result"] = await h.wait_for(GEN_DONE, timeout=60)
+    await asyncio.sleep(1.0)
+    out["after_gen_stop"] = hub_stats()
+    sessions = (g, r, n, q, h)
+    out["exceptions"] += [x for s in sessions for x in s.exceptions]
+    for s in sessions:
+        await s.close()
 
 
 async def a_class(bases: list[str], out: dict, seeds: bool, n: int = 12) -> None:
@@ -234,7 +285,7 @@ def speed(out: dict, rounds: int = 2) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("scenarios", "class", "speed"))
+    parser.add_argument("what", choices=("scenarios", "others", "class", "speed"))
     parser.add_argument("out")
     parser.add_argument("--seeds", action="store_true", help="12 different seeds, not one")
     parser.add_argument("--cpus", type=int, default=2, help="the head's CPUs: trainings at once")
@@ -253,6 +304,9 @@ def main() -> None:
                 speed(out)
             elif args.what == "scenarios":
                 asyncio.run(scenarios(bases, out))
+            elif args.what == "others":
+                out["exceptions"] = []
+                asyncio.run(other_jobs(bases, out))
             else:
                 asyncio.run(a_class(bases, out, args.seeds))
     except Exception as err:

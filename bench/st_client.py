@@ -129,6 +129,33 @@ class Session:
         return await self._rerun_and_wait(
             [state, WidgetState(id=button.button.id, trigger_value=True)], timeout)
 
+    async def choose(self, values: dict, check: str, timeout: float = 120) -> float:
+        """Set several widgets by key (a radio's index, a number, or the shown options of a
+        multiselect or select slider, as strings) and press the button whose key is `check`,
+        in one rerun; seconds to settle."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        states = []
+        for key, value in values.items():
+            element = self.widget(key)
+            if element is None:
+                raise AssertionError(f"{self.name}: no widget {key!r} on /{self.page}")
+            kind = element.WhichOneof("type")
+            wid = getattr(element, kind).id
+            if kind == "radio":
+                states.append(WidgetState(id=wid, int_value=int(value)))
+            elif kind == "number_input":
+                states.append(WidgetState(id=wid, double_value=float(value)))
+            else:  # multiselect, select slider: the options as shown
+                state = WidgetState(id=wid)
+                state.string_array_value.data.extend(str(v) for v in value)
+                states.append(state)
+        button = self.widget(check)
+        if button is None:
+            raise AssertionError(f"{self.name}: no button {check!r} on /{self.page}")
+        states.append(WidgetState(id=button.button.id, trigger_value=True))
+        return await self._rerun_and_wait(states, timeout)
+
     async def click_key(self, key: str, timeout: float = 120) -> float:
         """Press the button whose key is `key`; seconds to settle."""
         from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -143,7 +170,7 @@ class Session:
         """The element of the widget whose user key is `key` (its id ends with it)."""
         for element in self.elements.values():
             kind = element.WhichOneof("type")
-            if kind in ("radio", "number_input", "button") and getattr(
+            if kind in ("radio", "number_input", "button", "multiselect", "slider") and getattr(
                     element, kind).id.endswith(f"-{key}"):
                 return element
         return None
@@ -178,8 +205,9 @@ class Session:
                 if m := regex.search(text):
                     return m.group(0)
             if time.monotonic() > deadline:
+                last = " | ".join(t[:120] for t in source[-4:])
                 raise TimeoutError(f"{self.name}: {pattern!r} not seen on /{self.page} in "
-                                   f"{timeout} s")
+                                   f"{timeout} s (last seen: {last})")
             self._check_alive()
             await asyncio.sleep(0.2)
 

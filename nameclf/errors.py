@@ -15,3 +15,7 @@ class CheckpointError(NameclfError):
 
 class ConfigError(NameclfError):
     """A configuration value is out of range or unknown."""
+
+
+class ClusterError(NameclfError):
+    """The training cluster (NAMECLF_ENGINE=ray) cannot be reached."""

@@ -59,6 +59,20 @@ def test_a_killed_worker_tells_its_visitor_in_one_line_and_start_works_again(see
     assert seen["f_can_restart"]
 
 
+def test_every_other_kind_of_job_runs_on_the_cluster_from_either_replica(seen):
+    assert seen["r_on_cluster"]  # the Speed race says whose speeds they are
+    assert seen["g_result"] and seen["r_result"] and seen["n_result"] and seen["q_result"]
+    # a generator, a race, a measurement, a batch-size race: each one task on the cluster
+    assert seen["others_trained"] == 4
+    assert seen["after_others"]["running"] == 0 and seen["after_others"]["waiting"] == 0
+
+
+def test_stop_ends_a_generator_on_the_cluster_and_keeps_what_it_learned(seen):
+    steps = seen["h_result"].split("stopped after ")[1].split(" ")[0]  # "gen2-gru: stopped …"
+    assert int(steps.replace(",", "")) > 0
+    assert seen["after_gen_stop"]["running"] == 0
+
+
 def test_the_engine_is_the_in_process_one_unless_asked():
     assert engine_from_env({}) == "local"
     assert engine_from_env({"NAMECLF_ENGINE": " Ray "}) == "ray"

@@ -1,10 +1,14 @@
 """Where training jobs run, behind one small interface: this process, or a Ray cluster.
 
-An `Engine` takes a `JobSpec` (nameclf.serve.train_job) with its run key (None: not shared)
-and returns a `JobHandle`, which the pages read while it runs, and how it was served:
+An `Engine` takes a classifier `JobSpec` (nameclf.serve.train_job) with its run key (None: not
+shared) and returns a `JobHandle`, which the pages read while it runs, and how it was served:
 "started", "joined" (an identical run in progress) or "given" (an identical run finished
-recently). `LocalEngine` is the embedded default: a thread per job in this server's fair
-queue (jobs.Slots), identical runs shared in this process (shared_runs, runstore). The Ray
+recently). Every other job (a generator, the Speed race, the batch-size race, the gradient
+noise measurement: nameclf.lab.jobs) is `Work`, a picklable `work(report, stop)`, which
+`Engine.run` runs in the same fair queue, unshared.
+
+`LocalEngine` is the embedded default: a thread per job in this server's fair queue
+(jobs.Slots), identical runs shared in this process (shared_runs, runstore). The Ray
 engine (nameclf.serve.ray_jobs.RayEngine, opt-in with NAMECLF_ENGINE=ray) implements the same
 for every web replica of a cluster.
 """
@@ -46,12 +50,20 @@ class JobHandle(Protocol):
     def expected_wait(self) -> float | None: ...
 
 
+# A job other than a classifier's: called as work(report, stop) and returns its result. It
+# must pickle (a dataclass of its inputs, not a closure) to run on a cluster's worker.
+Work = Callable[[Callable[[Any], None], Any], Any]
+
+
 class Engine(Protocol):
-    """Runs classifier jobs: `submit` returns (a JobHandle, "started"|"joined"|"given")."""
+    """Runs jobs: `submit` a classifier job, returning (a JobHandle, "started"|"joined"|"given");
+    `run` any other Work, returning its JobHandle, started (or queued)."""
 
     def submit(self, spec: JobSpec, key: str | None, expected_s: float | None, name: str,
                so_far: Callable[[Any, list], Any] | None = None,
                on_step: StepHook | None = None) -> tuple[JobHandle, str]: ...
+
+    def run(self, work: Work, name: str, expected_s: float | None) -> JobHandle: ...
 
 
 def engine_from_env(env: Mapping[str, str]) -> str:
@@ -74,6 +86,10 @@ class LocalEngine:
 
     def __init__(self, slots: Slots, registry: SharedRuns, store: RunStore):
         self.slots, self.registry, self.store = slots, registry, store
+
+    def run(self, work: Work, name: str, expected_s: float | None) -> Job:
+        """`work` in a thread of this server, once the fair queue gives it a slot."""
+        return Job(work, name=name, slots=self.slots, expected_s=expected_s).start()
 
     def submit(self, spec: JobSpec, key: str | None, expected_s: float | None, name: str,
                so_far: Callable[[Any, list], Any] | None = None,

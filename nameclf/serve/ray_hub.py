@@ -7,9 +7,10 @@ one live), every job's progress, and the finished shareable runs (`runstore.RunS
 15 minutes). It never trains and never imports torch: progress items travel pickled, as bytes
 it only passes on, and a finished job's runs stay in Ray's object store, referenced.
 
-A job trains in a Ray task (`train_task`, one CPU), started by the hub when the queue gives it a
-slot. The task reports every FLUSH_S (and at each model's start) and hears back whether to stop
-and whether a detaching watcher wants the model so far. A task whose worker dies never sends its
+A job runs in a Ray task (`train_task`, one CPU), started by the hub when the queue gives it a
+slot: a classifier's JobSpec, or any other job's picklable Work (nameclf.serve.engine). The task
+reports every FLUSH_S (and at each model's start) and hears back whether to stop and whether a
+detaching watcher wants the model so far. A task whose worker dies never sends its
 last report: the hub sees the task end without it and tells its watchers WORKER_STOPPED.
 Pickle here only ever carries this package's own objects between its own processes.
 """
@@ -217,24 +218,33 @@ HubActor = ray.remote(Hub)
 
 
 @ray.remote(max_retries=0, num_cpus=1)
-def train_task(hub: Any, job_id: str, spec_bytes: bytes) -> list:
-    """Train a job on a worker, reporting to the hub; returns its runs."""
+def train_task(hub: Any, job_id: str, spec_bytes: bytes) -> Any:
+    """Run a job on a worker, reporting to the hub; returns its result.
+
+    A classifier JobSpec trains its models (and can hand a detaching watcher its model so
+    far); any other job is Work, called as work(report, stop). Either way the reports reach
+    the hub at least every FLUSH_S, from a thread of their own, and each flush hears Stop.
+    """
     import torch
 
     from nameclf.serve.runstore import run_nbytes
     from nameclf.serve.shared_runs import frozen_copy
 
-    spec: JobSpec = pickle.loads(spec_bytes)
-    torch.set_num_threads(spec.threads)
-    stop, buffer, state = threading.Event(), [], dict(flushed=0.0, want=False)
+    spec = pickle.loads(spec_bytes)
+    torch.set_num_threads(max(1, int(getattr(spec, "threads", 1))))
+    stop, ended = threading.Event(), threading.Event()
+    buffer: list[bytes] = []
+    state = dict(flushed=0.0, want=False)
+    sending = threading.Lock()  # one flush at a time, so the hub gets the items in order
 
     def flush(model: bytes | None = None, expected: float | None = None,
               final: dict | None = None) -> None:
-        sent, buffer[:] = list(buffer), []
-        reply = ray.get(hub.report.remote(job_id, sent, model, expected, final))
-        if reply["stop"]:
-            stop.set()
-        state.update(flushed=time.monotonic(), want=reply["want_model"])
+        with sending:
+            sent, buffer[:] = list(buffer), []
+            reply = ray.get(hub.report.remote(job_id, sent, model, expected, final))
+            if reply["stop"]:
+                stop.set()
+            state.update(flushed=time.monotonic(), want=reply["want_model"])
 
     def report(item: Any) -> None:
         buffer.append(pickle.dumps(item))
@@ -247,16 +257,29 @@ def train_task(hub: Any, job_id: str, spec_bytes: bytes) -> list:
         elif time.monotonic() - state["flushed"] >= FLUSH_S:
             flush(None, expected)
 
-    runs: list = []
+    def keep_flushing() -> None:  # progress and Stop even while a job reports nothing
+        while not ended.wait(FLUSH_S):
+            if time.monotonic() - state["flushed"] >= FLUSH_S:
+                flush()
+
+    flusher = threading.Thread(target=keep_flushing, daemon=True, name="nameclf-flush")
+    flusher.start()
+    result: Any = None
     try:
-        runs = train_models(spec, report, stop, on_step)
-        final = dict(completed=bool(runs) and all(r.status == "completed" for r in runs),
-                     nbytes=sum(run_nbytes(r) for r in runs), error=None)
+        if isinstance(spec, JobSpec):
+            result = train_models(spec, report, stop, on_step)
+            final = dict(completed=bool(result) and all(r.status == "completed" for r in result),
+                         nbytes=sum(run_nbytes(r) for r in result), error=None)
+        else:
+            result = spec(report, stop)
+            final = dict(completed=False, nbytes=0, error=None)  # never shared
     except NameclfError as err:
         final = dict(completed=False, error=str(err))
     except Exception as err:  # a bug: tell the visitor in one line, keep the trace in the log
         traceback.print_exc()
         final = dict(completed=False,
                      error=f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+    ended.set()
+    flusher.join()
     flush(final=final)
-    return runs
+    return result

@@ -10,6 +10,7 @@ in the last 15 minutes).
 from __future__ import annotations
 
 import pickle
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from typing import Any
 
 import ray
 
+from nameclf.errors import ClusterError
+from nameclf.serve.engine import Work
 from nameclf.serve.ray_hub import HUB_NAME, NAMESPACE, HubActor
 from nameclf.serve.shared_runs import Given
 from nameclf.serve.train_job import JobSpec
@@ -24,6 +27,7 @@ from nameclf.serve.train_job import JobSpec
 POLL_S = 0.2  # a RayJob asks the hub at most this often, however often a page reads it
 CALL_TIMEOUT_S = 30.0  # a hub that does not answer in this long is treated as lost
 UNREACHABLE = "the training cluster does not answer; press Start to train again"
+PROBE_S = 2.0  # how long the first Start waits to hear the cluster's address answer
 
 _lock = threading.Lock()
 _hub: list = []  # the hub's handle, once connected
@@ -38,6 +42,7 @@ def connect(address: str, store_bytes: int, store_age_s: float) -> Any:
     with _lock:
         if not _hub:
             if not ray.is_initialized():
+                probe(address)  # ray.init retries an unreachable address for minutes
                 ray.init(address=address or None, namespace=NAMESPACE, log_to_driver=False,
                          configure_logging=False, include_dashboard=False)
             limit = max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -47,10 +52,29 @@ def connect(address: str, store_bytes: int, store_age_s: float) -> Any:
         return _hub[0]
 
 
-def submit(hub: Any, spec: JobSpec, key: str | None, expected_s: float | None,
+def probe(address: str, timeout: float = PROBE_S) -> None:
+    """ClusterError, in one line, unless a TCP connection to `host:port` opens in `timeout`
+    seconds. An empty address or "auto" is left to ray.init (a local cluster, or the one
+    this machine runs)."""
+    if address in ("", "auto"):
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ClusterError(f"RAY_ADDRESS={address!r} is not host:port")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise ClusterError(f"the training cluster at {address} does not answer "
+                           f"({err.strerror or type(err).__name__}); ask whoever runs this "
+                           "app, or train without it (NAMECLF_ENGINE unset)") from None
+
+
+def submit(hub: Any, spec: JobSpec | Work, key: str | None, expected_s: float | None,
            name: str, so_far: Callable[[Any, list], Any] | None = None) -> tuple[Any, str]:
-    """Start or join a job on the cluster: (a RayJob or a Given, how: started|joined|given)."""
-    partial = spec.model_cfgs[0].cell != "ngram"
+    """Start or join a job on the cluster: (a RayJob or a Given, how: started|joined|given).
+    `spec` is a classifier's JobSpec, or any other job's Work (then `key` is None)."""
+    # a classifier's model exists between steps, for a detaching watcher (not a lone n-gram)
+    partial = isinstance(spec, JobSpec) and spec.model_cfgs[0].cell != "ngram"
     answer = ray.get(hub.submit.remote(key, pickle.dumps(spec), partial, expected_s),
                      timeout=CALL_TIMEOUT_S)
     if "given" in answer:
@@ -182,3 +206,7 @@ class RayEngine:
                on_step: Any = None) -> tuple[Any, str]:
         """As Engine.submit; `on_step` runs on the cluster's side of things, not here."""
         return submit(self.hub, spec, key, expected_s, name, so_far)
+
+    def run(self, work: Work, name: str, expected_s: float | None) -> RayJob:
+        """`work` as a task on the cluster, in its fair queue; never shared."""
+        return submit(self.hub, work, None, expected_s, name)[0]

@@ -9,10 +9,11 @@ import streamlit as st
 from nameclf.charts import gradnoise as gc
 from nameclf.charts.figures import CHART_CONFIG
 from nameclf.classify.presets import DEFAULT_PRESET
-from nameclf.errors import ConfigError
+from nameclf.errors import ConfigError, NameclfError
 from nameclf.lab.batch_race import BATCH_SIZES, BatchRaceConfig, rule_text
-from nameclf.serve.jobs import Job
-from nameclf.ui.cache import current_prepared, own, training_slots
+from nameclf.lab.jobs import BatchSizeRace
+from nameclf.ui.cache import THREADS_PER_JOB, current_prepared, own
+from nameclf.ui.engines import engine_for
 from nameclf.ui.gradients import KEY_ERROR, KEY_JOB
 
 RACE_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -45,25 +46,23 @@ def start_race(key: str = "br") -> None:
         _start_race(race_config(key))
     except Exception as err:
         st.session_state[KEY_ERROR] = "The batch-size race did not start: " + (
-            str(err) if isinstance(err, ConfigError) else f"{type(err).__name__}: {err}")
+            str(err) if isinstance(err, NameclfError) else f"{type(err).__name__}: {err}")
 
 
 def _start_race(cfg: BatchRaceConfig) -> None:
     from dataclasses import replace
 
     from nameclf.classify.presets import preset
-    from nameclf.lab.batch_race import race_batch_sizes
 
     model_cfg, train_cfg, split = preset(DEFAULT_PRESET)
     prep = current_prepared(split, cfg.seed, "cpu")
     model_cfg = replace(model_cfg, vocab_size=len(prep.vocab), n_classes=len(prep.classes))
 
-    def target(report, stop):
-        return race_batch_sizes(model_cfg, train_cfg, prep.train, prep.test, cfg, report, stop)
-
     expected = 8.0 + len(cfg.batch_sizes) * cfg.lane_seconds
-    job = Job(target, name="batch-size race", slots=training_slots(), expected_s=expected)
-    st.session_state[KEY_JOB] = {"job": own(job).start(), "kind": "race"}
+    engine, _ = engine_for(st.session_state.get("dataset_source") == "upload")
+    work = BatchSizeRace(model_cfg, train_cfg, prep.train, prep.test, cfg, THREADS_PER_JOB)
+    st.session_state[KEY_JOB] = {"job": own(engine.run(work, "batch-size race", expected)),
+                                 "kind": "race"}
 
 
 def show_race(result: dict, key: str = "br") -> None:

@@ -37,6 +37,11 @@ def cluster_engine() -> Engine | None:
     return server_wide("ray_engine", make)
 
 
+def on_cluster(engine: Engine) -> bool:
+    """Whether `engine` sends jobs to the cluster (not this server's own queue)."""
+    return not isinstance(engine, LocalEngine)
+
+
 def engine_for(upload: bool) -> tuple[Engine, str]:
     """(the engine for a visitor's job, what they are told about where it runs, or '')."""
     if upload:  # never joins the cluster for it

@@ -1,8 +1,9 @@
 """Training a name generator from the app: a visitor's background Job, its live panel, runs.
 
-Uses the classifier's machinery as it is (nameclf.serve.jobs.Job, the server-wide training Slots,
-the session-owned job list); the generator's job and runs live under their own session keys
-(`gen_job`, `gen_runs`), so the classifier's collect() never sees them.
+Uses the classifier's machinery as it is (the engine of nameclf.ui.engines: this server's fair
+queue, or the Ray cluster's; the session-owned job list); the generator's job and runs live
+under their own session keys (`gen_job`, `gen_runs`), so the classifier's collect() never
+sees them.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import streamlit as st
 from nameclf.classify.config import total_steps
 from nameclf.errors import ConfigError
 from nameclf.generate.config import CELLS, GEN_BATCHING, GEN_PRESETS, gen_preset
-from nameclf.serve.jobs import Job, queue_text
-from nameclf.ui.cache import builtin_dataset, current_dataset, device, own, training_slots
+from nameclf.serve.engine import JobHandle
+from nameclf.serve.jobs import queue_text
+from nameclf.ui.cache import THREADS_PER_JOB, builtin_dataset, current_dataset, device, own
 from nameclf.ui.state import dataset_name
 from nameclf.ui.views import download_notebook, guarded, plain, status_box
 
@@ -33,6 +35,7 @@ POLL_SECONDS = 0.5
 class GenJobMeta:
     run_id: str
     data: str  # the dataset's name
+    where: str = ""  # where it trains, when the visitor is to be told (an upload, not the cluster)
     collected: bool = False
     error: str = ""
     stopped: bool = False
@@ -43,7 +46,7 @@ def gen_runs() -> dict[str, GenRun]:
     return st.session_state.setdefault("gen_runs", {})
 
 
-def gen_job() -> Job | None:
+def gen_job() -> JobHandle | None:
     return st.session_state.get("gen_job")
 
 
@@ -124,9 +127,11 @@ def prepared(seed: int) -> GenPrepared:
     return store[key]
 
 
-def start(values: dict) -> Job:
-    """Start training a generator (and its n-gram LM) in the background."""
-    from nameclf.generate.train import fit_generator
+def start(values: dict) -> JobHandle:
+    """Start training a generator (and its n-gram LM) in the background, where
+    nameclf.ui.engines says (this server, or the cluster for a built-in dataset)."""
+    from nameclf.lab.jobs import GeneratorTraining
+    from nameclf.ui.engines import engine_for
 
     if any_job_running():
         raise ConfigError("a training job of yours is already running; stop it first")
@@ -137,16 +142,15 @@ def start(values: dict) -> Job:
     info = dict(data=data, dataset=data, ascii_fold=ds.ascii_fold, seed=values["seed"],
                 preset=values["preset"], task="generate")
 
-    def target(report, stop):
-        return fit_generator(prep, model_cfg, train_cfg, report, stop, info, phase=report)
-
     counter = st.session_state.get("gen_counter", 0) + 1
     st.session_state["gen_counter"] = counter
     run_id = f"gen{counter}-{model_cfg.cell}"
-    job = Job(target, name=run_id, slots=training_slots(),
-              expected_s=train_cfg.time_budget + 10 if train_cfg.time_budget else None)
-    job.meta = GenJobMeta(run_id, data)
-    st.session_state["gen_job"] = own(job).start()
+    engine, where = engine_for(data.startswith("upload:"))
+    work = GeneratorTraining(prep, model_cfg, train_cfg, info, THREADS_PER_JOB)
+    job = engine.run(work, run_id,
+                     train_cfg.time_budget + 10 if train_cfg.time_budget else None)
+    job.meta = GenJobMeta(run_id, data, where)
+    st.session_state["gen_job"] = own(job)
     return job
 
 
@@ -231,9 +235,13 @@ def _panel() -> None:
         else:
             text = "Starting…"
         st.progress(0.0, text=text)
+        if job.meta.where:
+            st.caption(job.meta.where)
         return
     p = ticks[-1]
     st.progress(min(1.0, p.step / max(1, p.total_steps)), text=progress_text(p))
+    if job.meta.where:
+        st.caption(job.meta.where)
     from nameclf.charts.generate import CHART_CONFIG, bpc_curve
 
     hist = {"step": [t.step for t in ticks], "running_loss": [t.running_loss for t in ticks],

@@ -18,10 +18,12 @@ import streamlit as st
 from nameclf.charts import gradnoise as gc
 from nameclf.charts.figures import CHART_CONFIG
 from nameclf.classify.presets import DEFAULT_PRESET
-from nameclf.errors import ConfigError
+from nameclf.errors import NameclfError
 from nameclf.lab.gradnoise import NoiseConfig
-from nameclf.serve.jobs import Job
-from nameclf.ui.cache import current_prepared, own, training_slots
+from nameclf.lab.jobs import NoiseMeasurement
+from nameclf.serve.engine import JobHandle
+from nameclf.ui.cache import THREADS_PER_JOB, current_prepared, own
+from nameclf.ui.engines import engine_for
 from nameclf.ui.views import queue_line
 
 KEY_JOB = "grad_job"  # {"job": Job, "kind": "noise" | "race", ...} while one runs
@@ -79,48 +81,13 @@ def noise_config(key: str = "gn") -> NoiseConfig:
                        draws=int(state.get(f"{key}_draws", 32)))
 
 
-def _noise_target(cfg: NoiseConfig, found, prep, model_cfg, train_cfg):
-    """The job: measure at the first weights, then trained (the run's, or a quick run's)."""
-
-    def target(report, stop):
-        import torch
-
-        from nameclf.classify.mixture import recurrent_config
-        from nameclf.classify.model import NameClassifier
-        from nameclf.lab.gradnoise import measure_noise, train_steps
-
-        def measure(label: str, model, pool):
-            return measure_noise(model, pool, cfg, report=lambda item: report(
-                {"phase": "measure", "label": label, **item}), stop=stop).to_dict()
-
-        if found is not None:
-            run_id, run, pool = found
-            torch.manual_seed(run.train_config.seed)
-            first = NameClassifier(recurrent_config(run.model_config))
-            curves = {"at init": measure("at init", first, pool)}
-            curves[f"trained ({run_id})"] = measure(f"trained ({run_id})", run.model, pool)
-            return {"curves": curves, "source": f"your run {run_id}"}
-        torch.manual_seed(train_cfg.seed)
-        model = NameClassifier(model_cfg)
-        curves = {"at init": measure("at init", model, prep.train)}
-        taken = train_steps(model, prep.train, train_cfg, QUICK_STEPS, stop,
-                            report=lambda item: report({"phase": "train", **item}))
-        if stop.is_set():
-            raise ConfigError("stopped")
-        label = f"after {taken} steps"
-        curves[label] = measure(label, model, prep.train)
-        return {"curves": curves, "source": f"a quick {DEFAULT_PRESET} run of {taken} steps"}
-
-    return target
-
-
 def start_noise(key: str = "gn") -> None:
     """Start the measurement job (a button callback: errors become one line)."""
     try:
         _start_noise(noise_config(key))
     except Exception as err:  # a callback runs outside the page's guard: never a traceback
         st.session_state[KEY_ERROR] = "The measurement did not start: " + (
-            str(err) if isinstance(err, ConfigError) else f"{type(err).__name__}: {err}")
+            str(err) if isinstance(err, NameclfError) else f"{type(err).__name__}: {err}")
 
 
 def _start_noise(cfg: NoiseConfig) -> None:
@@ -132,7 +99,8 @@ def _start_noise(cfg: NoiseConfig) -> None:
     from nameclf.data.splits import make_split
     from nameclf.ui.views import run_data
 
-    found, prep, model_cfg, train_cfg = recurrent_run(), None, None, None
+    found = recurrent_run()
+    upload = st.session_state.get("dataset_source") == "upload"
     if found is not None:
         run_id, run = found
         ds, split, seed, _ = run_data(run_id, run)
@@ -141,16 +109,21 @@ def _start_noise(cfg: NoiseConfig) -> None:
         model = copy.deepcopy(recurrent_net(run.model)).cpu()  # the visitor's run stays untouched
         job_run = copy.copy(run)
         job_run.model = model
-        found = (run_id, job_run, encode_for(run, ds, rows, "cpu"))
+        work = NoiseMeasurement(cfg, encode_for(run, ds, rows, "cpu"), job_run, run_id,
+                                threads=THREADS_PER_JOB)
+        upload = upload or str(run.info.get("data", "")).startswith("upload:")
         expected = 2 * 3.0
     else:
         model_cfg, train_cfg, split = preset(DEFAULT_PRESET)
         prep = current_prepared(split, 0, "cpu")
         model_cfg = replace(model_cfg, vocab_size=len(prep.vocab), n_classes=len(prep.classes))
+        work = NoiseMeasurement(cfg, prep.train, model_cfg=model_cfg, train_cfg=train_cfg,
+                                quick_steps=QUICK_STEPS, quick_name=DEFAULT_PRESET,
+                                threads=THREADS_PER_JOB)
         expected = 2 * 3.0 + 8.0
-    job = Job(_noise_target(cfg, found, prep, model_cfg, train_cfg), name="gradient noise",
-              slots=training_slots(), expected_s=expected)
-    st.session_state[KEY_JOB] = {"job": own(job).start(), "kind": "noise"}
+    engine, _ = engine_for(upload)
+    st.session_state[KEY_JOB] = {"job": own(engine.run(work, "gradient noise", expected)),
+                                 "kind": "noise"}
 
 
 def collect() -> None:
@@ -169,7 +142,7 @@ def collect() -> None:
     st.session_state[KEY_NOISE if entry["kind"] == "noise" else KEY_RACE] = job.result
 
 
-def _waiting(job: Job, what: str) -> bool:
+def _waiting(job: JobHandle, what: str) -> bool:
     """The queue line while the job waits for a slot; True while it does."""
     if job.running_since is not None:
         return False

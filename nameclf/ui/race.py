@@ -14,9 +14,11 @@ from nameclf.charts import race as rp
 from nameclf.charts.figures import CHART_CONFIG
 from nameclf.classify.config import ModelConfig
 from nameclf.data.dataset import NameDataset
-from nameclf.lab.race import RaceConfig, contestants, race
-from nameclf.serve.jobs import Job
-from nameclf.ui.cache import devices, own, training_slots
+from nameclf.errors import NameclfError
+from nameclf.lab.jobs import SpeedRace
+from nameclf.lab.race import RaceConfig, contestants
+from nameclf.ui.cache import THREADS_PER_JOB, devices, own
+from nameclf.ui.engines import engine_for, on_cluster
 from nameclf.ui.views import dataset_key, queue_line
 
 KEY_JOB = "race_job"  # {"job": Job, "setup": dict, "seconds": float} while a race runs
@@ -27,6 +29,8 @@ WARM_UP_S = 1.0  # per contestant, on top of its seconds: building the model, a 
 # the tutorial's setup (RNN, one-hot, hidden 128, one batch of all N names); N = 512, the
 # tutorial's batch, showed the effect best on a 2-core CPU (docs/batching.md)
 DEFAULT_NAMES = 512
+ON_CLUSTER = ("Racing on a worker of the shared training cluster (one CPU of it), so the "
+              "speeds are that worker's, not this server's.")
 
 
 def race_form() -> dict:
@@ -61,7 +65,8 @@ def start(ds: NameDataset, setup: dict) -> None:
     try:
         _start(ds, setup)
     except Exception as err:  # a callback runs outside the page's guard: never a traceback
-        st.session_state["race_error"] = f"{type(err).__name__}: {err}"
+        st.session_state["race_error"] = (str(err) if isinstance(err, NameclfError) else
+                                          f"{type(err).__name__}: {err}")
 
 
 def _start(ds: NameDataset, setup: dict) -> None:
@@ -72,19 +77,18 @@ def _start(ds: NameDataset, setup: dict) -> None:
     cfg = RaceConfig(n_names=setup["names"], batch_size=setup["batch"],
                      seconds=setup["seconds"])
 
-    def target(report, stop):
-        timed = lambda item: report({**item, "at": time.time()})  # for the progress estimate
-        return race(model_cfg, enc, cfg, report=timed, stop=stop)
-
     racing = contestants(model_cfg, enc.idx.device)
     expected = len(racing) * (setup["seconds"] + WARM_UP_S)
-    job = Job(target, name="race", slots=training_slots(), expected_s=expected)
+    engine, where = engine_for(st.session_state.get("dataset_source") == "upload")
+    if on_cluster(engine):  # its speeds are a worker's, not this server's
+        where = ON_CLUSTER
+    job = engine.run(SpeedRace(model_cfg, enc, cfg, THREADS_PER_JOB), "race", expected)
     # the race's batches hold these names, min(batch, N) at a time, in a random order
     skipped = rp.padding_waste(enc.lengths.tolist(), min(setup["batch"], setup["names"]))
-    st.session_state[KEY_JOB] = {"job": own(job).start(), "setup": setup,
+    st.session_state[KEY_JOB] = {"job": own(job), "setup": setup,
                                  "turns": len(racing) * cfg.rounds,
                                  "turn_seconds": setup["seconds"] / cfg.rounds,
-                                 "skipped": skipped}
+                                 "skipped": skipped, "where": where}
 
 
 def running() -> bool:
@@ -126,6 +130,8 @@ def live() -> None:
         fraction, text = rp.progress(job.snapshot(), entry["turns"], entry["turn_seconds"],
                                      time.time(), job.running_since)
         st.progress(fraction, text=f"Racing… {text}")
+    if entry.get("where"):
+        st.caption(entry["where"])
     st.button("Stop the race", key="race_stop", on_click=job.stop)
 
 

@@ -1,0 +1,137 @@
+"""Every job other than a classifier's is picklable Work (nameclf.lab.jobs) that an Engine runs:
+the same object gives the same result after a trip through pickle (as to a Ray worker), goes
+through the fair queue, and a cluster that does not answer is one line, at once, not a hang.
+The same jobs on a real Ray cluster: tests/test_ray_engine.py."""
+
+import pickle
+import socket
+import threading
+import time
+
+import pytest
+
+from nameclf.errors import ClusterError
+from nameclf.serve.engine import LocalEngine
+from nameclf.serve.jobs import Job, Slots
+from nameclf.serve.runstore import RunStore
+from nameclf.serve.shared_runs import SharedRuns
+from tests.conftest import TINY, app, gen_tiny, no_exception, tiny_names
+
+
+def engine(limit: int = 1) -> LocalEngine:
+    return LocalEngine(Slots(limit), SharedRuns(), RunStore(2**20, 60))
+
+
+@pytest.fixture(scope="module")
+def classifier_prep():
+    from nameclf.classify.pipeline import prepare
+    from nameclf.data.dataset import load_bytes
+
+    return prepare(load_bytes(tiny_names(per_label=30), "tiny.txt"), "names", 0)
+
+
+def test_a_noise_measurement_is_the_same_after_pickling(classifier_prep):
+    from nameclf.classify.config import ModelConfig, TrainConfig
+    from nameclf.lab.gradnoise import NoiseConfig
+    from nameclf.lab.jobs import NoiseMeasurement
+
+    prep = classifier_prep
+    model_cfg = ModelConfig(cell="gru", vocab_size=len(prep.vocab), n_classes=len(prep.classes),
+                            hidden_size=16, embedding_dim=8)
+    work = NoiseMeasurement(NoiseConfig(pool=64, draws=4, batch_sizes=(1, 4, 16)), prep.train,
+                            model_cfg=model_cfg, train_cfg=TrainConfig(batch_size=16, seed=3),
+                            quick_steps=5, quick_name="tiny")
+    here = work(lambda item: None, threading.Event())
+    job = engine().run(pickle.loads(pickle.dumps(work)), "noise", None)
+    job.join(60)
+    assert job.error is None
+    assert job.result["source"] == here["source"] == "a quick tiny run of 5 steps"
+    assert list(job.result["curves"]) == ["at init", "after 5 steps"]
+    for label, curve in here["curves"].items():
+        assert job.result["curves"][label]["mse"] == curve["mse"]  # bit for bit
+    assert any(item["phase"] == "train" for item in job.snapshot())  # progress was reported
+
+
+def test_a_generator_job_is_the_same_after_pickling(lm_prep):
+    from nameclf.lab.jobs import GeneratorTraining
+
+    model_cfg, train_cfg = gen_tiny(6)
+    work = GeneratorTraining(lm_prep, model_cfg, train_cfg, {"data": "tiny"})
+    here = work(lambda item: None, threading.Event())
+    job = engine().run(pickle.loads(pickle.dumps(work)), "gen", None)
+    job.join(120)
+    assert job.error is None and job.result.status == "completed"
+    assert job.result.info["steps"] == here.info["steps"] == 6
+    assert job.result.metrics["net_bits_per_char"] == here.metrics["net_bits_per_char"]
+
+
+def test_a_race_job_reports_when_each_turn_was_taken(classifier_prep):
+    from nameclf.classify.config import ModelConfig
+    from nameclf.lab.jobs import SpeedRace
+    from nameclf.lab.race import RaceConfig
+
+    prep = classifier_prep
+    model_cfg = ModelConfig(cell="rnn", vocab_size=len(prep.vocab), n_classes=len(prep.classes),
+                            hidden_size=16)
+    seen = []
+    before = time.time()
+    speeds = pickle.loads(pickle.dumps(SpeedRace(model_cfg, prep.train, RaceConfig(
+        n_names=32, batch_size=32, seconds=0.2, rounds=2))))(seen.append, threading.Event())
+    assert set(speeds) >= {"per-sample", "padded", "packed"} and min(speeds.values()) > 0
+    assert seen and all(before <= item["at"] <= time.time() for item in seen)
+
+
+def test_work_waits_its_turn_in_the_fair_queue():
+    slots = Slots(1)
+    local = LocalEngine(slots, SharedRuns(), RunStore(2**20, 60))
+    release = threading.Event()
+    first = Job(lambda report, stop: release.wait(30), slots=slots).start()
+    deadline = time.monotonic() + 10
+    while first.running_since is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = local.run(lambda report, stop: "done", "second", 2.0)
+    time.sleep(0.2)
+    assert second.running_since is None and second.queue_position() == 1
+    release.set()
+    second.join(10)
+    assert second.result == "done" and second.error is None
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens once it is closed
+
+
+def test_a_cluster_address_that_does_not_answer_is_one_line_at_once():
+    from nameclf.serve.ray_jobs import probe
+
+    started = time.monotonic()
+    with pytest.raises(ClusterError, match=r"the training cluster at 127\.0\.0\.1:\d+ does not "
+                                           r"answer \(Connection refused\)"):
+        probe(f"127.0.0.1:{closed_port()}")
+    assert time.monotonic() - started < 30  # not ray.init's minutes of retrying
+    with pytest.raises(ClusterError, match="is not host:port"):
+        probe("my-cluster")
+    probe("auto")  # left to ray.init
+    probe("")
+
+
+def test_train_and_the_speed_race_say_so_when_the_cluster_does_not_answer(monkeypatch):
+    from nameclf.ui.cache import forget_server_wide
+
+    monkeypatch.setenv("NAMECLF_ENGINE", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{closed_port()}")
+    forget_server_wide("ray_engine")
+    at = app("pages/2_Train.py")  # the built-in dataset: its jobs go to the cluster
+    at.query_params.update(TINY)
+    at.run()
+    at.button(key="train_start").click().run()
+    no_exception(at)
+    assert any("does not answer" in e.value for e in at.error)
+    assert at.session_state["runs"] == {} and not at.button(key="train_start").disabled
+    race = app("pages/7_Speed_race.py").run()
+    race.number_input(key="race_n").set_value(16).run()
+    race.button(key="race_start").click().run()
+    no_exception(race)
+    assert any("does not answer" in w.value for w in [*race.warning, *race.error])
