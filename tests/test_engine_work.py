@@ -135,3 +135,25 @@ def test_train_and_the_speed_race_say_so_when_the_cluster_does_not_answer(monkey
     race.button(key="race_start").click().run()
     no_exception(race)
     assert any("does not answer" in w.value for w in [*race.warning, *race.error])
+
+
+def test_a_race_on_another_engine_says_whose_cpu_raced(monkeypatch):
+    """A race the cluster ran names its worker, under the progress bar and in the results."""
+    import nameclf.ui.race as race_ui
+    from nameclf.ui.engines import local_engine
+
+    class Elsewhere:  # any engine but this server's own (the Ray engine in production)
+        def run(self, work, name, expected_s):
+            return local_engine().run(work, name, expected_s)
+
+    monkeypatch.setattr(race_ui, "engine_for", lambda upload: (Elsewhere(), ""))
+    at = app("pages/7_Speed_race.py").run()
+    at.number_input(key="race_n").set_value(16).run()
+    at.button(key="race_start").click().run()
+    assert any(c.value == race_ui.ON_CLUSTER for c in at.caption)
+    deadline = time.monotonic() + 120
+    while at.session_state["race_job"] is not None and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    no_exception(at)
+    assert at.session_state["race_results"][-1]["device"] == "cpu of a cluster worker"

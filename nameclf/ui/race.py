@@ -109,7 +109,10 @@ def finish() -> None:
     status = "stopped" if job.stop_event.is_set() else "completed"
     speeds = job.result or {}
     if speeds:
-        results.append(rp.result_row(len(results) + 1, speeds, entry["setup"], status,
+        setup = dict(entry["setup"])
+        if entry.get("where") == ON_CLUSTER:  # the title and the table say whose CPU it was
+            setup["device"] = f"{setup['device']} of a cluster worker"
+        results.append(rp.result_row(len(results) + 1, speeds, setup, status,
                                      entry["skipped"]))
     else:
         st.session_state["race_error"] = "The race was stopped before any contestant finished."
