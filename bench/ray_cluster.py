@@ -1,7 +1,8 @@
 """A Ray cluster, two web replicas and their visitors on one machine, with no packet leaving it.
 
     python bench/ray_cluster.py scenarios OUT.json        # what tests/test_ray_engine.py checks
-    python bench/ray_cluster.py others OUT.json           # its last part: the other job kinds
+    python bench/ray_cluster.py others OUT.json           # its last part: the other job kinds,
+                                                          # then a replica lost mid-run
     python bench/ray_cluster.py class OUT.json [--seeds]  # 12 visitors, docs/scaling.md
     python bench/ray_cluster.py speed OUT.json            # `fast`: Ray task vs in-process
 
@@ -42,6 +43,7 @@ DETACHED = r"You stopped watching"
 STOPPED_LINE = r"the training worker stopped"
 LONG = "preset=fast&hidden=32&emb=16&budget=steps&steps=4000&batch=32&seed={seed}"
 SAME = "preset=fast&seed={seed}"  # the class's one preset (the recommended settings)
+REPLICAS: list[subprocess.Popen] = []  # the web replicas of the running cluster()
 
 
 def in_loopback_namespace(argv: list[str]) -> int:
@@ -84,8 +86,10 @@ def cluster(cpus: int = 2, replicas: int = 2, logs: Path | None = None):
         wait_for_head()
         ports = [free_port() for _ in range(replicas)]
         servers = [start_server(p, str(logs / f"replica{i}.log")) for i, p in enumerate(ports)]
+        REPLICAS[:] = servers
         yield [f"http://127.0.0.1:{p}" for p in ports]
     finally:
+        REPLICAS.clear()
         for server in servers:
             server.terminate()
         for server in servers:
@@ -210,7 +214,7 @@ async def other_jobs(bases: list[str], out: dict) -> None:
     await g.open("Generate")
     r = await Session(two, "R").connect()
     await r.open("Speed_race")
-    await g.answer("gw_time_gen-fast", 4, "gen_start")  # 4 s: the n-gram LM, then the net
+    await g.answer("gw_time_gen-fast", 8, "gen_start")  # 8 s: the n-gram LM, then the net
     await r.click("Start the race")
     out["r_on_cluster"] = await r.wait_for(ON_CLUSTER, timeout=120)
     out["g_result"] = await g.wait_for(GEN_DONE, timeout=180)
@@ -238,6 +242,30 @@ async def other_jobs(bases: list[str], out: dict) -> None:
     out["exceptions"] += [x for s in sessions for x in s.exceptions]
     for s in sessions:
         await s.close()
+    await replica_lost(bases, out)
+
+
+async def replica_lost(bases: list[str], out: dict) -> None:
+    """Replica 1 is killed while its visitor's run trains and a visitor on replica 2 watches
+    it: the run trains on to the end for the one left, who can start again."""
+    one, two = bases
+    k = await visitor(one, "K", LONG.format(seed=14))
+    m = await visitor(two, "M", LONG.format(seed=14))
+    await k.click("Start training")
+    await k.wait_for(RUNNING, timeout=120)
+    await m.click("Start training")
+    await m.wait_for(JOINED, timeout=60)
+    REPLICAS[0].kill()  # the web server, not the cluster: no Stop is ever sent
+    REPLICAS[0].wait(timeout=30)
+    out["m_result"] = await m.wait_for(DONE, timeout=240)
+    out["after_replica_lost"] = hub_stats()
+    await m.open("Train", LONG.format(seed=15))
+    start = m.button("Start training")
+    out["m_can_start"] = start is not None and not start.disabled
+    out["exceptions"] += m.exceptions
+    await m.close()
+    with contextlib.suppress(Exception):
+        await k.close()
 
 
 async def a_class(bases: list[str], out: dict, seeds: bool, n: int = 12) -> None:
@@ -304,7 +332,7 @@ def main() -> None:
                 speed(out)
             elif args.what == "scenarios":
                 asyncio.run(scenarios(bases, out))
-            elif args.what == "others":
+            elif args.what == "others":  # the other job kinds, then a replica lost
                 out["exceptions"] = []
                 asyncio.run(other_jobs(bases, out))
             else:

@@ -73,6 +73,12 @@ def test_stop_ends_a_generator_on_the_cluster_and_keeps_what_it_learned(seen):
     assert seen["after_gen_stop"]["running"] == 0
 
 
+def test_a_lost_web_replica_leaves_its_run_training_for_whoever_joined_it(seen):
+    assert seen["m_result"] == "completed after 4,000 steps"  # replica 1 died mid-run
+    assert seen["after_replica_lost"]["running"] == 0 and seen["after_replica_lost"]["live"] == 0
+    assert seen["m_can_start"]
+
+
 def test_the_engine_is_the_in_process_one_unless_asked():
     assert engine_from_env({}) == "local"
     assert engine_from_env({"NAMECLF_ENGINE": " Ray "}) == "ray"
