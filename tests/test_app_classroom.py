@@ -80,7 +80,7 @@ def test_learners_answer_and_the_teacher_sees_them_live():
     assert "2 learners in this class" in shown
     places = {m.label: m.value for m in view.metric}
     assert (places["Chapter 1"], places["Chapter 3"], places["Summary"]) == ("1", "0", "1")
-    assert "question 1a (1 of 2 wrong)" in shown
+    assert "question 1a (1 of 2 wrong), the shape of the one-hot batch `x`" in shown
     table = next(m.value for m in view.markdown if m.value.startswith("**Question 1a**"))
     rows = table.splitlines()[4:]  # below the table's header
     assert [r.split(" | ")[1:3] for r in rows] == [["1", "50%"], ["1", "50%"]]

@@ -245,3 +245,9 @@ def test_gradient_questions_read_a_real_measurement():
     q = qg.accumulation_question(result)
     assert by_hand < qg.SAME_GRADIENT and q.answer == 0
     assert result["accumulation_max_rel_diff"] == pytest.approx(by_hand, abs=1e-5)
+
+
+def test_every_question_has_a_title_for_the_class_view_and_only_those():
+    ids = {q for qids in ls.QUESTION_IDS.values() for q in qids}
+    assert set(ls.QUESTION_TITLES) == ids
+    assert all(title and not title.endswith(".") for title in ls.QUESTION_TITLES.values())

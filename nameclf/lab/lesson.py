@@ -28,6 +28,24 @@ CHAPTERS = {  # number -> title, in the tutorial's order
 }
 QUESTION_IDS = {1: ("1a", "1b"), 2: ("2a", "2b"), 3: ("3a", "3b"), 4: ("4a", "4b", "4c"),
                 5: ("5a", "5b"), 6: ("6a", "6b"), 7: ("7a", "7b"), 8: ("8a", "8b")}
+# what each question asks, for the teacher's class view (the learner's prompt carries their
+# own batch's numbers; these never give the answer)
+QUESTION_TITLES = {
+    "1a": "the shape of the one-hot batch `x`", "1b": "how many numbers of `x` are 1",
+    "2a": "how many cells of the padded grid are `<pad>`",
+    "2b": "the `<pad>` share of a real training batch",
+    "3a": "`sorted_indices` of the batch",
+    "3b": "`unsorted_indices`: a name's row after sorting",
+    "4a": "one entry of `batch_sizes`", "4b": "where a name's answer is read (`h_n`)",
+    "4c": "how many names `output[-1]` reads at the wrong state",
+    "5a": "packed against one-at-a-time: the speed-up",
+    "5b": "packed against padded: the speed-up",
+    "6a": "a big batch's gradient error against a small one's",
+    "6b": "accumulated batches against one big batch",
+    "7a": "how often a step's loss rises", "7b": "top-1 against top-2 accuracy",
+    "8a": "how many target cells the masked loss counts",
+    "8b": "masked against unmasked loss: which is larger",
+}
 MAX_NAME_CHARS = 24  # the generator's walkthrough (chapter 8) takes names this long at most
 SHORT = {1: "One-hot", 2: "Padding", 3: "Sorting & packing", 4: "The RNN reads it",
          5: "The speed race", 6: "Gradients & batch size", 7: "Training curves",

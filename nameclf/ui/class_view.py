@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from nameclf.data.dataset import BUILTINS
-from nameclf.lab.lesson import CHAPTERS, QUESTION_IDS, SHORT
+from nameclf.lab.lesson import CHAPTERS, QUESTION_IDS, QUESTION_TITLES, SHORT
 from nameclf.serve import classlink as cl
 from nameclf.serve.classroom import ClassView, most_missed
 from nameclf.ui.cache import is_downloaded
@@ -86,14 +86,15 @@ def _chapter_row(view: ClassView, chosen: list[int]) -> None:
 def _distribution(qid: str, view: ClassView) -> str:
     counts = Counter(view.answers.get(qid))
     if not counts:
-        return f"**Question {qid}**: no answers yet."
+        return f"**Question {qid}**: no answers yet · *{QUESTION_TITLES.get(qid, '')}*"
     if (expected := view.expected.get(qid)) and (expected, True) not in counts:
         counts[(expected, True)] = 0  # nobody right yet: the right answer still shows
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1] is not True, kv[0][0]))
     total = sum(counts.values())
     lines = [f"| {plain(text)} | {n} | {n / total:.0%} | {'✓ right' if right else ''} |"
              for (text, right), n in rows]
-    return (f"**Question {qid}** · {total} first answer{'s' if total != 1 else ''}\n\n"
+    return (f"**Question {qid}** · {total} first answer{'s' if total != 1 else ''} · "
+            f"*{QUESTION_TITLES.get(qid, '')}*\n\n"
             "| first answer | learners | share | |\n|---|---:|---:|---|\n" + "\n".join(lines))
 
 
@@ -106,8 +107,9 @@ def _body(class_id: str, key: str) -> None:
     st.subheader(f"{view.learners} learner{'s' if view.learners != 1 else ''} in this class")
     _chapter_row(view, chosen)
     missed = most_missed(view)
-    worst = "; ".join(f"question {q} ({w} of {n} wrong)" for q, w, n in missed)
-    st.markdown("**Most missed at first try**: " + (worst or "none yet."))
+    worst = "\n".join(f"- question {q} ({w} of {n} wrong), {QUESTION_TITLES.get(q, '')}"
+                       for q, w, n in missed)
+    st.markdown("**Most missed at first try**" + (f"\n{worst}" if worst else ": none yet."))
     for c in chosen:
         qids = [q for q in QUESTION_IDS.get(c, ()) if q in view.answers]
         if qids:
