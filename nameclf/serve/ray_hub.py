@@ -236,18 +236,23 @@ def train_task(hub: Any, job_id: str, spec_bytes: bytes) -> Any:
     buffer: list[bytes] = []
     state = dict(flushed=0.0, want=False)
     sending = threading.Lock()  # one flush at a time, so the hub gets the items in order
+    buffered = threading.Lock()  # the job's thread appends while the flusher takes
 
     def flush(model: bytes | None = None, expected: float | None = None,
               final: dict | None = None) -> None:
         with sending:
-            sent, buffer[:] = list(buffer), []
+            with buffered:
+                sent = list(buffer)
+                buffer.clear()
             reply = ray.get(hub.report.remote(job_id, sent, model, expected, final))
             if reply["stop"]:
                 stop.set()
             state.update(flushed=time.monotonic(), want=reply["want_model"])
 
     def report(item: Any) -> None:
-        buffer.append(pickle.dumps(item))
+        data = pickle.dumps(item)
+        with buffered:
+            buffer.append(data)
         if isinstance(item, Phase):
             flush()
 
