@@ -157,3 +157,26 @@ def test_a_race_on_another_engine_says_whose_cpu_raced(monkeypatch):
         at.run()
     no_exception(at)
     assert at.session_state["race_results"][-1]["device"] == "cpu of a cluster worker"
+
+
+def test_an_upload_measures_on_its_own_server_and_is_told_so(tiny_bytes, monkeypatch):
+    """With the cluster on, an upload's gradient measurement still runs here (never sent),
+    and the page says so while it runs."""
+    from nameclf.ui import gradients
+    from nameclf.ui.engines import UPLOAD_HERE
+    from tests.conftest import use_tiny
+
+    monkeypatch.setenv("NAMECLF_ENGINE", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{closed_port()}")  # never contacted
+    at = use_tiny(app("pages/10_Batch_size_and_gradients.py"), tiny_bytes).run()
+    at.select_slider(key="gn_pool").set_value(512)
+    at.select_slider(key="gn_draws").set_value(8)
+    at.button(key="gn_start").click().run()
+    assert isinstance(at.session_state[gradients.KEY_JOB]["job"], Job)  # this server's own
+    assert any(c.value == UPLOAD_HERE for c in at.caption)
+    deadline = time.monotonic() + 120
+    while at.session_state[gradients.KEY_JOB] is not None and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    no_exception(at)
+    assert at.session_state[gradients.KEY_NOISE]["curves"]

@@ -27,6 +27,7 @@ from nameclf.serve.train_job import JobSpec
 POLL_S = 0.2  # a RayJob asks the hub at most this often, however often a page reads it
 CALL_TIMEOUT_S = 30.0  # a hub that does not answer in this long is treated as lost
 UNREACHABLE = "the training cluster does not answer; press Start to train again"
+LOCAL_OBJECT_STORE = 100_000_000  # bytes, when a replica starts its own Ray (Ray's least: 75 MB)
 PROBE_S = 2.0  # how long the first Start waits to hear the cluster's address answer
 
 _lock = threading.Lock()
@@ -43,8 +44,11 @@ def connect(address: str, store_bytes: int, store_age_s: float) -> Any:
         if not _hub:
             if not ray.is_initialized():
                 probe(address)  # ray.init retries an unreachable address for minutes
+                # no address: a Ray of this replica's own, with a small object store (a
+                # cluster's head sets its own: --object-store-memory, docs/scaling.md)
+                own = {} if address else dict(object_store_memory=LOCAL_OBJECT_STORE)
                 ray.init(address=address or None, namespace=NAMESPACE, log_to_driver=False,
-                         configure_logging=False, include_dashboard=False)
+                         configure_logging=False, include_dashboard=False, **own)
             limit = max(1, int(ray.cluster_resources().get("CPU", 1)))
             _hub.append(HubActor.options(
                 name=HUB_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True,

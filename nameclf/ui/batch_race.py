@@ -59,10 +59,10 @@ def _start_race(cfg: BatchRaceConfig) -> None:
     model_cfg = replace(model_cfg, vocab_size=len(prep.vocab), n_classes=len(prep.classes))
 
     expected = 8.0 + len(cfg.batch_sizes) * cfg.lane_seconds
-    engine, _ = engine_for(st.session_state.get("dataset_source") == "upload")
+    engine, where = engine_for(st.session_state.get("dataset_source") == "upload")
     work = BatchSizeRace(model_cfg, train_cfg, prep.train, prep.test, cfg, THREADS_PER_JOB)
     st.session_state[KEY_JOB] = {"job": own(engine.run(work, "batch-size race", expected)),
-                                 "kind": "race"}
+                                 "kind": "race", "where": where}
 
 
 def show_race(result: dict, key: str = "br") -> None:

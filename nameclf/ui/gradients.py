@@ -121,9 +121,9 @@ def _start_noise(cfg: NoiseConfig) -> None:
                                 quick_steps=QUICK_STEPS, quick_name=DEFAULT_PRESET,
                                 threads=THREADS_PER_JOB)
         expected = 2 * 3.0 + 8.0
-    engine, _ = engine_for(upload)
+    engine, where = engine_for(upload)
     st.session_state[KEY_JOB] = {"job": own(engine.run(work, "gradient noise", expected)),
-                                 "kind": "noise"}
+                                 "kind": "noise", "where": where}
 
 
 def collect() -> None:
@@ -175,6 +175,8 @@ def live(key: str = "gn") -> None:
                                 config=CHART_CONFIG)
                 c2.plotly_chart(gc.race_curves(partial, "seconds"), key=f"{key}_live_s",
                                 config=CHART_CONFIG)
+    if entry.get("where"):
+        st.caption(entry["where"])
     st.button("Stop", key=f"{key}_stop", on_click=job.stop, icon=":material/stop:")
 
 
