@@ -81,7 +81,7 @@ def show_race(result: dict, key: str = "br") -> None:
         st.markdown(line)
     st.dataframe(gc.race_rows(result), hide_index=True, key=f"{key}_table")
     for note in result["notes"]:
-        st.caption(note[:1].upper() + note[1:])
+        st.caption(note[:1].upper() + note[1:].rstrip(".") + ".")
 
 
 def race_lines(result: dict) -> list[str]:

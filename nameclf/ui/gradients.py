@@ -260,7 +260,7 @@ def show_noise(result: dict, key: str = "gn") -> None:
     for line in explain_noise(curves):
         st.markdown(line)
     for note in dict.fromkeys(n for r in curves.values() for n in r["notes"]):
-        st.caption(note[:1].upper() + note[1:])
+        st.caption(note[:1].upper() + note[1:].rstrip(".") + ".")
     with st.expander("The code, the cosine, and the numbers"):
         st.code(NOISE_CODE, language="python")
         st.code(ACCUMULATE_CODE, language="python")
