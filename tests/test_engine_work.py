@@ -182,3 +182,12 @@ def test_an_upload_measures_on_its_own_server_and_is_told_so(tiny_bytes, monkeyp
         at.run()
     no_exception(at)
     assert at.session_state[gradients.KEY_NOISE]["curves"]
+
+
+def test_a_race_row_names_the_cluster_worker_only_for_a_race_that_ran_there():
+    from nameclf.ui.race import ON_CLUSTER, row_setup
+
+    entry = {"setup": {"device": "cpu", "names": 16}, "where": ON_CLUSTER}
+    assert row_setup(entry) == {"device": "cpu of a cluster worker", "names": 16}
+    assert entry["setup"]["device"] == "cpu"  # the entry itself is left as it was
+    assert row_setup({"setup": {"device": "cpu"}, "where": ""})["device"] == "cpu"

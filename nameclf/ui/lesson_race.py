@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from nameclf.charts import race as rp
-from nameclf.serve.jobs import Job
+from nameclf.serve.engine import JobHandle
 from nameclf.ui import race as race_ui
 from nameclf.ui.cache import server_wide
 from nameclf.ui.state import dataset_name
@@ -30,7 +30,7 @@ MAX_SHARED = 16  # lesson races remembered per server (one per dataset and setup
 class SharedRace:
     """A lesson race some learner started, as every learner with its settings sees it."""
 
-    job: Job
+    job: JobHandle  # a Job here, or a RayJob on the cluster
     entry: dict  # nameclf.ui.race's session entry: setup, turns, turn_seconds, skipped
     started: float  # time.time()
 
@@ -84,12 +84,14 @@ def start(ds, setup: dict) -> None:
 def adopt(race: SharedRace) -> None:
     """Give this learner the finished shared race's speeds, as a row of their own races."""
     rows = st.session_state["race_results"]
-    rows.append(rp.result_row(len(rows) + 1, race.job.result, race.entry["setup"],
+    rows.append(rp.result_row(len(rows) + 1, race.job.result, race_ui.row_setup(race.entry),
                               "completed", race.entry["skipped"]))
     ago = time.time() - race.started
+    where = ("on the shared training cluster" if race.entry.get("where") == race_ui.ON_CLUSTER
+             else "on this server")
     st.session_state["lesson_race_note"] = (
-        f"This race ran {ago:,.0f} s ago on this server with exactly these settings, for "
-        "another learner: the whole class reads the same measurement.")
+        f"This race ran {ago:,.0f} s ago {where} with exactly these settings, for another "
+        "learner: the whole class reads the same measurement.")
 
 
 @st.fragment(run_every=1.0)

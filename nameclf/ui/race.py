@@ -91,6 +91,15 @@ def _start(ds: NameDataset, setup: dict) -> None:
                                  "skipped": skipped, "where": where}
 
 
+def row_setup(entry: dict) -> dict:
+    """A race's settings as its results row shows them: the title and the table say whose
+    CPU raced (a cluster worker's, when it ran there)."""
+    setup = dict(entry["setup"])
+    if entry.get("where") == ON_CLUSTER:
+        setup["device"] = f"{setup['device']} of a cluster worker"
+    return setup
+
+
 def running() -> bool:
     return st.session_state.get(KEY_JOB) is not None
 
@@ -109,10 +118,7 @@ def finish() -> None:
     status = "stopped" if job.stop_event.is_set() else "completed"
     speeds = job.result or {}
     if speeds:
-        setup = dict(entry["setup"])
-        if entry.get("where") == ON_CLUSTER:  # the title and the table say whose CPU it was
-            setup["device"] = f"{setup['device']} of a cluster worker"
-        results.append(rp.result_row(len(results) + 1, speeds, setup, status,
+        results.append(rp.result_row(len(results) + 1, speeds, row_setup(entry), status,
                                      entry["skipped"]))
     else:
         st.session_state["race_error"] = "The race was stopped before any contestant finished."
