@@ -191,3 +191,29 @@ def test_a_race_row_names_the_cluster_worker_only_for_a_race_that_ran_there():
     assert row_setup(entry) == {"device": "cpu of a cluster worker", "names": 16}
     assert entry["setup"]["device"] == "cpu"  # the entry itself is left as it was
     assert row_setup({"setup": {"device": "cpu"}, "where": ""})["device"] == "cpu"
+
+
+def test_a_class_shares_one_lesson_job_per_setup_and_keeps_at_most_a_few():
+    from nameclf.ui import lesson_share as ls
+    from nameclf.ui.cache import forget_server_wide
+
+    forget_server_wide("test_share", "test_share_lock")
+    started = []
+
+    def start_one():
+        job = engine().run(lambda report, stop: "measured", "x", None)
+        job.join(10)
+        started.append(job)
+        return {"job": job}
+
+    assert ls.start_or_find("test_share", ("a",), start_one) is None  # the first one starts
+    found = ls.start_or_find("test_share", ("a",), start_one)  # the second is given it
+    assert found is not None and found.job is started[0] and len(started) == 1
+    assert found.place == "on this server"
+    assert ls.start_or_find("test_share", None, start_one) is None and len(started) == 2
+    started[0].stop_event.set()  # a stopped job is not given to anyone
+    assert ls.find("test_share", ("a",)) is None
+    for i in range(ls.MAX_SHARED + 3):
+        ls.start_or_find("test_share", (i,), start_one)
+    kept = [i for i in range(ls.MAX_SHARED + 3) if ls.find("test_share", (i,)) is not None]
+    assert kept == list(range(3, ls.MAX_SHARED + 3))  # the oldest forgotten

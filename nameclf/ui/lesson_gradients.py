@@ -10,28 +10,20 @@ the rest of the class watches it or is given it. A visitor's own run or upload i
 
 from __future__ import annotations
 
-import threading
-import time
-
 import streamlit as st
 
 from nameclf.lab.lesson import Question
 from nameclf.lab.lesson_gradients import gradient_questions
-from nameclf.serve.jobs import Job
 from nameclf.ui import gradients, training
-from nameclf.ui.cache import server_wide
 from nameclf.ui.lesson_chapters import Ctx, walk
+from nameclf.ui.lesson_share import start_or_find
 from nameclf.ui.state import dataset_name
 from nameclf.ui.views import queue_line
 
 KEY = "lesson6"  # the widget-state prefix gradients.noise_config reads
 SETTINGS = {"pool": 2048, "draws": 16}  # the lesson's measurement: seconds on a 2-core CPU
 STARTED, WATCH = "lesson_noise_started", "lesson_noise_watch"
-SHARE_S = 600.0
-
-
-def _store() -> tuple[dict, threading.Lock]:
-    return server_wide("lesson_noise", dict), server_wide("lesson_noise_lock", threading.Lock)
+NOISE = "lesson_noise"  # the kind of shared job (nameclf.ui.lesson_share)
 
 
 def _settings() -> dict:
@@ -47,31 +39,19 @@ def _share_key() -> tuple | None:
     return (source, *sorted(_settings().items()))
 
 
-def _usable(entry: tuple[Job, float] | None) -> Job | None:
-    """A shared measurement's job if it is running, or finished well and recent enough."""
-    if entry is None:
-        return None
-    job, started = entry
-    broken = job.stop_event.is_set() or job.error or (job.done and not job.result)
-    return None if broken or time.time() - started > SHARE_S else job
-
-
 def start() -> None:
     """Start the measurement, or watch the class's (a button callback too)."""
     ss = st.session_state
     ss[STARTED] = True
     for name, value in _settings().items():
         ss[f"{KEY}_{name}"] = value
-    key = _share_key()
-    store, lock = _store()
-    with lock:  # two learners answering at once start one measurement
-        if key is not None and (job := _usable(store.get(key))) is not None:
-            ss[WATCH] = job
-            return
+
+    def own_measurement() -> dict | None:
         gradients.start_noise(KEY)
-        entry = gradients.job_entry()
-        if key is not None and entry is not None:
-            store[key] = (entry["job"], time.time())
+        return gradients.job_entry()
+
+    if (found := start_or_find(NOISE, _share_key(), own_measurement)) is not None:
+        ss[WATCH] = found
 
 
 def result() -> dict | None:
@@ -79,11 +59,11 @@ def result() -> dict | None:
     ss = st.session_state
     gradients.collect()
     watched = ss.get(WATCH)
-    if watched is not None and watched.done:
+    if watched is not None and watched.job.done:
         ss[WATCH] = None
-        if watched.result:
-            ss[gradients.KEY_NOISE] = watched.result
-            ss["lesson_noise_note"] = ("This measurement was made on this server for another "
+        if watched.job.result:
+            ss[gradients.KEY_NOISE] = watched.job.result
+            ss["lesson_noise_note"] = (f"This measurement was made {watched.place} for another "
                                        "learner, with exactly these settings: the whole class "
                                        "reads the same one.")
         else:
@@ -97,9 +77,10 @@ def questions() -> list[Question]:
 
 @st.fragment(run_every=0.5)
 def _watch() -> None:
-    job = st.session_state.get(WATCH)
-    if job is None:
+    watched = st.session_state.get(WATCH)
+    if watched is None:
         return
+    job = watched.job
     if job.done:
         st.rerun()
     st.caption("Another learner on this server is measuring with exactly these settings: "
