@@ -147,16 +147,22 @@ async def visitor(base: str, name: str, query: str) -> Session:
     return s
 
 
+async def one_run_two_replicas(bases: list[str], names: str, seed: int):
+    """A visitor on replica 1 starts a run; one on replica 2 asks the same and joins it live.
+    Returns (the starter, the joiner, the joiner's "joined" line)."""
+    first = await visitor(bases[0], names[0], LONG.format(seed=seed))
+    second = await visitor(bases[1], names[1], LONG.format(seed=seed))
+    await first.click("Start training")
+    await first.wait_for(RUNNING, timeout=120)
+    await second.click("Start training")
+    return first, second, await second.wait_for(JOINED, timeout=60)
+
+
 async def scenarios(bases: list[str], out: dict) -> None:
     """Shared across replicas, Stop from either, a finished run given, a killed worker."""
     one, two = bases
     # 1. A on replica 1 starts; B on replica 2 asks the same and joins it live, then stops
-    a = await visitor(one, "A", LONG.format(seed=11))
-    b = await visitor(two, "B", LONG.format(seed=11))
-    await a.click("Start training")
-    await a.wait_for(RUNNING, timeout=120)
-    await b.click("Start training")
-    out["b_joined"] = await b.wait_for(JOINED, timeout=60)
+    a, b, out["b_joined"] = await one_run_two_replicas(bases, "AB", 11)
     await b.wait_for(RUNNING, timeout=60)  # B's page draws the same run's progress
     await b.click("Stop")
     out["b_detached"] = await b.wait_for(DETACHED, timeout=60)
@@ -169,12 +175,7 @@ async def scenarios(bases: list[str], out: dict) -> None:
     out["c_given"] = await c.wait_for(GIVEN, timeout=60)
     out["after_given"] = hub_stats()
     # 3. D on replica 1 starts, E on replica 2 joins; both stop: the run ends on the cluster
-    d = await visitor(one, "D", LONG.format(seed=12))
-    e = await visitor(two, "E", LONG.format(seed=12))
-    await d.click("Start training")
-    await d.wait_for(RUNNING, timeout=120)
-    await e.click("Start training")
-    await e.wait_for(JOINED, timeout=60)
+    d, e, _ = await one_run_two_replicas(bases, "DE", 12)
     await d.click("Stop")
     await e.click("Stop")
     out["e_result"] = await e.wait_for(DONE, timeout=60)
@@ -248,13 +249,7 @@ async def other_jobs(bases: list[str], out: dict) -> None:
 async def replica_lost(bases: list[str], out: dict) -> None:
     """Replica 1 is killed while its visitor's run trains and a visitor on replica 2 watches
     it: the run trains on to the end for the one left, who can start again."""
-    one, two = bases
-    k = await visitor(one, "K", LONG.format(seed=14))
-    m = await visitor(two, "M", LONG.format(seed=14))
-    await k.click("Start training")
-    await k.wait_for(RUNNING, timeout=120)
-    await m.click("Start training")
-    await m.wait_for(JOINED, timeout=60)
+    k, m, _ = await one_run_two_replicas(bases, "KM", 14)
     REPLICAS[0].kill()  # the web server, not the cluster: no Stop is ever sent
     REPLICAS[0].wait(timeout=30)
     out["m_result"] = await m.wait_for(DONE, timeout=240)
